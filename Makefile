@@ -1,0 +1,65 @@
+# Two commands for readers:  `make book`  (build the executed HTML book)  and  `make test`.
+# Both create .venv if needed, install the CPU build of torch first, then ce_lib with its extras.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+# Extra pip arguments for torch, e.g. TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+# on a machine whose package index would otherwise pick a CUDA build.
+TORCH_PIP_ARGS ?=
+MATHJAX_VERSION := 3.2.2
+# Experiment results cached by ce_lib live inside _build, so `make clean` really starts from empty.
+export CE_LIB_CACHE ?= $(CURDIR)/_build/ce_cache
+
+.PHONY: book test unit scoreboard bench mathjax venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	@touch $@
+
+mathjax: _static/mathjax/tex-chtml-full.js
+
+# MathJax 3 from the npm registry, unpacked into _static so that math typesets offline.
+_static/mathjax/tex-chtml-full.js:
+	@if command -v npm >/dev/null 2>&1; then \
+	  tmp=$$(mktemp -d) && \
+	  (cd $$tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null 2>&1 && tar xzf mathjax-$(MATHJAX_VERSION).tgz) && \
+	  rm -rf _static/mathjax.part && mkdir -p _static/mathjax.part && \
+	  cp -r $$tmp/package/es5/. _static/mathjax.part/ && cp $$tmp/package/LICENSE _static/mathjax.part/ && \
+	  rm -rf _static/mathjax && mv _static/mathjax.part _static/mathjax && rm -rf $$tmp && \
+	  echo "MathJax $(MATHJAX_VERSION) unpacked into _static/mathjax"; \
+	else \
+	  echo "npm not found: the book will load MathJax from a CDN (math then needs internet)"; \
+	fi
+
+# The execution cache keys on code cells only; a change to ce_lib must re-execute the chapters.
+_build/.ce_lib_stamp: $(wildcard ce_lib/*.py)
+	@rm -rf _build/.jupyter_cache
+	@mkdir -p _build && touch $@
+
+book: venv mathjax _build/.ce_lib_stamp
+	$(BIN)/jupyter-book build . 
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+# Unit tests, then every chapter executed in a strict build, then the reader's check in Chromium.
+test: venv mathjax _build/.ce_lib_stamp
+	$(BIN)/python -m pytest
+
+unit: venv
+	$(BIN)/python -m pytest -m "not slow"
+
+scoreboard: venv
+	$(BIN)/python -m ce_lib scoreboard
+
+bench: venv
+	$(BIN)/python benchmarks/bench_experiments.py
+	$(BIN)/python benchmarks/bench_dfo.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,897 @@
+"""Derivative-free optimization: guess-and-check versus certainty equivalence (chapter ``ch-dfo``).
+
+The task is to minimize an expected loss :math:`f(x) = \\mathbb E_\\xi F(x; \\xi)` over
+:math:`x \\in \\mathbb R^d`. Every sample draws a fresh :math:`\\xi`, and the two camps see
+different things of it:
+
+* **guess and check** (the RL view): the learner proposes :math:`x` and is told only the number
+  :math:`F(x; \\xi)` -- a noisy value of :math:`f`, like the return of one rollout;
+* **certainty equivalence with a known model**: the learner knows the form of :math:`F` and sees
+  :math:`\\xi` itself (a data point, a target), fits the unknown parameters and optimizes the
+  fitted objective as if it were true.
+
+Methods, all charged one sample per draw of :math:`\\xi`:
+
+* :func:`reinforce` -- policy gradient on a Gaussian search distribution (REINFORCE with a baseline);
+* :func:`random_search` -- antithetic random search, ARS V1-t of Mania, Guy & Recht (2018);
+* :func:`local_model` -- certainty equivalence *from values only*: fit a linear model of :math:`f`
+  around the current point by least squares and step on it;
+* :func:`model_based` -- certainty equivalence with the model known: estimate, then optimize.
+
+Runs are batched: every runner advances ``n_runs`` independent runs at once (numpy arrays of shape
+``(n_runs, d)``), and returns a :class:`Trace` with the *exact* suboptimality
+:math:`f(x_t) - f^\\star` of every run at checkpoints (the learners never see it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+from .experiments import (Interval, as_rng, bootstrap_ratio, cached, check_finite_array,
+                          check_positive_int, hit_summary, parallel_map, samples_to_target)
+
+__all__ = [
+    "METHODS",
+    "PROBLEMS",
+    "StochasticLogistic",
+    "StochasticQuadratic",
+    "Trace",
+    "ce_theory_samples",
+    "antithetic_gradient",
+    "dimension_sweep",
+    "learning_curves",
+    "headline",
+    "hyper_grid",
+    "local_model",
+    "loglog_slope",
+    "make_logistic",
+    "make_quadratic",
+    "model_based",
+    "random_search",
+    "regression_gradient",
+    "reinforce_gradient",
+    "reinforce",
+    "sweep_record",
+    "tune",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# Objectives
+# ----------------------------------------------------------------------------------------------
+
+
+class StochasticQuadratic(NamedTuple):
+    """Hit a random target: :math:`F(x; \\xi) = \\tfrac12 \\sum_i c_i (x_i - \\xi_i)^2 - \\tfrac12 s^2 \\sum_i c_i`.
+
+    The target is :math:`\\xi \\sim \\mathcal N(x^\\star, s^2 I)`, so
+    :math:`f(x) = \\mathbb E F(x;\\xi) = \\tfrac12 \\sum_i c_i (x_i - x^\\star_i)^2` and
+    :math:`f^\\star = 0`. A diagonal Hessian loses nothing: every method here is rotation invariant.
+    """
+
+    curvature: np.ndarray  # (d,) Hessian eigenvalues c_i > 0
+    x_star: np.ndarray  # (d,) the minimizer, the mean of the random target
+    spread: float  # standard deviation s of each coordinate of the target
+    start: np.ndarray  # (d,) where every method starts
+
+    @property
+    def dim(self) -> int:
+        return int(self.x_star.shape[0])
+
+    def gap(self, x) -> np.ndarray:
+        """Exact suboptimality :math:`f(x) - f^\\star` at points of shape (..., d)."""
+        z = np.asarray(x) - self.x_star
+        return 0.5 * np.einsum("...i,i,...i->...", z, self.curvature, z)
+
+    def sample(self, rng: np.random.Generator, shape: tuple) -> np.ndarray:
+        """Draw targets :math:`\\xi`, shape ``shape + (d,)``."""
+        return self.x_star + self.spread * rng.standard_normal((*shape, self.dim))
+
+    def loss(self, x, xi) -> np.ndarray:
+        """:math:`F(x; \\xi)`, what a guess-and-check learner is told."""
+        z = np.asarray(x) - xi
+        const = 0.5 * self.spread**2 * self.curvature.sum()
+        return 0.5 * np.einsum("...i,i,...i->...", z, self.curvature, z) - const
+
+    def fit(self, xi, warm=None) -> np.ndarray:
+        """Certainty equivalence: the minimizer of the fitted model is the sample mean of the targets.
+
+        ``xi`` has shape (..., N, d); ``warm`` is ignored (the fit is in closed form)."""
+        return np.mean(xi, axis=-2)
+
+
+class StochasticLogistic(NamedTuple):
+    """Logistic regression: :math:`F(w; j) = \\log(1 + e^{-b_j a_j^\\top w}) + \\tfrac{\\lambda}{2}\\lVert w\\rVert^2`.
+
+    The sample :math:`\\xi = j` is a uniformly drawn example of a fixed population of :math:`m`
+    labelled points (generated, not downloaded), so :math:`f` -- the population risk -- can be
+    evaluated exactly, and its minimizer is found by Newton's method.
+    """
+
+    features: np.ndarray  # (m, d) population features a_j
+    labels: np.ndarray  # (m,) labels b_j in {-1, +1}
+    reg: float  # ridge weight lambda > 0
+    start: np.ndarray  # (d,) where every method starts
+    x_star: np.ndarray  # (d,) the population risk minimizer
+    f_star: float  # the minimum population risk
+
+    @property
+    def dim(self) -> int:
+        return int(self.features.shape[1])
+
+    def risk(self, w) -> np.ndarray:
+        """Population risk :math:`f(w)` at points of shape (..., d)."""
+        w = np.asarray(w)
+        margins = (w @ self.features.T) * self.labels
+        return np.logaddexp(0.0, -margins).mean(axis=-1) + 0.5 * self.reg * np.sum(w * w, axis=-1)
+
+    def gap(self, w) -> np.ndarray:
+        return self.risk(w) - self.f_star
+
+    def sample(self, rng: np.random.Generator, shape: tuple) -> np.ndarray:
+        """Draw example indices, shape ``shape``."""
+        return rng.integers(0, self.features.shape[0], size=shape)
+
+    def loss(self, w, idx) -> np.ndarray:
+        w = np.asarray(w)
+        margins = np.einsum("...i,...i->...", w, self.features[idx]) * self.labels[idx]
+        return np.logaddexp(0.0, -margins) + 0.5 * self.reg * np.sum(w * w, axis=-1)
+
+    def fit(self, idx, warm=None, newton_steps: int = 30) -> np.ndarray:
+        """Certainty equivalence: minimize the empirical risk on the drawn examples (Newton's method).
+
+        ``idx`` has shape (..., N); returns minimizers of shape (..., d)."""
+        idx = np.asarray(idx)
+        a = self.features[idx]  # (..., N, d)
+        b = self.labels[idx]
+        return _newton_logistic(a, b, self.reg, warm, newton_steps)
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def _newton_logistic(a, b, reg, warm=None, steps=30):
+    """Batched damped Newton method for ridge logistic regression; ``a`` (..., N, d), ``b`` (..., N).
+
+    Each run halves its Newton step until the objective does not increase (backtracking), so the
+    iteration converges from any start, including a warm start far from the new minimizer."""
+    n, d = a.shape[-2], a.shape[-1]
+    w = np.zeros(a.shape[:-2] + (d,)) if warm is None else np.array(warm, dtype=float)
+    eye = np.eye(d)
+
+    def objective(w):
+        margins = np.einsum("...nd,...d->...n", a, w) * b
+        return np.logaddexp(0.0, -margins).mean(axis=-1) + 0.5 * reg * np.sum(w * w, axis=-1)
+
+    value = objective(w)
+    for _ in range(steps):
+        margins = np.einsum("...nd,...d->...n", a, w) * b
+        p = _sigmoid(-margins)
+        grad = -np.einsum("...n,...nd->...d", b * p, a) / n + reg * w
+        hess = np.einsum("...nd,...n,...ne->...de", a, p * (1 - p), a) / n + reg * eye
+        delta = np.linalg.solve(hess, grad[..., None])[..., 0]
+        t = np.ones(value.shape)
+        for _ in range(30):  # backtracking, run by run
+            trial = w - t[..., None] * delta
+            new = objective(trial)
+            bad = new > value + 1e-12 * np.abs(value)
+            if not np.any(bad):
+                break
+            t = np.where(bad, 0.5 * t, t)
+        w = np.where(bad[..., None], w, trial)
+        value = np.where(bad, value, new)
+        if np.max(np.abs(t[..., None] * delta)) < 1e-12 * (1.0 + np.max(np.abs(w))):
+            break
+    return w
+
+
+def make_quadratic(dim: int, *, condition: float = 10.0, spread: float = 0.1,
+                   seed: Any = 0) -> StochasticQuadratic:
+    """A random-target quadratic whose starting suboptimality is 1 in every dimension.
+
+    Curvatures are spread log-uniformly over :math:`[1/\\kappa, 1]`; the minimizer's direction is
+    uniform on the sphere, its length set so that :math:`f(0) - f^\\star = 1`.
+
+    Parameters
+    ----------
+    dim : int
+        Dimension :math:`d \\ge 1`.
+    condition : float
+        Condition number :math:`\\kappa \\ge 1` of the Hessian.
+    spread : float
+        Standard deviation :math:`s \\ge 0` of each coordinate of the random target.
+    seed : int or numpy.random.Generator
+        Draws the minimizer's direction.
+    """
+    dim = check_positive_int(dim, "dim")
+    if not np.isfinite(condition) or condition < 1:
+        raise ValueError(f"condition must be a finite number >= 1, got {condition}")
+    if not np.isfinite(spread) or spread < 0:
+        raise ValueError(f"spread must be a finite number >= 0, got {spread}")
+    rng = as_rng(seed)
+    curvature = np.geomspace(1.0 / condition, 1.0, dim) if dim > 1 else np.ones(1)
+    direction = rng.standard_normal(dim)
+    direction /= np.linalg.norm(direction)
+    scale = np.sqrt(2.0 / np.sum(curvature * direction**2))
+    return StochasticQuadratic(curvature, scale * direction, float(spread), np.zeros(dim))
+
+
+def make_logistic(dim: int, *, n_data: int | None = None, reg: float = 1e-2, signal: float = 3.0,
+                  seed: Any = 0) -> StochasticLogistic:
+    """Logistic regression on a generated population (no download needed).
+
+    Features are standard Gaussian, labels follow :math:`P(b = 1 \\mid a) = \\sigma(a^\\top w_0)`
+    with :math:`\\lVert w_0 \\rVert` = ``signal``.
+
+    Parameters
+    ----------
+    dim : int
+        Dimension :math:`d \\ge 1` of :math:`w`.
+    n_data : int, optional
+        Size of the population (default :math:`\\max(2000, 40 d)`).
+    reg : float
+        Ridge weight :math:`\\lambda > 0`.
+    signal : float
+        Norm of the weights that generated the labels.
+    seed : int or numpy.random.Generator
+    """
+    dim = check_positive_int(dim, "dim")
+    n_data = max(2000, 40 * dim) if n_data is None else check_positive_int(n_data, "n_data", minimum=2)
+    if not np.isfinite(reg) or reg <= 0:
+        raise ValueError(f"reg must be a finite number > 0, got {reg}")
+    if not np.isfinite(signal) or signal < 0:
+        raise ValueError(f"signal must be a finite number >= 0, got {signal}")
+    rng = as_rng(seed)
+    features = rng.standard_normal((n_data, dim))
+    w0 = rng.standard_normal(dim)
+    w0 *= signal / np.linalg.norm(w0)
+    labels = np.where(rng.random(n_data) < _sigmoid(features @ w0), 1.0, -1.0)
+    w = _newton_logistic(features, labels, reg, steps=100)
+    obj = StochasticLogistic(features, labels, float(reg), np.zeros(dim), w, 0.0)
+    return obj._replace(f_star=float(obj.risk(w)))
+
+
+# ----------------------------------------------------------------------------------------------
+# The batched optimization loop
+# ----------------------------------------------------------------------------------------------
+
+
+class Trace(NamedTuple):
+    """Learning curves of a batch of runs."""
+
+    samples: np.ndarray  # (T,) samples used by each run at the checkpoints (0 first)
+    gap: np.ndarray  # (n_runs, T) exact suboptimality; inf once a run diverged
+
+
+def _check_problem(obj) -> None:
+    if not isinstance(obj, (StochasticQuadratic, StochasticLogistic)):
+        raise TypeError(f"obj must be a StochasticQuadratic or StochasticLogistic, got {type(obj).__name__}")
+
+
+def _per_run(value, name: str, n_runs: int) -> np.ndarray:
+    """A positive hyperparameter given as a scalar or one value per run, as shape (n_runs, 1)."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(n_runs, float(arr))
+    if arr.shape != (n_runs,):
+        raise ValueError(f"{name} must be a number or an array of shape ({n_runs},), got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+        raise ValueError(f"{name} must be finite and > 0")
+    return arr[:, None]
+
+
+StopRule = Callable[[float, np.ndarray, np.ndarray], bool]
+
+
+def _stop_when_all_hit(samples: float, hit: np.ndarray, dead: np.ndarray) -> bool:
+    return bool(np.all(hit | dead))
+
+
+def _loop(obj, budget: int, per_iter: int, n_runs: int, direction, step: np.ndarray, name: str,
+          stop_below: float | None, stop_rule: StopRule | None, n_checkpoints: int = 120) -> Trace:
+    """``x <- x - step * direction(x)`` for a batch of runs, recording the exact gap at checkpoints.
+
+    Checkpoints are spaced geometrically in iterations. With ``stop_below``, a run "hits" once its
+    gap is at most that, and the loop ends when ``stop_rule(samples, hit)`` says so (by default when
+    every run has hit or diverged).
+    """
+    if per_iter > budget:
+        raise ValueError(f"budget ({budget}) is below the {per_iter} samples one iteration of {name} needs")
+    n_iter = budget // per_iter
+    checks = np.unique(np.round(np.geomspace(1, n_iter, n_checkpoints)).astype(int))
+    x = np.tile(np.asarray(obj.start, dtype=float), (n_runs, 1))
+    gap0 = obj.gap(x)
+    limit = 1e6 * (1.0 + gap0)
+    record = [gap0]
+    dead = np.zeros(n_runs, dtype=bool)
+    hit = np.zeros(n_runs, dtype=bool) if stop_below is None else gap0 <= stop_below
+    rule = stop_rule or _stop_when_all_hit
+    k = 0
+    with np.errstate(all="ignore"):  # a diverging run may overflow until the next checkpoint
+        for t in range(1, n_iter + 1):
+            x = x - step * direction(x)
+            if t != checks[k]:
+                continue
+            k += 1
+            g = obj.gap(x)
+            dead |= ~np.isfinite(g) | (g > limit)
+            x[dead] = obj.start  # frozen, and reported as inf from now on
+            g = np.where(dead, np.inf, g)
+            record.append(g)
+            if stop_below is not None:
+                hit |= g <= stop_below
+                if rule(float(t * per_iter), hit, dead):
+                    break
+    samples = per_iter * np.concatenate([[0], checks[: len(record) - 1]])
+    return Trace(samples.astype(float), np.stack(record, axis=1))
+
+
+def _setup(obj, budget, n_runs, step, explore):
+    _check_problem(obj)
+    budget = check_positive_int(budget, "budget")
+    n_runs = check_positive_int(n_runs, "n_runs")
+    return budget, n_runs, _per_run(step, "step", n_runs), _per_run(explore, "explore", n_runs)
+
+
+# ----------------------------------------------------------------------------------------------
+# Gradient estimators from values (one row per run)
+# ----------------------------------------------------------------------------------------------
+
+
+def reinforce_gradient(obj, x, explore, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """Score-function (REINFORCE) estimate with a batch-mean baseline, for each row of ``x``.
+
+    .. math:: \\hat g = \\frac{1}{(n-1)\\sigma} \\sum_{i=1}^{n} (y_i - \\bar y)\\, \\varepsilon_i,
+              \\qquad y_i = F(x + \\sigma\\varepsilon_i; \\xi_i),
+
+    unbiased for :math:`\\nabla \\mathbb E f(x + \\sigma\\varepsilon)` (the :math:`n - 1` corrects for
+    the baseline's correlation with each term). ``x`` has shape (R, d), ``explore`` shape (R, 1).
+    """
+    eps = rng.standard_normal((x.shape[0], batch, x.shape[1]))
+    y = obj.loss(x[:, None, :] + explore[:, :, None] * eps, obj.sample(rng, (x.shape[0], batch)))
+    adv = y - y.mean(axis=1, keepdims=True)
+    return np.einsum("rn,rnd->rd", adv, eps) / ((batch - 1) * explore)
+
+
+def antithetic_gradient(obj, x, explore, n_dirs: int, top: int, rng: np.random.Generator) -> np.ndarray:
+    """ARS's antithetic estimate, for each row of ``x`` (``explore`` of shape (R, 1)).
+
+    .. math:: \\hat g = \\frac{1}{b\\, \\sigma_y} \\sum_{k \\in \\text{top}} (y_k^+ - y_k^-)\\, \\delta_k,
+              \\qquad y_k^\\pm = F(x \\pm \\nu\\delta_k; \\xi_k^\\pm),
+
+    where :math:`\\sigma_y` is the standard deviation of the kept values. With all directions kept
+    and :math:`\\sigma_y` replaced by :math:`2\\nu`, it is unbiased for the smoothed gradient.
+    """
+    r, d = x.shape
+    delta = rng.standard_normal((r, n_dirs, d))
+    s = explore[:, :, None]
+    y_plus = obj.loss(x[:, None, :] + s * delta, obj.sample(rng, (r, n_dirs)))
+    y_minus = obj.loss(x[:, None, :] - s * delta, obj.sample(rng, (r, n_dirs)))
+    if top < n_dirs:
+        keep = np.argsort(np.minimum(y_plus, y_minus), axis=1, kind="stable")[:, :top]
+        delta = np.take_along_axis(delta, keep[:, :, None], axis=1)
+        y_plus = np.take_along_axis(y_plus, keep, axis=1)
+        y_minus = np.take_along_axis(y_minus, keep, axis=1)
+    spread = np.std(np.concatenate([y_plus, y_minus], axis=1), axis=1, keepdims=True)
+    spread = np.where(spread > 0, spread, 1.0)
+    return np.einsum("rk,rkd->rd", (y_plus - y_minus) / spread, delta) / top
+
+
+def regression_gradient(obj, x, explore, batch: int, rng: np.random.Generator) -> np.ndarray:
+    """Least-squares estimate: the slope of a linear model fitted to values around each row of ``x``.
+
+    .. math:: (\\hat a, \\hat g) = \\arg\\min_{a, g} \\sum_{i=1}^n \\bigl(y_i - a - \\sigma g^\\top \\varepsilon_i\\bigr)^2 .
+
+    Needs ``batch >= d + 2``; exact for an affine ``F`` without noise.
+    """
+    r, d = x.shape
+    eps = rng.standard_normal((r, batch, d))
+    y = obj.loss(x[:, None, :] + explore[:, :, None] * eps, obj.sample(rng, (r, batch)))
+    design = np.concatenate([np.ones((r, batch, 1)), eps], axis=2)
+    design_t = design.transpose(0, 2, 1)
+    coef = np.linalg.solve(design_t @ design, design_t @ y[..., None])[..., 0]  # normal equations
+    return coef[:, 1:] / explore
+
+
+# ----------------------------------------------------------------------------------------------
+# Methods
+# ----------------------------------------------------------------------------------------------
+
+
+def reinforce(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1, seed: Any = 0,
+              stop_below: float | None = None, stop_rule: StopRule | None = None) -> Trace:
+    """REINFORCE on a Gaussian search distribution :math:`\\mathcal N(x, \\sigma^2 I)`, batch-mean baseline.
+
+    Each iteration draws ``batch`` perturbations :math:`\\varepsilon_i`, is told
+    :math:`y_i = F(x + \\sigma\\varepsilon_i; \\xi_i)` and steps along
+
+    .. math:: \\hat g = \\frac{1}{(n-1)\\sigma} \\sum_{i=1}^{n} (y_i - \\bar y)\\, \\varepsilon_i ,
+
+    an unbiased estimate of the gradient of the smoothed objective
+    :math:`\\mathbb E f(x + \\sigma\\varepsilon)` (the score-function estimator; the batch mean is
+    the baseline, and :math:`n-1` corrects for it).
+
+    Parameters
+    ----------
+    obj : StochasticQuadratic or StochasticLogistic
+    budget : int
+        Samples allowed per run.
+    step : float or array of shape (n_runs,)
+        Step size :math:`\\alpha`.
+    explore : float or array of shape (n_runs,)
+        Exploration scale :math:`\\sigma`.
+    batch : int
+        Samples per iteration, :math:`n \\ge 2`.
+    n_runs : int
+        Independent runs advanced together.
+    seed : int or numpy.random.Generator
+    stop_below : float, optional
+        A run hits when its gap is at most this; the batch stops when ``stop_rule`` says so
+        (default: when every run hit).
+    stop_rule : callable, optional
+        ``stop_rule(samples, hit, dead) -> bool`` (boolean arrays over runs).
+
+    Returns
+    -------
+    Trace
+
+    References
+    ----------
+    Williams (1992); Nesterov & Spokoiny (2017) for the smoothing view.
+    """
+    budget, n_runs, step, explore = _setup(obj, budget, n_runs, step, explore)
+    batch = check_positive_int(batch, "batch", minimum=2)
+    rng = as_rng(seed)
+
+    def direction(x):
+        return reinforce_gradient(obj, x, explore, batch, rng)
+
+    return _loop(obj, budget, batch, n_runs, direction, step, "reinforce", stop_below, stop_rule)
+
+
+def random_search(obj, budget: int, *, step, explore, n_dirs: int, top: int | None = None,
+                  n_runs: int = 1, seed: Any = 0, stop_below: float | None = None,
+                  stop_rule: StopRule | None = None) -> Trace:
+    """Antithetic random search, ARS V1-t of Mania, Guy & Recht (2018), for minimization.
+
+    Each iteration draws ``n_dirs`` directions :math:`\\delta_k`, is told
+    :math:`y_k^\\pm = F(x \\pm \\nu\\delta_k; \\xi_k^\\pm)` (two independent samples), keeps the
+    ``top`` directions with the best :math:`\\min(y_k^+, y_k^-)` and steps along
+
+    .. math:: \\hat g = \\frac{1}{b\\, \\sigma_y} \\sum_{k \\in \\text{top}} (y_k^+ - y_k^-)\\, \\delta_k ,
+
+    where :math:`\\sigma_y` is the standard deviation of the :math:`2b` kept values.
+
+    Parameters
+    ----------
+    obj : StochasticQuadratic or StochasticLogistic
+    budget : int
+        Samples allowed per run (each direction costs two).
+    step : float or array of shape (n_runs,)
+        Step size :math:`\\alpha`.
+    explore : float or array of shape (n_runs,)
+        Perturbation scale :math:`\\nu`.
+    n_dirs : int
+        Directions per iteration :math:`N`.
+    top : int, optional
+        Directions kept, :math:`1 \\le b \\le N` (default all: ARS V1).
+    n_runs, seed, stop_below, stop_rule
+        As in :func:`reinforce`.
+
+    Returns
+    -------
+    Trace
+    """
+    budget, n_runs, step, explore = _setup(obj, budget, n_runs, step, explore)
+    n_dirs = check_positive_int(n_dirs, "n_dirs")
+    top = n_dirs if top is None else check_positive_int(top, "top")
+    if top > n_dirs:
+        raise ValueError(f"top must be at most n_dirs ({n_dirs}), got {top}")
+    rng = as_rng(seed)
+
+    def direction(x):
+        return antithetic_gradient(obj, x, explore, n_dirs, top, rng)
+
+    return _loop(obj, budget, 2 * n_dirs, n_runs, direction, step, "random_search", stop_below,
+                 stop_rule)
+
+
+def local_model(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1, seed: Any = 0,
+                stop_below: float | None = None, stop_rule: StopRule | None = None) -> Trace:
+    """Certainty equivalence from values alone: fit a local linear model, step on it.
+
+    Each iteration is told :math:`y_i = F(x + \\sigma\\varepsilon_i; \\xi_i)` at ``batch`` points,
+    fits
+
+    .. math:: (\\hat a, \\hat g) = \\arg\\min_{a, g} \\sum_{i=1}^n (y_i - a - \\sigma g^\\top \\varepsilon_i)^2
+
+    by ordinary least squares, and moves to :math:`x - \\alpha \\hat g`: the step gradient descent
+    would take if the fitted model were the truth. Unlike :func:`reinforce`, the regression removes
+    the part of :math:`y` that the linear model explains before it estimates :math:`g`; with little
+    noise, :math:`d + 2` values already give the gradient almost exactly.
+
+    Parameters
+    ----------
+    obj : StochasticQuadratic or StochasticLogistic
+    budget : int
+        Samples allowed per run.
+    step : float or array of shape (n_runs,)
+        Step size :math:`\\alpha` on the model.
+    explore : float or array of shape (n_runs,)
+        Radius :math:`\\sigma` of the design around the current point.
+    batch : int
+        Values per fit, at least :math:`d + 2` (so that the fit has a residual).
+    n_runs, seed, stop_below, stop_rule
+        As in :func:`reinforce`.
+
+    Returns
+    -------
+    Trace
+    """
+    budget, n_runs, step, explore = _setup(obj, budget, n_runs, step, explore)
+    batch = check_positive_int(batch, "batch")
+    if batch < obj.dim + 2:
+        raise ValueError(f"batch must be at least dim + 2 = {obj.dim + 2} for a least-squares fit, got {batch}")
+    rng = as_rng(seed)
+
+    def direction(x):
+        return regression_gradient(obj, x, explore, batch, rng)
+
+    return _loop(obj, budget, batch, n_runs, direction, step, "local_model", stop_below, stop_rule)
+
+
+def model_based(obj, budget: int, *, n_runs: int = 1, seed: Any = 0, stop_below: float | None = None,
+                growth: float = 1.15) -> Trace:
+    """Certainty equivalence with the model known: see the samples, fit, optimize the fit.
+
+    After :math:`N` samples :math:`\\xi_1, \\dots, \\xi_N`, the certainty-equivalent decision is
+    the minimizer of the fitted objective,
+
+    .. math:: \\hat x_N = \\arg\\min_x \\frac1N \\sum_{k=1}^N F(x; \\xi_k)
+
+    (the mean target for :class:`StochasticQuadratic`, the empirical-risk minimizer for
+    :class:`StochasticLogistic`). Evaluated at :math:`N` on a geometric grid of ratio ``growth``.
+
+    Parameters
+    ----------
+    obj : StochasticQuadratic or StochasticLogistic
+    budget : int
+        Largest number of samples per run.
+    n_runs : int
+    seed : int or numpy.random.Generator
+    stop_below : float, optional
+        Stop once every run's gap is at most this.
+    growth : float
+        Ratio between successive sample sizes (> 1).
+
+    Returns
+    -------
+    Trace
+    """
+    _check_problem(obj)
+    budget = check_positive_int(budget, "budget")
+    n_runs = check_positive_int(n_runs, "n_runs")
+    if not np.isfinite(growth) or growth <= 1:
+        raise ValueError(f"growth must be a finite number > 1, got {growth}")
+    rng = as_rng(seed)
+    grid = [0]
+    while grid[-1] < budget:
+        grid.append(min(budget, max(grid[-1] + 1, int(np.ceil(grid[-1] * growth)))))
+    x = np.tile(np.asarray(obj.start, dtype=float), (n_runs, 1))
+    record = [obj.gap(x)]
+    drawn = obj.sample(rng, (n_runs, 0))
+    for n in grid[1:]:
+        drawn = np.concatenate([drawn, obj.sample(rng, (n_runs, n - drawn.shape[1]))], axis=1)
+        x = obj.fit(drawn, warm=x)
+        record.append(obj.gap(x))
+        if stop_below is not None and np.all(np.min(np.stack(record, axis=1), axis=1) <= stop_below):
+            break
+    return Trace(np.array(grid[: len(record)], dtype=float), np.stack(record, axis=1))
+
+
+#: The methods compared in the chapter: name -> (runner, family).
+METHODS = {
+    "model known (CE)": (model_based, "ce"),
+    "local model (CE)": (local_model, "ce"),
+    "REINFORCE": (reinforce, "rl"),
+    "random search (ARS)": (random_search, "rl"),
+}
+
+#: Objective builders by name.
+PROBLEMS = {"quadratic": make_quadratic, "logistic": make_logistic}
+
+
+def _problem(problem: str, dim: int):
+    if problem not in PROBLEMS:
+        raise ValueError(f"problem must be one of {sorted(PROBLEMS)}, got {problem!r}")
+    return PROBLEMS[problem](dim, seed=[dim, 2026])
+
+
+# ----------------------------------------------------------------------------------------------
+# Tuning and the dimension sweep
+# ----------------------------------------------------------------------------------------------
+
+
+def hyper_grid(method: str, dim: int) -> list[dict]:
+    """The tuning grid of a method at dimension ``dim``; its size is the method's tuning budget.
+
+    Step sizes run over powers of two, scaled as the references scale them: REINFORCE's by
+    :math:`1/d` (the variance of its estimate grows like :math:`d`), ARS's by :math:`\\nu/\\sqrt d`
+    (its update has norm about :math:`\\sqrt{d}` per unit step), the local model's not at all
+    (its gradient estimate is a gradient). Batch sizes follow the references: ARS uses from
+    :math:`d/8` to :math:`d/2` directions, REINFORCE small and :math:`O(d)` batches, the fit
+    :math:`2d + 2` values.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    if method == "model known (CE)":
+        return [{}]
+    explores = (0.1, 0.3, 1.0)
+    if method == "local model (CE)":
+        # Each fit costs O(R n d^2) per iteration, so this grid is the leanest: in our trials
+        # batch d + 2 and explore 1.0 never won at any dimension, and were dropped.
+        return [dict(step=2.0**-k, explore=s, batch=2 * dim + 2) for s in explores[:2] for k in range(0, 6)]
+    if method == "REINFORCE":
+        return [dict(step=2.0**k / dim, explore=s, batch=b)
+                for b in sorted({4, dim + 2}) for s in explores for k in range(-4, 5)]
+    return [dict(step=float(2.0**k * s / np.sqrt(dim)), explore=s, n_dirs=n, top=n)
+            for n in sorted({max(1, dim // 8), max(1, dim // 2)}) for s in explores for k in range(-4, 4)]
+
+
+def _structure(hyper: dict) -> tuple:
+    """The part of a configuration that cannot vary inside one batch (sizes, not scales)."""
+    return tuple(sorted((k, v) for k, v in hyper.items() if k not in ("step", "explore")))
+
+
+def run_batch(method: str, obj, budget: int, hypers: list[dict], seeds: list[int], *,
+              stop_below: float | None = None, stop_rule: StopRule | None = None) -> Trace:
+    """Run every (configuration, seed) pair of one structure as a single batch.
+
+    Runs are ordered configuration-major: run ``i * len(seeds) + j`` is ``hypers[i]`` with
+    ``seeds[j]``. The batch's randomness comes from ``seeds`` and the structure, so the same call
+    gives the same numbers.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
+    runner, _ = METHODS[method]
+    n_runs = len(hypers) * len(seeds)
+    seed = [*seeds, len(hypers), sum(map(ord, method))]
+    if method == "model known (CE)":
+        return runner(obj, budget, n_runs=n_runs, seed=seed, stop_below=stop_below)
+    structure = {_structure(h) for h in hypers}
+    if len(structure) != 1:
+        raise ValueError("hypers must share their sizes (batch, n_dirs, top) to run as one batch")
+    fixed = dict(next(iter(structure)))
+    step = np.repeat([h["step"] for h in hypers], len(seeds))
+    explore = np.repeat([h["explore"] for h in hypers], len(seeds))
+    return runner(obj, budget, step=step, explore=explore, n_runs=n_runs, seed=seed,
+                  stop_below=stop_below, stop_rule=stop_rule, **fixed)
+
+
+def _majority_rule(n_configs: int, n_seeds: int, cap: float) -> StopRule:
+    """Stop a tuning batch once its winner is decided (or it cannot beat ``cap``).
+
+    At the first checkpoint where some configuration has a majority of its seeds at the target,
+    that configuration's median is known and no configuration still short of a majority can have
+    a smaller one.
+    """
+    need = n_seeds // 2 + 1
+
+    def rule(samples: float, hit: np.ndarray, dead: np.ndarray) -> bool:
+        per_config = hit.reshape(n_configs, n_seeds).sum(axis=1)
+        return bool(per_config.max() >= need or samples >= cap)
+
+    return rule
+
+
+def tune(method: str, obj, *, budget: int, target: float, tuning_seeds=(1000, 1001, 1002, 1003, 1004)) -> dict:
+    """The configuration of :func:`hyper_grid` with the fewest median samples to ``target``.
+
+    Tuning seeds are disjoint from the reported ones; a run that misses counts at the budget.
+    Each structure's configurations run as one batch that stops as soon as its winner is decided.
+
+    Returns
+    -------
+    dict
+        ``{"hyper", "median_samples", "grid_size", "runs", "step_at_edge"}``; the last flags a
+        winning step size at the end of the grid, a sign that the grid should be wider.
+    """
+    grid = hyper_grid(method, obj.dim)
+    seeds = list(tuning_seeds)
+    groups: dict = {}
+    for h in grid:
+        groups.setdefault(_structure(h), []).append(h)
+    best = (np.inf, None)
+    for hypers in groups.values():
+        rule = _majority_rule(len(hypers), len(seeds), cap=min(best[0], budget))
+        trace = run_batch(method, obj, budget, hypers, seeds, stop_below=target, stop_rule=rule)
+        hits = samples_to_target(trace.samples, trace.gap, target).reshape(len(hypers), len(seeds))
+        medians = np.median(np.where(np.isfinite(hits), hits, np.inf), axis=1)
+        i = int(np.argmin(medians))
+        if medians[i] < best[0]:
+            best = (float(medians[i]), hypers[i])
+    if best[1] is None:  # nothing reached the target: keep the first configuration, say so
+        best = (np.inf, grid[0])
+    steps = [h["step"] for h in grid if h.get("step") is not None]
+    at_edge = bool(steps) and best[1]["step"] in (min(steps), max(steps))
+    return {"hyper": best[1], "median_samples": best[0], "grid_size": len(grid),
+            "runs": len(grid) * len(seeds), "step_at_edge": at_edge}
+
+
+def dimension_sweep(problem: str = "quadratic", dims=(2, 4, 8, 16, 32, 64, 128), *, n_seeds: int = 20,
+                    target: float = 0.01, budget_per_dim: int = 2000) -> dict:
+    """Samples to reach ``target`` (a fraction of the starting gap) against dimension.
+
+    For every dimension and method: tune on seeds 1000-1004 (:func:`tune`), then run seeds
+    ``0 .. n_seeds-1`` with the chosen configuration, to a budget of ``budget_per_dim * d``
+    samples. Seeds vary the samples and the methods' randomness; the problem instance of each
+    dimension is fixed.
+
+    Returns
+    -------
+    dict
+        ``problem, dims, target, n_seeds, budget`` and, per method, ``hits`` of shape
+        (n_dims, n_seeds) (``inf`` for a miss), the tuned ``hyper`` per dimension and the
+        ``tuning_runs`` spent. The (method, dimension) cells run in parallel with joblib.
+    """
+    if problem not in PROBLEMS:
+        raise ValueError(f"problem must be one of {sorted(PROBLEMS)}, got {problem!r}")
+    n_seeds = check_positive_int(n_seeds, "n_seeds")
+    dims = [check_positive_int(d, "dims (each)") for d in dims]
+    if not dims:
+        raise ValueError("dims must not be empty")
+    if not (0 < target < 1):
+        raise ValueError(f"target must be in (0, 1) (a fraction of the starting gap), got {target}")
+    budget_per_dim = check_positive_int(budget_per_dim, "budget_per_dim")
+    budgets = [budget_per_dim * d for d in dims]
+    out = {"problem": problem, "dims": dims, "target": target, "n_seeds": n_seeds, "budget": budgets,
+           "methods": {}}
+    tasks = [(name, problem, d, budget, target, n_seeds) for name in METHODS for d, budget in zip(dims, budgets)]
+    order = sorted(range(len(tasks)), key=lambda i: -tasks[i][2])  # largest dimensions first
+    done = parallel_map(_sweep_cell, [tasks[i] for i in order], desc=f"DFO sweep ({problem})")
+    cells_by_task = dict(zip(order, done))
+    results = iter(cells_by_task[i] for i in range(len(tasks)))
+    for name, (_, family) in METHODS.items():
+        cells = [next(results) for _ in dims]
+        out["methods"][name] = {"family": family, "hits": np.array([c["hits"] for c in cells]),
+                                "hyper": [c["hyper"] for c in cells],
+                                "tuning_runs": sum(c["tuning_runs"] for c in cells),
+                                "step_at_edge": [c["step_at_edge"] for c in cells]}
+    return out
+
+
+def _sweep_cell(task) -> dict:
+    """One (method, dimension) cell of :func:`dimension_sweep`: tune, then run the reported seeds."""
+    name, problem, d, budget, target, n_seeds = task
+    obj = _problem(problem, d)
+    tol = target * float(obj.gap(obj.start))
+    tuned = tune(name, obj, budget=budget, target=tol)
+    trace = run_batch(name, obj, budget, [tuned["hyper"]], list(range(n_seeds)), stop_below=tol)
+    return {"hits": samples_to_target(trace.samples, trace.gap, tol), "hyper": tuned["hyper"],
+            "tuning_runs": tuned["runs"] if tuned["grid_size"] > 1 else 0,
+            "step_at_edge": tuned["step_at_edge"]}
+
+
+def loglog_slope(dims, hits, *, budget=None, n_boot: int = 2000, seed: Any = 0) -> Interval:
+    """Slope of log(median samples) against log(d), with a bootstrap interval over seeds.
+
+    Parameters
+    ----------
+    dims : array_like, shape (D,)
+    hits : array_like, shape (D, n_seeds)
+        Samples to target (``inf`` counts at ``budget``).
+    budget : array_like, shape (D,), optional
+        Needed when ``hits`` has misses.
+
+    Returns
+    -------
+    Interval
+        Least-squares slope of :math:`\\log \\operatorname{median} N(d)` on :math:`\\log d`.
+    """
+    d = check_finite_array(dims, "dims", ndim=1)
+    h = np.asarray(hits, dtype=float)
+    if h.ndim != 2 or h.shape[0] != d.size:
+        raise ValueError(f"hits must have shape ({d.size}, n_seeds), got {h.shape}")
+    if d.size < 2 or np.any(d <= 0):
+        raise ValueError("dims must hold at least two positive dimensions")
+    if budget is not None:
+        h = np.where(np.isfinite(h), h, np.asarray(budget, dtype=float)[:, None])
+    if not np.all(np.isfinite(h)) or np.any(h <= 0):
+        raise ValueError("hits must be positive and finite (pass budget to count misses)")
+    n_boot = check_positive_int(n_boot, "n_boot")
+    x = np.log(d)
+
+    def slope(med):
+        return float(np.polyfit(x, np.log(med), 1)[0])
+
+    rng = as_rng(seed)
+    idx = rng.integers(0, h.shape[1], size=(n_boot, h.shape[1]))
+    boot = [slope(np.median(h[:, i], axis=1)) for i in idx]
+    return Interval(slope(np.median(h, axis=1)), float(np.quantile(boot, 0.025)),
+                    float(np.quantile(boot, 0.975)))
+
+
+def sweep_record(sweep: dict, task: str) -> dict:
+    """The scoreboard record of a sweep at its largest dimension (format of CONVENTIONS.md)."""
+    i = len(sweep["dims"]) - 1
+    budget = sweep["budget"][i]
+    methods, best = [], {}
+    for name, res in sweep["methods"].items():
+        hits = res["hits"][i]
+        summary = hit_summary(hits, budget)
+        methods.append({"name": name, "family": res["family"], **summary})
+        fam = res["family"]
+        censored = np.where(np.isfinite(hits), hits, budget)
+        if fam not in best or np.median(censored) < np.median(best[fam]):
+            best[fam] = censored
+    ratio = bootstrap_ratio(best["rl"], np.maximum(best["ce"], 1.0))
+    return {"chapter": "dfo", "task": task,
+            "metric": f"samples to {sweep['target']:.0%} of the starting suboptimality",
+            "target": sweep["target"], "n_seeds": sweep["n_seeds"], "methods": methods,
+            "ratio": ratio.as_dict()}
+
+
+#: Parameters of the chapter's headline experiment (the scoreboard reads the same cache).
+HEADLINE = dict(problem="quadratic", dims=(2, 4, 8, 16, 32, 64, 128), target=0.01, budget_per_dim=2000)
+
+
+#: The logistic-regression sweep of the chapter. Guess and check needs about d^2 samples here too,
+#: so the sweep stops at d = 64 to keep the build short (at d = 128 it would need ~10^6 per run).
+LOGISTIC = dict(problem="logistic", dims=(2, 4, 8, 16, 32, 64), target=0.1, budget_per_dim=4000)
+
+
+def headline(n_seeds: int = 20) -> list[dict]:
+    """The chapter's scoreboard records: both dimension sweeps, at their largest dimension.
+
+    The sweeps are read from the cache that the chapter filled (same parameters, same code)."""
+    quad = cached(dimension_sweep, n_seeds=n_seeds, **HEADLINE)
+    logit = cached(dimension_sweep, n_seeds=n_seeds, **LOGISTIC)
+    return [sweep_record(quad, f"random-target quadratic, d = {quad['dims'][-1]}"),
+            sweep_record(logit, f"logistic regression, d = {logit['dims'][-1]}")]
+
+
+def ce_theory_samples(obj: StochasticQuadratic, target: float) -> float:
+    """Samples the known-model CE needs on the quadratic, in expectation: the closed form.
+
+    With :math:`\\hat x_N` the mean of :math:`N` targets,
+    :math:`\\mathbb E[f(\\hat x_N) - f^\\star] = s^2 \\operatorname{tr}(H) / (2N)`, so reaching a
+    fraction ``target`` of the starting gap :math:`f(x_0) - f^\\star` takes
+
+    .. math:: N \\approx \\frac{s^2 \\operatorname{tr}(H)}{2\\, \\text{target}\\, (f(x_0) - f^\\star)} .
+    """
+    if not isinstance(obj, StochasticQuadratic):
+        raise TypeError(f"obj must be a StochasticQuadratic, got {type(obj).__name__}")
+    if not (0 < target < 1):
+        raise ValueError(f"target must be in (0, 1), got {target}")
+    return float(obj.spread**2 * obj.curvature.sum() / (2 * target * obj.gap(obj.start)))
+
+
+def learning_curves(problem: str, dim: int, hypers: dict, *, n_seeds: int = 20, budget: int) -> dict:
+    """Full learning curves (no early stop) of every method with the given configurations.
+
+    Parameters
+    ----------
+    problem : {"quadratic", "logistic"}
+    dim : int
+    hypers : dict
+        Method name -> configuration (for example the tuned ones of :func:`dimension_sweep`).
+    n_seeds : int
+    budget : int
+
+    Returns
+    -------
+    dict
+        Method name -> :class:`Trace` with the gap relative to the starting gap.
+    """
+    obj = _problem(problem, check_positive_int(dim, "dim"))
+    seeds = list(range(check_positive_int(n_seeds, "n_seeds")))
+    out = {}
+    for name in METHODS:
+        if name not in hypers:
+            raise ValueError(f"hypers has no configuration for {name!r}")
+        trace = run_batch(name, obj, budget, [hypers[name]], seeds)
+        out[name] = Trace(trace.samples, trace.gap / float(obj.gap(obj.start)))
+    return out

@@ -1,0 +1,196 @@
+"""One plotting style for the whole book.
+
+Certainty-equivalence methods are drawn in cool colours (blues and greens), reinforcement-learning
+methods in warm colours (oranges, reds, purples), and a method keeps its colour on every page: the
+colour is looked up by name in :data:`METHOD_COLORS`, or derived from the name's hash within its
+family for a name the table does not know yet. Curves are medians over seeds with a shaded band
+(a quantile range or a bootstrap interval), never a single run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from contextlib import contextmanager
+from typing import Iterator
+
+import matplotlib as mpl
+import numpy as np
+
+__all__ = [
+    "CE_PALETTE",
+    "METHOD_COLORS",
+    "RL_PALETTE",
+    "REFERENCE_COLOR",
+    "book_style",
+    "color_for",
+    "median_band",
+    "plot_median_band",
+    "plot_scaling",
+]
+
+#: Cool colours for certainty-equivalence (model-based) methods.
+CE_PALETTE = ("#1f5fa8", "#2a9d8f", "#4cb3d4", "#0b3d6b", "#6a9f3a", "#5e7fd6")
+#: Warm colours for reinforcement-learning (model-free, guess-and-check) methods.
+RL_PALETTE = ("#d1495b", "#f28e2b", "#b5651d", "#8e3b8e", "#e15759", "#c99a1e")
+#: Neutral colour for references (oracles, lower bounds, theory lines).
+REFERENCE_COLOR = "#555555"
+
+#: Fixed colours of the methods the book uses, so that a method looks the same on every page.
+METHOD_COLORS = {
+    # certainty equivalence
+    "model known (CE)": CE_PALETTE[0],
+    "local model (CE)": CE_PALETTE[1],
+    "nominal CE": CE_PALETTE[0],
+    "robust CE": CE_PALETTE[3],
+    "UCB": CE_PALETTE[1],
+    "Thompson sampling": CE_PALETTE[2],
+    "KL-UCB": CE_PALETTE[4],
+    "greedy": CE_PALETTE[5],
+    # reinforcement learning
+    "REINFORCE": RL_PALETTE[0],
+    "random search (ARS)": RL_PALETTE[1],
+    "policy gradient": RL_PALETTE[0],
+    "gradient bandit": RL_PALETTE[0],
+    "Q-learning": RL_PALETTE[3],
+    "PPO": RL_PALETTE[2],
+    "LSPI": RL_PALETTE[3],
+}
+
+_FAMILIES = {"ce": CE_PALETTE, "rl": RL_PALETTE}
+
+
+def color_for(name: str, family: str) -> str:
+    """Colour of a method: fixed by name when known, else stable within its family's palette.
+
+    Parameters
+    ----------
+    name : str
+        The method's display name.
+    family : {"ce", "rl", "reference"}
+        Certainty equivalence, reinforcement learning, or a reference line.
+
+    Returns
+    -------
+    str
+        A hex colour.
+    """
+    if family not in (*_FAMILIES, "reference"):
+        raise ValueError(f"family must be 'ce', 'rl' or 'reference', got {family!r}")
+    if family == "reference":
+        return REFERENCE_COLOR
+    if name in METHOD_COLORS and METHOD_COLORS[name] in _FAMILIES[family]:
+        return METHOD_COLORS[name]
+    palette = _FAMILIES[family]
+    digest = int(hashlib.md5(name.encode()).hexdigest(), 16)
+    return palette[digest % len(palette)]
+
+
+@contextmanager
+def book_style() -> Iterator[None]:
+    """Context manager with the book's matplotlib settings (sizes, grid, no top/right spines)."""
+    rc = {
+        "figure.figsize": (7.0, 4.2),
+        "figure.dpi": 110,
+        "savefig.dpi": 110,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 11,
+        "axes.labelsize": 10,
+        "legend.fontsize": 9,
+        "legend.frameon": False,
+        "lines.linewidth": 2.0,
+        "font.family": "DejaVu Sans",
+    }
+    with mpl.rc_context(rc):
+        yield
+
+
+def median_band(curves, *, band: tuple[float, float] = (0.25, 0.75)):
+    """Median and a quantile band across seeds, ignoring runs that are ``nan`` at a point.
+
+    Parameters
+    ----------
+    curves : array_like, shape (n_seeds, T)
+    band : (float, float)
+        Lower and upper quantiles of the shaded band.
+
+    Returns
+    -------
+    (median, lo, hi) : tuple of numpy.ndarray, each of shape (T,)
+    """
+    y = np.asarray(curves, dtype=float)
+    if y.ndim != 2:
+        raise ValueError(f"curves must be 2-d (n_seeds, T), got shape {y.shape}")
+    q_lo, q_hi = band
+    if not (0.0 <= q_lo < q_hi <= 1.0):
+        raise ValueError(f"band must be two quantiles 0 <= lo < hi <= 1, got {band}")
+    return (np.nanmedian(y, axis=0), np.nanquantile(y, q_lo, axis=0), np.nanquantile(y, q_hi, axis=0))
+
+
+def plot_median_band(ax, x, curves, *, name: str, family: str, band=(0.25, 0.75), lo=None,
+                     hi=None, marker: str | None = None, linestyle: str = "-", **kwargs):
+    """Draw the median over seeds as a line and the spread as a shaded band.
+
+    Either pass ``curves`` of shape (n_seeds, T) (the band is a quantile range), or pass the median
+    as ``curves`` of shape (T,) together with ``lo`` and ``hi`` (for example a bootstrap interval).
+
+    Returns
+    -------
+    matplotlib.lines.Line2D
+        The median line (its label is ``name``).
+    """
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(curves, dtype=float)
+    if lo is None and hi is None:
+        med, lo, hi = median_band(y, band=band)
+    elif lo is not None and hi is not None:
+        med = y
+    else:
+        raise ValueError("pass both lo and hi, or neither")
+    if med.shape != x.shape:
+        raise ValueError(f"x has shape {x.shape} but the curves have length {med.shape}")
+    color = color_for(name, family)
+    (line,) = ax.plot(x, med, color=color, label=name, marker=marker, linestyle=linestyle, **kwargs)
+    ax.fill_between(x, lo, hi, color=color, alpha=0.18, linewidth=0)
+    return line
+
+
+
+def plot_scaling(ax, xs, hits: dict, families: dict, *, budgets=None, level: float = 0.95,
+                 marker: str = "o"):
+    """Samples-to-target against a size (dimension, horizon...), one line per method.
+
+    Draws, for each method, the median over seeds with its bootstrap confidence band on log-log
+    axes. A seed that missed (``inf``) counts at its budget.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    xs : array_like, shape (D,)
+    hits : dict
+        Method name -> array of shape (D, n_seeds).
+    families : dict
+        Method name -> "ce" or "rl".
+    budgets : array_like, shape (D,), optional
+        Needed when some seed missed.
+    level : float
+        Coverage of the bands.
+    """
+    from .experiments import bootstrap_median
+
+    xs = np.asarray(xs, dtype=float)
+    for name, h in hits.items():
+        h = np.asarray(h, dtype=float)
+        if h.shape[0] != xs.size:
+            raise ValueError(f"hits[{name!r}] must have {xs.size} rows, got shape {h.shape}")
+        if budgets is not None:
+            h = np.where(np.isfinite(h), h, np.asarray(budgets, dtype=float)[:, None])
+        ivs = [bootstrap_median(row, level=level) for row in h]
+        med = np.array([iv.median for iv in ivs])
+        lo = np.array([iv.lo for iv in ivs])
+        hi = np.array([iv.hi for iv in ivs])
+        plot_median_band(ax, xs, med, lo=lo, hi=hi, name=name, family=families[name], marker=marker)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")

@@ -1,0 +1,198 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ce_lib import dfo
+from ce_lib.experiments import samples_to_target
+
+
+@pytest.fixture(scope="module")
+def quad():
+    return dfo.make_quadratic(6, seed=3)
+
+
+@pytest.fixture(scope="module")
+def logit():
+    return dfo.make_logistic(4, n_data=400, seed=5)
+
+
+# ---- objectives -------------------------------------------------------------------------------
+
+def test_quadratic_is_normalized_and_its_minimizer_is_known(quad):
+    assert quad.gap(quad.start) == pytest.approx(1.0)
+    assert quad.gap(quad.x_star) == 0.0
+    assert quad.gap(quad.x_star + 0.1) > 0
+
+
+def test_quadratic_loss_is_unbiased_for_the_gap(quad):
+    rng = np.random.default_rng(0)
+    x = np.full(quad.dim, 0.3)
+    xi = quad.sample(rng, (200_000,))
+    losses = quad.loss(x, xi)
+    assert losses.mean() == pytest.approx(quad.gap(x), abs=4 * losses.std() / np.sqrt(len(losses)))
+
+
+def test_logistic_minimizer_is_stationary_and_loss_unbiased(logit):
+    w = logit.x_star
+    eps = 1e-6
+    grad = np.array([(logit.risk(w + eps * e) - logit.risk(w - eps * e)) / (2 * eps) for e in np.eye(logit.dim)])
+    assert np.abs(grad).max() < 1e-7
+    assert logit.gap(w) == pytest.approx(0.0, abs=1e-12)
+    rng = np.random.default_rng(1)
+    x = np.full(logit.dim, 0.2)
+    losses = logit.loss(np.broadcast_to(x, (100_000, logit.dim)), logit.sample(rng, (100_000,)))
+    assert losses.mean() == pytest.approx(logit.risk(x), abs=4 * losses.std() / np.sqrt(len(losses)))
+
+
+# ---- gradient estimators: unbiased within Monte Carlo error -----------------------------------
+
+def _mean_and_se(draw, n_rep=20_000):
+    g = draw(n_rep)  # (n_rep, d)
+    return g.mean(axis=0), g.std(axis=0) / np.sqrt(n_rep)
+
+
+@pytest.mark.parametrize("estimator", ["reinforce", "regression"])
+def test_estimators_are_unbiased_for_the_gradient(quad, estimator):
+    # On a quadratic, smoothing does not move the gradient: E f(x + s e) = f(x) + const.
+    rng = np.random.default_rng(2)
+    x = np.linspace(-0.5, 0.5, quad.dim)
+    true = quad.curvature * (x - quad.x_star)
+    explore = np.full((20_000, 1), 0.3)
+    xs = np.broadcast_to(x, (20_000, quad.dim))
+    if estimator == "reinforce":
+        g = dfo.reinforce_gradient(quad, xs, explore, 5, rng)
+    else:
+        g = dfo.regression_gradient(quad, xs, explore, quad.dim + 4, rng)
+    mean, se = g.mean(axis=0), g.std(axis=0) / np.sqrt(len(g))
+    assert np.all(np.abs(mean - true) < 5 * se + 1e-9)
+
+
+def test_antithetic_estimator_points_along_the_gradient(quad):
+    # ARS divides by the spread of the values, so it estimates the gradient's direction; with all
+    # directions kept and the spread fixed, (y+ - y-) delta / (2 nu) is unbiased for the gradient.
+    rng = np.random.default_rng(3)
+    x = np.linspace(-0.5, 0.5, quad.dim)
+    true = quad.curvature * (x - quad.x_star)
+    g = dfo.antithetic_gradient(quad, np.broadcast_to(x, (20_000, quad.dim)), np.full((20_000, 1), 0.2), 8, 8, rng)
+    mean = g.mean(axis=0)
+    cos = mean @ true / (np.linalg.norm(mean) * np.linalg.norm(true))
+    assert cos > 0.99
+
+
+def test_regression_gradient_is_exact_without_noise():
+    obj = dfo.make_quadratic(5, spread=0.0, seed=1)
+    x = np.linspace(-1, 1, 5)[None, :]
+    g = dfo.regression_gradient(obj, x, np.array([[1e-4]]), 8, np.random.default_rng(0))
+    np.testing.assert_allclose(g[0], obj.curvature * (x[0] - obj.x_star), rtol=1e-3, atol=1e-6)
+
+
+# ---- the methods reach the known minimizer ----------------------------------------------------
+
+@pytest.mark.parametrize("method, kwargs", [
+    (dfo.reinforce, dict(step=0.05, explore=0.3, batch=8)),
+    (dfo.random_search, dict(step=0.05, explore=0.3, n_dirs=4)),
+    (dfo.local_model, dict(step=0.5, explore=0.3, batch=14)),
+])
+def test_black_box_methods_converge_on_a_quadratic(quad, method, kwargs):
+    trace = method(quad, 20_000, n_runs=8, seed=0, **kwargs)
+    assert trace.gap.shape == (8, trace.samples.size)
+    assert np.median(trace.gap[:, -1]) < 0.05  # from a gap of 1
+    assert np.all(np.diff(trace.samples) > 0) and trace.samples[-1] <= 20_000
+
+
+def test_model_based_matches_its_closed_form(quad):
+    trace = dfo.model_based(quad, 50, n_runs=4000, seed=1)
+    n = trace.samples[-1]
+    expected = quad.spread**2 * quad.curvature.sum() / (2 * n)
+    assert trace.gap[:, -1].mean() == pytest.approx(expected, rel=0.08)
+
+
+def test_model_based_logistic_is_erm(logit):
+    trace = dfo.model_based(logit, 3000, n_runs=3, seed=0)
+    assert np.all(trace.gap[:, -1] < 0.05 * trace.gap[:, 0])
+
+
+def test_ce_theory_samples_closed_form(quad):
+    n = dfo.ce_theory_samples(quad, 0.01)
+    assert n == pytest.approx(quad.spread**2 * quad.curvature.sum() / 0.02)
+
+
+def test_divergent_runs_are_reported_as_inf(quad):
+    trace = dfo.reinforce(quad, 2000, step=[1e3, 0.05], explore=0.3, batch=4, n_runs=2, seed=0)
+    assert np.isinf(trace.gap[0, -1]) and np.isfinite(trace.gap[1, -1])
+
+
+def test_early_stop_only_after_every_run_hit(quad):
+    trace = dfo.random_search(quad, 50_000, step=0.05, explore=0.3, n_dirs=4, n_runs=4, seed=0,
+                              stop_below=0.05)
+    assert trace.samples[-1] < 50_000
+    assert np.all(trace.gap.min(axis=1) <= 0.05)
+
+
+def test_batches_are_reproducible(quad):
+    a = dfo.run_batch("REINFORCE", quad, 2000, [dict(step=0.05, explore=0.3, batch=4)], [0, 1, 2])
+    b = dfo.run_batch("REINFORCE", quad, 2000, [dict(step=0.05, explore=0.3, batch=4)], [0, 1, 2])
+    np.testing.assert_array_equal(a.gap, b.gap)
+
+
+def test_small_sweep_is_deterministic_and_well_formed():
+    kw = dict(problem="quadratic", dims=(2, 4), n_seeds=3, target=0.05, budget_per_dim=1500)
+    one = dfo.dimension_sweep(**kw)
+    two = dfo.dimension_sweep(**kw)
+    for name in dfo.METHODS:
+        np.testing.assert_array_equal(one["methods"][name]["hits"], two["methods"][name]["hits"])
+        assert one["methods"][name]["hits"].shape == (2, 3)
+    assert np.all(np.isfinite(one["methods"]["model known (CE)"]["hits"]))
+    record = dfo.sweep_record(one, "tiny")
+    from ce_lib.scoreboard import validate_record
+    validate_record(record)
+
+
+# ---- slopes -----------------------------------------------------------------------------------
+
+@settings(max_examples=25, deadline=None)
+@given(p=st.floats(0.2, 3.0), c=st.floats(0.5, 50.0))
+def test_loglog_slope_recovers_a_power_law(p, c):
+    dims = np.array([2, 4, 8, 16, 32])
+    hits = np.repeat((c * dims**p)[:, None], 5, axis=1)
+    iv = dfo.loglog_slope(dims, hits)
+    assert iv.median == pytest.approx(p, abs=1e-9)
+
+
+def test_loglog_slope_counts_misses_at_budget():
+    dims = np.array([2, 4])
+    hits = np.array([[10.0, 10.0, 10.0], [np.inf, np.inf, 40.0]])
+    with pytest.raises(ValueError, match="budget"):
+        dfo.loglog_slope(dims, hits)
+    assert dfo.loglog_slope(dims, hits, budget=[100, 40]).median == pytest.approx(2.0)
+
+
+# ---- bad input --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, match", [
+    (lambda q: dfo.make_quadratic(0), "dim"),
+    (lambda q: dfo.make_quadratic(3, spread=-1), "spread"),
+    (lambda q: dfo.make_quadratic(3, condition=0.5), "condition"),
+    (lambda q: dfo.make_logistic(3, reg=0), "reg"),
+    (lambda q: dfo.reinforce(q, 100, step=-1, explore=0.1, batch=4), "step"),
+    (lambda q: dfo.reinforce(q, 100, step=0.1, explore=np.nan, batch=4), "explore"),
+    (lambda q: dfo.reinforce(q, 100, step=[0.1, 0.2], explore=0.1, batch=4, n_runs=3), "step"),
+    (lambda q: dfo.reinforce(q, 100, step=0.1, explore=0.1, batch=1), "batch"),
+    (lambda q: dfo.reinforce(q, 3, step=0.1, explore=0.1, batch=4), "budget"),
+    (lambda q: dfo.reinforce(q, 0, step=0.1, explore=0.1, batch=4), "budget"),
+    (lambda q: dfo.random_search(q, 100, step=0.1, explore=0.1, n_dirs=2, top=3), "top"),
+    (lambda q: dfo.local_model(q, 100, step=0.1, explore=0.1, batch=q.dim), "batch"),
+    (lambda q: dfo.model_based(q, 100, growth=1.0), "growth"),
+    (lambda q: dfo.dimension_sweep(dims=(), n_seeds=2), "dims"),
+    (lambda q: dfo.dimension_sweep(dims=(2,), target=2.0), "target"),
+    (lambda q: dfo.hyper_grid("simulated annealing", 4), "method"),
+    (lambda q: dfo.dimension_sweep(problem="rosenbrock", dims=(2,), n_seeds=2), "problem"),
+])
+def test_bad_input_names_the_argument(quad, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(quad)
+
+
+def test_wrong_objective_type_is_a_type_error():
+    with pytest.raises(TypeError, match="obj"):
+        dfo.reinforce("not a problem", 100, step=0.1, explore=0.1, batch=4)

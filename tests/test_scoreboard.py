@@ -1,0 +1,90 @@
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ce_lib import scoreboard
+
+
+GOOD = {
+    "chapter": "dfo", "task": "toy", "metric": "samples to 1%", "target": 0.01, "n_seeds": 20,
+    "methods": [
+        {"name": "model known (CE)", "family": "ce", "samples_to_target": {"median": 2, "lo": 1, "hi": 3},
+         "success_rate": 1.0},
+        {"name": "random search (ARS)", "family": "rl",
+         "samples_to_target": {"median": 300, "lo": 210, "hi": 420}, "success_rate": 0.95},
+    ],
+    "ratio": {"median": 150, "lo": 80, "hi": 300},
+}
+
+
+def test_a_good_record_validates():
+    assert scoreboard.validate_record(copy.deepcopy(GOOD)) == GOOD
+
+
+@pytest.mark.parametrize("mutate, match", [
+    (lambda r: r.pop("ratio"), "ratio"),
+    (lambda r: r.update(n_seeds="20"), "n_seeds"),
+    (lambda r: r["methods"][0].update(family="model-based"), "family"),
+    (lambda r: r["methods"][1].update(success_rate=1.5), "success_rate"),
+    (lambda r: r["methods"].pop(1), "'rl'"),
+    (lambda r: r["ratio"].update(lo=400), "lo <= median <= hi"),
+    (lambda r: r["methods"][0]["samples_to_target"].update(median=float("nan")), "finite"),
+    (lambda r: r["methods"][0].update(extra=1), "exactly"),
+])
+def test_bad_records_are_rejected(mutate, match):
+    rec = copy.deepcopy(GOOD)
+    mutate(rec)
+    with pytest.raises(ValueError, match=match):
+        scoreboard.validate_record(rec)
+
+
+def test_tables_show_the_best_of_each_family():
+    table = scoreboard.format_table([GOOD])
+    assert "model known (CE): 2 [1, 3]" in table
+    assert "random search (ARS): 300 [210, 420] (95% reached)" in table
+    md = scoreboard.format_markdown([GOOD])
+    assert md.count("\n") == 2 and md.startswith("| chapter")
+
+
+def test_records_rejects_unknown_chapters_and_bad_seed_counts():
+    with pytest.raises(ValueError, match="known"):
+        scoreboard.records(["nope"])
+    with pytest.raises(ValueError, match="n_seeds"):
+        scoreboard.records(["dfo"], n_seeds=1)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "ce_lib", *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args, match", [
+    (["scoreboard", "--chapter", "bandits-of-mars"], "known chapters: dfo"),
+    (["scoreboard", "--seeds", "0"], "--seeds must be at least 2"),
+    (["scoreboard", "--seeds", "many"], "--seeds must be an integer"),
+    (["scoreboard", "--colour"], "unrecognized arguments"),
+    (["launch-rockets"], "invalid choice"),
+    ([], "usage"),
+])
+def test_cli_user_mistakes_exit_2_without_a_traceback(args, match):
+    out = _cli(*args)
+    assert out.returncode == 2
+    assert match in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+
+
+def test_cli_json_uses_registered_chapters(monkeypatch, capsys):
+    monkeypatch.setitem(scoreboard.CHAPTERS, "toy", "tests.test_scoreboard:_toy_headline")
+    assert scoreboard.main(["scoreboard", "--chapter", "toy", "--json", "--seeds", "5"]) == 0
+    recs = json.loads(capsys.readouterr().out)
+    assert recs[0]["n_seeds"] == 5
+    assert scoreboard.main(["scoreboard", "--chapter", "toy", "--seeds", "5"]) == 0
+    assert "RL / CE" in capsys.readouterr().out
+
+
+def _toy_headline(n_seeds):
+    rec = copy.deepcopy(GOOD)
+    rec["n_seeds"] = n_seeds
+    return [rec]
