@@ -38,9 +38,10 @@ _static/mathjax/tex-chtml-full.js:
 	  echo "npm not found: the book will load MathJax from a CDN (math then needs internet)"; \
 	fi
 
-# The execution cache keys on code cells only; a change to ce_lib must re-execute the chapters.
+# The execution cache keys on code cells only, and Sphinx re-reads only changed pages: a change
+# to ce_lib must clear both so that every chapter executes again.
 _build/.ce_lib_stamp: $(wildcard ce_lib/*.py)
-	@rm -rf _build/.jupyter_cache
+	@rm -rf _build/.jupyter_cache _build/.doctrees
 	@mkdir -p _build && touch $@
 
 book: venv mathjax _build/.ce_lib_stamp

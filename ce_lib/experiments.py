@@ -31,21 +31,19 @@ __all__ = [
     "check_finite_array",
     "check_positive_int",
     "hit_summary",
-    "is_cached",
     "parallel_map",
     "progress_enabled",
     "run_seeds",
     "samples_to_target",
-    "step_interpolate",
 ]
 
 
 class Interval(NamedTuple):
     """A point estimate with a confidence interval."""
 
-    median: float  # the point estimate (a median, or a ratio of medians)
-    lo: float  # lower end of the confidence interval
-    hi: float  # upper end of the confidence interval
+    median: float  #: the point estimate (a median, or a ratio of medians)
+    lo: float  #: lower end of the confidence interval
+    hi: float  #: upper end of the confidence interval
 
     def as_dict(self) -> dict:
         """The ``{"median", "lo", "hi"}`` mapping used by the scoreboard records."""
@@ -98,7 +96,7 @@ def as_rng(seed: Any) -> np.random.Generator:
 
 
 def samples_to_target(samples, values, target: float, *, direction: str = "below",
-                      persist: bool = False) -> np.ndarray:
+                      persist: bool = False, hold: float | None = None) -> np.ndarray:
     """Samples a learning curve needs to reach ``target``.
 
     Parameters
@@ -114,6 +112,10 @@ def samples_to_target(samples, values, target: float, *, direction: str = "below
     persist : bool
         If true, count the first point from which the curve stays at the target until the end,
         instead of the first point that touches it (useful for noisy curves).
+    hold : float, optional
+        If given (a factor >= 1), count the first point :math:`t` from which the curve stays at
+        the target for every recorded point up to ``hold * samples[t]`` samples, and the curve
+        was recorded that far: "reach the target and hold it for a while".
 
     Returns
     -------
@@ -148,6 +150,14 @@ def samples_to_target(samples, values, target: float, *, direction: str = "below
     if persist:
         # ok_from[t] is true when every point from t to the end qualifies.
         ok = np.flip(np.logical_and.accumulate(np.flip(ok, axis=-1), axis=-1), axis=-1)
+    if hold is not None:
+        if not np.isfinite(hold) or hold < 1:
+            raise ValueError(f"hold must be a finite factor >= 1, got {hold}")
+        end = np.searchsorted(n, hold * n, side="right") - 1  # last point of each window
+        bad_before = np.concatenate([np.zeros(ok.shape[:-1] + (1,), dtype=int),
+                                     np.cumsum(~ok, axis=-1)], axis=-1)
+        held = (bad_before[..., end + 1] - bad_before[..., : n.size]) == 0
+        ok = held & (n[-1] >= hold * n)
     hit = ok.any(axis=-1)
     first = np.argmax(ok, axis=-1)
     return np.where(hit, n[first], np.inf)
@@ -448,45 +458,3 @@ def cached(fn: Callable[..., Any], **params) -> Any:
         Path(tmp).unlink(missing_ok=True)
         raise
     return result
-
-
-def is_cached(fn: Callable[..., Any], **params) -> bool:
-    """Whether :func:`cached` would read ``fn(**params)`` from disk instead of computing it."""
-    path = _cache_path(fn, params)
-    return path is not None and path.is_file()
-
-
-
-def step_interpolate(samples, values, grid) -> np.ndarray:
-    """Read a learning curve on another sample grid, as a step function.
-
-    Curves of different methods (and seeds) are recorded at different sample counts; to take a
-    median across seeds they are read on a common ``grid``: the value at ``g`` is the last recorded
-    value at or before ``g`` (``nan`` before the first record).
-
-    Parameters
-    ----------
-    samples : array_like, shape (T,)
-        Increasing sample counts of the recorded curve.
-    values : array_like, shape (T,)
-        The curve.
-    grid : array_like, shape (G,)
-        Where to read it.
-
-    Returns
-    -------
-    numpy.ndarray, shape (G,)
-    """
-    n = np.asarray(samples, dtype=float)
-    v = np.asarray(values, dtype=float)
-    g = np.asarray(grid, dtype=float)
-    if n.ndim != 1 or v.shape != n.shape:
-        raise ValueError(f"samples and values must be 1-d of equal length, got {n.shape} and {v.shape}")
-    if n.size == 0:
-        raise ValueError("samples must not be empty")
-    if np.any(np.diff(n) < 0):
-        raise ValueError("samples must be non-decreasing")
-    idx = np.searchsorted(n, g, side="right") - 1
-    out = v[np.clip(idx, 0, None)].astype(float)
-    out[idx < 0] = np.nan
-    return out

@@ -122,7 +122,7 @@ def test_divergent_runs_are_reported_as_inf(quad):
     assert np.isinf(trace.gap[0, -1]) and np.isfinite(trace.gap[1, -1])
 
 
-def test_early_stop_only_after_every_run_hit(quad):
+def test_early_stop_only_after_every_run_settled(quad):
     trace = dfo.random_search(quad, 50_000, step=0.05, explore=0.3, n_dirs=4, n_runs=4, seed=0,
                               stop_below=0.05)
     assert trace.samples[-1] < 50_000
@@ -196,3 +196,53 @@ def test_bad_input_names_the_argument(quad, call, match):
 def test_wrong_objective_type_is_a_type_error():
     with pytest.raises(TypeError, match="obj"):
         dfo.reinforce("not a problem", 100, step=0.1, explore=0.1, batch=4)
+
+
+# ---- tuning -----------------------------------------------------------------------------------
+
+def test_tuning_batch_stops_when_a_configuration_has_every_seed_settled():
+    rule = dfo._first_complete_rule(n_configs=2, n_seeds=3, cap=1e9)
+    none = np.zeros(6, dtype=bool)
+    assert not rule(10.0, none, none)
+    assert not rule(10.0, np.array([1, 1, 0, 0, 0, 0], dtype=bool), none)
+    assert rule(10.0, np.array([0, 0, 0, 1, 1, 1], dtype=bool), none)
+    assert rule(1e9, none, none)  # past the cap nothing can win any more
+
+
+def test_tune_prefers_a_working_step_and_reports_its_budget():
+    obj = dfo.problem_instance("quadratic", 4)
+    out = dfo.tune("random search (ARS)", obj, budget=8000, target=0.05)
+    assert np.isfinite(out["worst_samples"]) and out["median_samples"] <= out["worst_samples"]
+    assert out["runs"] == out["grid_size"] * 5
+    assert out["hyper"] in dfo.hyper_grid("random search (ARS)", 4)
+    assert isinstance(out["step_at_edge"], bool)
+    # the winner beats the smallest step of the grid on the same tuning seeds
+    tiny = min(dfo.hyper_grid("random search (ARS)", 4), key=lambda h: h["step"])
+    trace = dfo.run_batch("random search (ARS)", obj, 8000, [tiny], [1000, 1001, 1002, 1003, 1004])
+    slow = np.max(samples_to_target(trace.samples, trace.gap, 0.05, hold=dfo.SETTLE))
+    assert out["worst_samples"] <= slow
+
+
+def test_problem_instances_are_fixed_per_dimension():
+    a, b = dfo.problem_instance("quadratic", 8), dfo.problem_instance("quadratic", 8)
+    np.testing.assert_array_equal(a.x_star, b.x_star)
+    with pytest.raises(ValueError, match="problem"):
+        dfo.problem_instance("rosenbrock", 8)
+
+
+def test_a_run_settles_only_after_staying_at_the_target():
+    s = dfo._Settling(np.array([1.0, 1.0, 0.1]), 0.5)
+    np.testing.assert_array_equal(s.update(10, np.array([0.4, 0.4, 0.2])), [False, False, True])
+    np.testing.assert_array_equal(s.update(13, np.array([0.4, 0.6, 0.2])), [True, False, True])
+    np.testing.assert_array_equal(s.update(20, np.array([0.4, 0.4, 0.7])), [True, False, True])
+
+
+def test_lucky_bounces_do_not_win_the_tuning():
+    # On the 2-d logistic task, a huge step bounces through the target early by luck; the tuned
+    # configuration must instead bring every reported seed to the target and keep it there.
+    obj = dfo.problem_instance("logistic", 2)
+    tol = 0.1 * float(obj.gap(obj.start))
+    tuned = dfo.tune("REINFORCE", obj, budget=32_000, target=tol)
+    trace = dfo.run_batch("REINFORCE", obj, 32_000, [tuned["hyper"]], list(range(10)), stop_below=tol)
+    hits = samples_to_target(trace.samples, trace.gap, tol, hold=dfo.SETTLE)
+    assert np.mean(np.isfinite(hits)) >= 0.8

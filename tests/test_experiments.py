@@ -23,6 +23,17 @@ def test_samples_to_target_persist_waits_until_it_stays():
     assert ex.samples_to_target(n, curve, 1.0, persist=True) == 4
 
 
+def test_samples_to_target_hold_needs_a_lasting_stretch():
+    n = np.array([10, 11, 12, 13, 20, 30, 40])
+    curve = np.array([[0.5, 2.0, 0.5, 0.5, 0.5, 2.0, 2.0],    # touches at 10; holds 12 -> 15: 12
+                      [0.5, 0.5, 0.5, 0.5, 2.0, 0.5, 0.5]])   # 10 -> 12.5 held: 10
+    np.testing.assert_array_equal(ex.samples_to_target(n, curve, 1.0, hold=1.25), [12, 10])
+    # the window must have been observed: a stretch that starts at the last point never holds
+    assert np.isinf(ex.samples_to_target(n, [2, 2, 2, 2, 2, 2, 0.5], 1.0, hold=1.25))
+    with pytest.raises(ValueError, match="hold"):
+        ex.samples_to_target(n, curve, 1.0, hold=0.5)
+
+
 def test_samples_to_target_already_at_target():
     assert ex.samples_to_target([0, 5], [0.1, 0.2], 1.0) == 0
 
@@ -93,14 +104,6 @@ def test_hit_summary_counts_misses_at_budget():
         ex.hit_summary([200], budget=100)
 
 
-# ---- step_interpolate -------------------------------------------------------------------------
-
-def test_step_interpolate_reads_last_value():
-    out = ex.step_interpolate([10, 20, 40], [3.0, 2.0, 1.0], [5, 10, 30, 100])
-    assert np.isnan(out[0])
-    np.testing.assert_array_equal(out[1:], [3.0, 2.0, 1.0])
-
-
 # ---- seeds and joblib -------------------------------------------------------------------------
 
 def _noisy_mean(seed, n):
@@ -144,8 +147,6 @@ def test_cache_hits_misses_and_parameters(tmp_cache):
     assert ex.cached(_expensive, a=1, b=2) == {"sum": 3}
     assert ex.cached(_expensive, a=1, b=2) == {"sum": 3}
     assert CALLS == [(1, 2)]
-    assert ex.is_cached(_expensive, a=1, b=2)
-    assert not ex.is_cached(_expensive, a=1, b=3)
     ex.cached(_expensive, a=1, b=3)
     assert CALLS == [(1, 2), (1, 3)]
     assert not list(tmp_cache.glob(".tmp-*"))  # nothing half-written left behind
