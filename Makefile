@@ -12,7 +12,7 @@ MATHJAX_VERSION := 3.2.2
 # Experiment results cached by ce_lib live inside _build, so `make clean` really starts from empty.
 export CE_LIB_CACHE ?= $(CURDIR)/_build/ce_cache
 
-.PHONY: book test unit scoreboard bench mathjax venv clean
+.PHONY: book test unit scoreboard bench mathjax notebooks venv clean
 
 venv: $(VENV)/.installed
 
@@ -54,6 +54,10 @@ test: venv mathjax _build/.ce_lib_stamp
 
 unit: venv
 	$(BIN)/python -m pytest -m "not slow"
+
+# .ipynb twins of the chapters, for Colab (tests/test_packaging.py checks they are up to date).
+notebooks: venv
+	$(BIN)/python tools/make_notebooks.py
 
 scoreboard: venv
 	$(BIN)/python -m ce_lib scoreboard

@@ -16,10 +16,10 @@ from ce_lib import dfo
 from ce_lib.experiments import cached, run_seeds
 
 
-def work(seed, n=350):
+def work(seed, n=500):
     rng = np.random.default_rng(seed)
     a = rng.standard_normal((n, n))
-    for _ in range(20):
+    for _ in range(60):
         a = np.tanh(a @ a.T / n)
     return float(a.sum())
 
@@ -38,7 +38,7 @@ def main():
 
     with tempfile.TemporaryDirectory() as folder:
         os.environ["CE_LIB_CACHE"] = folder
-        params = dict(problem="quadratic", dims=(2, 4, 8), n_seeds=5, target=0.05, budget_per_dim=2000)
+        params = dict(problem="quadratic", dims=(2, 4, 8, 16, 32), n_seeds=10, target=0.05, budget_per_dim=2000)
         start = time.perf_counter()
         cached(dfo.dimension_sweep, **params)
         t_compute = time.perf_counter() - start

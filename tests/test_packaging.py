@@ -48,3 +48,17 @@ def test_every_toc_chapter_exists_and_is_a_notebook(root):
         head = path.read_text().split("\n", 12)
         assert "kernelspec:" in "\n".join(head), f"{path.name} lacks a jupytext header"
         assert path.stem in {f.split("/")[-1] for f in files}, f"{path.name} is not in _toc.yml"
+
+
+def test_colab_notebooks_match_their_chapters(root):
+    """Colab's launch button opens chapters/NN_*.ipynb; they must be the current chapters."""
+    import jupytext
+
+    for md in sorted((root / "chapters").glob("[0-9][0-9]_*.md")):
+        ipynb = md.with_suffix(".ipynb")
+        assert ipynb.is_file(), f"{ipynb.name} is missing: run `make notebooks`"
+        fresh = jupytext.read(md)
+        stored = jupytext.read(ipynb)
+        assert [(c.cell_type, c.source, c.metadata) for c in stored.cells] == \
+            [(c.cell_type, c.source, c.metadata) for c in fresh.cells], \
+            f"{ipynb.name} is out of date: run `make notebooks`"
