@@ -246,3 +246,16 @@ def test_lucky_bounces_do_not_win_the_tuning():
     trace = dfo.run_batch("REINFORCE", obj, 32_000, [tuned["hyper"]], list(range(10)), stop_below=tol)
     hits = samples_to_target(trace.samples, trace.gap, tol, hold=dfo.SETTLE)
     assert np.mean(np.isfinite(hits)) >= 0.8
+
+
+def test_learning_curves_run_every_method_without_early_stop():
+    hypers = {"model known (CE)": {}, "local model (CE)": dict(step=0.5, explore=0.3, batch=10),
+              "REINFORCE": dict(step=0.05, explore=0.3, batch=4),
+              "random search (ARS)": dict(step=0.05, explore=0.3, n_dirs=2, top=2)}
+    curves = dfo.learning_curves("quadratic", 4, hypers, n_seeds=3, budget=500)
+    assert set(curves) == set(dfo.METHODS)
+    for trace in curves.values():
+        assert trace.gap.shape[0] == 3 and trace.gap[0, 0] == pytest.approx(1.0)
+        assert trace.samples[-1] <= 500
+    with pytest.raises(ValueError, match="hypers"):
+        dfo.learning_curves("quadratic", 4, {}, n_seeds=2, budget=100)
