@@ -56,7 +56,8 @@ class Interval(NamedTuple):
 
 
 def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int`` or raise ``ValueError`` naming the argument ``name``."""
+    """Return ``value`` as an ``int``; raise ``TypeError`` (not an integer) or ``ValueError``
+    (below ``minimum``), naming the argument ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
