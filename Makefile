@@ -65,6 +65,7 @@ scoreboard: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_experiments.py
 	$(BIN)/python benchmarks/bench_dfo.py
+	$(BIN)/python benchmarks/bench_bandits.py
 
 clean:
 	rm -rf _build

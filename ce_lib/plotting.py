@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: Cool colours for certainty-equivalence (model-based) methods.
-CE_PALETTE = ("#1f5fa8", "#2a9d8f", "#4cb3d4", "#0b3d6b", "#6a9f3a", "#5e7fd6")
+CE_PALETTE = ("#1f5fa8", "#2a9d8f", "#4cb3d4", "#0b3d6b", "#6a9f3a", "#5e7fd6", "#1b6e4c")
 #: Warm colours for reinforcement-learning (model-free, guess-and-check) methods.
 RL_PALETTE = ("#d1495b", "#f28e2b", "#b5651d", "#8e3b8e", "#e15759", "#c99a1e")
 #: Neutral colour for references (oracles, lower bounds, theory lines).
@@ -46,6 +46,7 @@ METHOD_COLORS = {
     "Thompson sampling": CE_PALETTE[2],
     "KL-UCB": CE_PALETTE[4],
     "greedy": CE_PALETTE[5],
+    "epsilon-greedy": CE_PALETTE[6],
     # reinforcement learning
     "REINFORCE": RL_PALETTE[0],
     "random search (ARS)": RL_PALETTE[1],

@@ -27,6 +27,7 @@ __all__ = ["CHAPTERS", "format_markdown", "format_table", "main", "records", "va
 #: Chapter name -> "module:function" returning that chapter's records; imported only when asked.
 CHAPTERS = {
     "dfo": "ce_lib.dfo:headline",
+    "bandits": "ce_lib.bandits:headline",
 }
 
 
