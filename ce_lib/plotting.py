@@ -48,7 +48,11 @@ METHOD_COLORS = {
     "greedy": CE_PALETTE[5],
     "epsilon-greedy": CE_PALETTE[6],
     # reinforcement learning
+    "greedy least squares": CE_PALETTE[5],
+    "LinUCB": CE_PALETTE[1],
+    "linear Thompson sampling": CE_PALETTE[2],
     "REINFORCE": RL_PALETTE[0],
+    "softmax policy gradient": RL_PALETTE[0],
     "random search (ARS)": RL_PALETTE[1],
     "policy gradient": RL_PALETTE[0],
     "gradient bandit": RL_PALETTE[0],

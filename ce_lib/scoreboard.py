@@ -28,6 +28,7 @@ __all__ = ["CHAPTERS", "format_markdown", "format_table", "main", "records", "va
 CHAPTERS = {
     "dfo": "ce_lib.dfo:headline",
     "bandits": "ce_lib.bandits:headline",
+    "contextual": "ce_lib.contextual:headline",
 }
 
 
