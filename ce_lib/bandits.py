@@ -257,13 +257,23 @@ class ThompsonSampling(_Agent):
 
     name = "Thompson sampling"
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def posterior(self) -> tuple[np.ndarray, np.ndarray]:
+        """The posterior of every arm's mean, each array of shape (n_runs, K).
+
+        Bernoulli: the Beta parameters :math:`(1 + S_k, 1 + N_k - S_k)`. Gaussian: the mean and
+        standard deviation :math:`(\\hat\\mu_k, \\sigma/\\sqrt{N_k})` (infinite for an untried arm).
+        """
         if self.bernoulli:
-            draw = rng.beta(1.0 + self.sums, 1.0 + self.counts - self.sums)
+            return 1.0 + self.sums, 1.0 + self.counts - self.sums
+        with np.errstate(divide="ignore"):
+            return self.means, self.scale / np.sqrt(self.counts)
+
+    def select(self, t: int, rng) -> np.ndarray:
+        a, b = self.posterior()
+        if self.bernoulli:
+            draw = rng.beta(a, b)
         else:
-            draw = self.means + self.scale * rng.standard_normal(self.counts.shape) / np.sqrt(
-                np.maximum(self.counts, 1))
-            draw = self._untried_first(draw)
+            draw = self._untried_first(a + np.where(np.isfinite(b), b, 0.0) * rng.standard_normal(a.shape))
         return _argmax_random_ties(draw, rng)
 
 

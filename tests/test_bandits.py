@@ -109,6 +109,8 @@ def test_headline_record_validates():
     (lambda: b.BernoulliBandit.create([0.5, 1.5]), "probabilities"),
     (lambda: b.BernoulliBandit.create([0.5]), "K >= 2"),
     (lambda: b.GaussianBandit.create([0.0, 1.0], sigma=0), "sigma"),
+    (lambda: b.GaussianBandit.create([0.0, 1.0], sigma=-1.0), "sigma"),
+    (lambda: b.GaussianBandit.create(np.zeros((2, 2, 2))), "means"),
     (lambda: b.GaussianBandit.create([0.0, np.nan]), "finite"),
     (lambda: b.EpsilonGreedy(1.5), "epsilon"),
     (lambda: b.UCB(c=-1), "c must"),
@@ -129,3 +131,79 @@ def test_wrong_types_are_type_errors():
         b.simulate(b.UCB(), [0.5, 0.4], 10, 2, seed=0)
     with pytest.raises(TypeError, match="agent"):
         b.simulate("ucb", TWO, 10, 2, seed=0)
+
+
+# ---- closed forms and references --------------------------------------------------------------
+
+def test_thompson_posteriors_match_the_closed_forms():
+    ts = b.ThompsonSampling()
+    ts.reset(1, 2, b.BernoulliBandit.create([0.5, 0.5]))
+    for arm, r in [(0, 1.0), (0, 0.0), (0, 1.0), (1, 0.0)]:
+        ts.update(np.array([arm]), np.array([r]))
+    a, bb = ts.posterior()
+    np.testing.assert_array_equal(a, [[3.0, 1.0]])   # Beta(1 + successes, ...)
+    np.testing.assert_array_equal(bb, [[2.0, 2.0]])  # ... 1 + failures)
+    g = b.ThompsonSampling()
+    g.reset(1, 2, b.GaussianBandit.create([0.0, 0.0], sigma=2.0))
+    for r in (1.0, 2.0, 6.0):
+        g.update(np.array([0]), np.array([r]))
+    mean, sd = g.posterior()
+    assert mean[0, 0] == pytest.approx(3.0) and sd[0, 0] == pytest.approx(2.0 / np.sqrt(3))
+    assert np.isinf(sd[0, 1])
+
+
+class _TapeBandit(b.GaussianBandit):
+    """The k-th pull of arm a pays tape[run, a, k], whatever the order: a reference can replay it."""
+
+    def pull(self, means, arms, rng):
+        rows = np.arange(len(arms))
+        k = self._pulls[rows, arms]
+        self._pulls[rows, arms] += 1
+        return self._tape[rows, arms, k]
+
+
+def _reference_ucb(means, tape, horizon, c):
+    """A plain per-run UCB, written independently of the vectorized code."""
+    k = len(means)
+    counts, sums, regret = [0] * k, [0.0] * k, []
+    for t in range(1, horizon + 1):
+        untried = [a for a in range(k) if counts[a] == 0]
+        if untried:
+            arm = untried[0]
+        else:
+            arm = max(range(k), key=lambda a: sums[a] / counts[a] + c * np.sqrt(np.log(t) / counts[a]))
+        r = tape[arm, counts[arm]]
+        counts[arm] += 1
+        sums[arm] += r
+        regret.append(max(means) - means[arm])
+    return np.array(regret)
+
+
+def test_vectorized_simulator_equals_a_per_run_reference():
+    means, horizon, runs = [0.3, 0.0, -0.2], 300, 6
+    tape = np.random.default_rng(0).normal(np.array(means)[None, :, None], 1.0, (runs, 3, horizon))
+    env = _TapeBandit(np.array(means), 1.0)
+    env._tape, env._pulls = tape, np.zeros((runs, 3), dtype=int)
+    run = b.simulate(b.UCB(c=1.0), env, horizon, runs, seed=0)
+    for i in range(runs):
+        ref = _reference_ucb(means, tape[i], horizon, 1.0)
+        # the first K rounds try the arms in random order; after that the runs must agree exactly
+        np.testing.assert_array_equal(run.regret[i, 3:], ref[3:])
+        assert run.regret[i].sum() == pytest.approx(ref.sum())
+
+
+def test_gradient_bandit_update_is_unbiased_for_the_softmax_gradient():
+    # E[(R - b)(1{A=k} - pi_k)] = pi_k (mu_k - sum_j pi_j mu_j) with a baseline b independent of A.
+    means, n = np.array([1.0, 0.0, -0.5]), 400_000
+    agent = b.GradientBandit(alpha=1.0)
+    agent.reset(n, 3, b.GaussianBandit.create(means))
+    agent.prefs[:] = [0.5, 0.0, -0.3]
+    pi = agent._policy()[0]
+    before = agent.prefs.copy()
+    rng = np.random.default_rng(1)
+    arms = agent.select(1, rng)
+    agent.update(arms, means[arms] + rng.standard_normal(n))
+    step = agent.prefs - before
+    exact = pi * (means - pi @ means)
+    se = step.std(axis=0) / np.sqrt(n)
+    assert np.all(np.abs(step.mean(axis=0) - exact) < 5 * se)

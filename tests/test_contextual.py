@@ -92,3 +92,17 @@ def test_wrong_types_are_type_errors():
         c.simulate(c.GreedyLS(), "digits", 10, 2, seed=0)
     with pytest.raises(TypeError, match="agent"):
         c.simulate(object(), c.LinearBandit.create(), 10, 2, seed=0)
+
+
+def test_least_squares_recovers_the_parameters_on_noiseless_data():
+    env = c.LinearBandit.create(n_arms=2, dim=4, spread=1.0, noise=1e-9, seed=4)
+    for agent in (c.GreedyLS(reg=1e-6), c.LinUCB(reg=1e-6)):
+        c.simulate(agent, env, 400, 3, seed=0)
+        est, checked = agent.estimates(), 0
+        for run in range(3):
+            for k in range(2):
+                gram = np.linalg.inv(agent.a_inv[run, k]) - 1e-6 * np.eye(4)  # sum of x x^T
+                if np.linalg.eigvalsh(gram).min() > 1e-2:  # the arm saw contexts in every direction
+                    np.testing.assert_allclose(est[run, k], env.theta[k], atol=1e-4)
+                    checked += 1
+        assert checked >= 3, agent.name
