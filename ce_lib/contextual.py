@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .experiments import as_rng, bootstrap_ratio, cached, check_finite_array, check_positive_int, hit_summary
-from .experiments import samples_to_target
+from .experiments import (as_rng, cached, check_finite_array, check_positive_int, make_record,
+                          samples_to_target)
 
 __all__ = [
     "ClassificationBandit",
@@ -388,19 +388,12 @@ def _headline(n_seeds: int) -> dict:
         scores[alpha] = (int(np.sum(~np.isfinite(hits))), float(np.median(np.where(np.isfinite(hits), hits, HORIZON))))
     alpha = min(scores, key=scores.get)
     agents = [GreedyLS(), LinUCB(), LinearThompson(), SoftmaxPolicyGradient(alpha)]
-    methods, censored = [], {}
-    for j, agent in enumerate(agents):
-        hits = _rounds_to_accuracy(agent, env, n_seeds, [0, n_seeds, j])
-        name = agent.name if agent.family == "ce" else f"{agent.name} (alpha = {alpha})"
-        methods.append({"name": name, "family": agent.family, **hit_summary(hits, HORIZON)})
-        censored[name] = np.where(np.isfinite(hits), hits, HORIZON)
-    best = {fam: min((m for m in methods if m["family"] == fam),
-                     key=lambda m: m["samples_to_target"]["median"])["name"] for fam in ("ce", "rl")}
-    ratio = bootstrap_ratio(censored[best["rl"]], censored[best["ce"]])
-    return {"chapter": "contextual", "task": "handwritten digits as a 10-armed contextual bandit",
-            "metric": f"rounds until {LEVEL:.0%} accuracy over a {WINDOW}-round window",
-            "target": LEVEL, "n_seeds": n_seeds, "methods": methods, "ratio": ratio.as_dict(),
-            "tuning": {"runs": len(ALPHAS) * n_seeds, "chosen": alpha}}
+    results = [(agent.name if agent.family == "ce" else f"{agent.name} (alpha = {alpha})", agent.family,
+                _rounds_to_accuracy(agent, env, n_seeds, [0, n_seeds, j])) for j, agent in enumerate(agents)]
+    return make_record(chapter="contextual", task="handwritten digits as a 10-armed contextual bandit",
+                       metric=f"rounds until {LEVEL:.0%} accuracy over a {WINDOW}-round window",
+                       target=LEVEL, n_seeds=n_seeds, budget=HORIZON, results=results,
+                       tuning={"runs": len(ALPHAS) * n_seeds, "chosen": alpha})
 
 
 def headline(n_seeds: int = 20) -> list[dict]:

@@ -29,8 +29,8 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import (Interval, as_rng, bootstrap_ratio, cached, check_finite_array,
-                          check_positive_int, hit_summary, parallel_map, samples_to_target)
+from .experiments import (Interval, as_rng, cached, check_finite_array, check_positive_int, make_record,
+                          parallel_map, samples_to_target)
 
 __all__ = [
     "METHODS",
@@ -846,21 +846,10 @@ def loglog_slope(dims, hits, *, budget=None, n_boot: int = 2000, seed: Any = 0) 
 def sweep_record(sweep: dict, task: str) -> dict:
     """The scoreboard record of a sweep at its largest dimension (format of CONVENTIONS.md)."""
     i = len(sweep["dims"]) - 1
-    budget = sweep["budget"][i]
-    methods, best = [], {}
-    for name, res in sweep["methods"].items():
-        hits = res["hits"][i]
-        summary = hit_summary(hits, budget)
-        methods.append({"name": name, "family": res["family"], **summary})
-        fam = res["family"]
-        censored = np.where(np.isfinite(hits), hits, budget)
-        if fam not in best or np.median(censored) < np.median(best[fam]):
-            best[fam] = censored
-    ratio = bootstrap_ratio(best["rl"], np.maximum(best["ce"], 1.0))
-    return {"chapter": "dfo", "task": task,
-            "metric": f"samples to {sweep['target']:.0%} of the starting suboptimality",
-            "target": sweep["target"], "n_seeds": sweep["n_seeds"], "methods": methods,
-            "ratio": ratio.as_dict()}
+    return make_record(chapter="dfo", task=task,
+                       metric=f"samples to {sweep['target']:.0%} of the starting suboptimality",
+                       target=sweep["target"], n_seeds=sweep["n_seeds"], budget=sweep["budget"][i],
+                       results=[(name, res["family"], res["hits"][i]) for name, res in sweep["methods"].items()])
 
 
 #: Parameters of the chapter's headline experiment (the scoreboard reads the same cache).

@@ -31,6 +31,7 @@ __all__ = [
     "check_finite_array",
     "check_positive_int",
     "hit_summary",
+    "make_record",
     "parallel_map",
     "progress_enabled",
     "run_seeds",
@@ -279,6 +280,52 @@ def hit_summary(hits, budget: float, *, level: float = 0.95, seed: Any = 0) -> d
     censored = np.where(np.isfinite(h), h, budget)
     ci = bootstrap_median(censored, level=level, seed=seed)
     return {"samples_to_target": ci.as_dict(), "success_rate": float(np.mean(np.isfinite(h)))}
+
+
+def make_record(*, chapter: str, task: str, metric: str, target: float, n_seeds: int, budget: float,
+                results: Sequence[tuple], seed: Any = 0, **extra) -> dict:
+    """Build one scoreboard record from each method's samples-to-target over the same seeds.
+
+    Parameters
+    ----------
+    chapter, task, metric : str
+        What the record is about (see :mod:`ce_lib.scoreboard`).
+    target : float
+        The level that was to be reached.
+    n_seeds : int
+        Seeds per method.
+    budget : float
+        Samples each method was allowed; misses (``inf``) count at it.
+    results : sequence of (name, family, hits)
+        ``family`` is ``"ce"`` or ``"rl"``; ``hits`` has one entry per seed, in the same seed order
+        for every method (the ratio pairs them).
+    **extra
+        Further fields, for example a tuning summary.
+
+    Returns
+    -------
+    dict
+        The record, with ``ratio`` = (best RL median) / (best CE median) and its paired bootstrap
+        interval; "best" is the smallest median samples-to-target within each family.
+    """
+    methods, censored = [], {}
+    for name, family, hits in results:
+        if family not in ("ce", "rl"):
+            raise ValueError(f"results: family of {name!r} must be 'ce' or 'rl', got {family!r}")
+        h = np.asarray(hits, dtype=float)
+        if h.shape != (n_seeds,):
+            raise ValueError(f"results: hits of {name!r} must have shape ({n_seeds},), got {h.shape}")
+        methods.append({"name": name, "family": family, **hit_summary(h, budget, seed=seed)})
+        censored[name] = np.maximum(np.where(np.isfinite(h), h, budget), 1.0)
+    best = {}
+    for fam in ("ce", "rl"):
+        ranked = [m for m in methods if m["family"] == fam]
+        if not ranked:
+            raise ValueError(f"results must include at least one {fam!r} method")
+        best[fam] = min(ranked, key=lambda m: (m["samples_to_target"]["median"], -m["success_rate"]))["name"]
+    ratio = bootstrap_ratio(censored[best["rl"]], censored[best["ce"]], seed=seed)
+    return {"chapter": chapter, "task": task, "metric": metric, "target": float(target),
+            "n_seeds": int(n_seeds), "methods": methods, "ratio": ratio.as_dict(), **extra}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -16,6 +16,8 @@ from typing import Iterator
 import matplotlib as mpl
 import numpy as np
 
+from .experiments import bootstrap_median
+
 __all__ = [
     "CE_PALETTE",
     "METHOD_COLORS",
@@ -183,8 +185,6 @@ def plot_scaling(ax, xs, hits: dict, families: dict, *, budgets=None, level: flo
     level : float
         Coverage of the bands.
     """
-    from .experiments import bootstrap_median
-
     xs = np.asarray(xs, dtype=float)
     for name, h in hits.items():
         h = np.asarray(h, dtype=float)

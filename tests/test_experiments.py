@@ -183,3 +183,25 @@ def test_cache_rejects_a_failed_write_without_leftovers(tmp_cache):
     with pytest.raises(Exception):
         ex.cached(unpicklable, seed=1)
     assert not list(tmp_cache.glob("*"))
+
+
+# ---- scoreboard records -----------------------------------------------------------------------
+
+def test_make_record_pairs_the_best_of_each_family():
+    rec = ex.make_record(chapter="toy", task="t", metric="m", target=0.5, n_seeds=3, budget=100,
+                         results=[("a", "ce", [2, 4, np.inf]), ("b", "ce", [10, 10, 10]),
+                                  ("c", "rl", [20, 40, 50])])
+    from ce_lib.scoreboard import validate_record
+    validate_record(rec)
+    a = rec["methods"][0]
+    assert a["samples_to_target"]["median"] == 4 and a["success_rate"] == pytest.approx(2 / 3)
+    assert rec["ratio"]["median"] == pytest.approx(40 / 4)
+    with pytest.raises(ValueError, match="family"):
+        ex.make_record(chapter="t", task="t", metric="m", target=1, n_seeds=1, budget=10,
+                       results=[("a", "bayes", [1])])
+    with pytest.raises(ValueError, match="shape"):
+        ex.make_record(chapter="t", task="t", metric="m", target=1, n_seeds=2, budget=10,
+                       results=[("a", "ce", [1])])
+    with pytest.raises(ValueError, match="'rl'"):
+        ex.make_record(chapter="t", task="t", metric="m", target=1, n_seeds=1, budget=10,
+                       results=[("a", "ce", [1])])
