@@ -49,6 +49,9 @@ METHOD_COLORS = {
     "KL-UCB": CE_PALETTE[4],
     "greedy": CE_PALETTE[5],
     "epsilon-greedy": CE_PALETTE[6],
+    "plug-in model (CE)": CE_PALETTE[0],
+    "CE + optimism": CE_PALETTE[1],
+    "CE without optimism": CE_PALETTE[5],
     # reinforcement learning
     "greedy least squares": CE_PALETTE[5],
     "LinUCB": CE_PALETTE[1],

@@ -29,6 +29,7 @@ CHAPTERS = {
     "dfo": "ce_lib.dfo:headline",
     "bandits": "ce_lib.bandits:headline",
     "contextual": "ce_lib.contextual:headline",
+    "mdp": "ce_lib.mdp:headline",
 }
 
 

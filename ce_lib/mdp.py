@@ -1,0 +1,846 @@
+"""Tabular Markov decision processes: exact planning, the plug-in model, Q-learning and policy gradient.
+
+Used by the chapter :ref:`ch-mdps`. An MDP here is finite: ``S`` states, ``A`` actions, a transition
+tensor ``P[s, a, s']`` and rewards. The certainty-equivalent learner counts transitions, plans on the
+empirical model as if it were true, and returns that plan; the model-free learners (Q-learning,
+softmax policy gradient) update values or policy parameters from the same samples. Every returned
+policy is scored **exactly** on the true model with :func:`policy_evaluation` (a linear solve), so
+the curves carry no evaluation noise.
+
+Two ways of getting samples, with the same accounting for every method:
+
+* **generative model** (:func:`generative_experiment`): each round draws one next state for
+  *every* pair :math:`(s, a)`; after ``n`` rounds every method has seen ``n * S * A`` transitions;
+* **online** (:func:`online_experiment`): one trajectory per run in the real environment, one
+  transition per step; the learner chooses where to go.
+
+Everything is vectorized over seeds (a leading batch axis) with numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+
+from .experiments import as_rng, cached, check_positive_int, make_record, parallel_map, samples_to_target
+
+__all__ = [
+    "TabularMDP", "Solution", "frozen_lake", "cliff_walking", "check_gamma",
+    "bellman_q", "value_iteration", "policy_iteration", "policy_evaluation", "suboptimality",
+    "EmpiricalModel", "Sampler", "Q_SCHEDULES", "step_sizes", "generative_experiment",
+    "OnlineConfig", "online_experiment", "GAMMAS", "TARGET", "ROUNDS", "ONLINE_BUDGET", "ONLINE_GRID",
+    "generative_sweep", "horizon_scaling", "online_sweep", "headline",
+]
+
+
+# ----------------------------------------------------------------------------------------------
+# The model
+# ----------------------------------------------------------------------------------------------
+
+
+def check_gamma(gamma: Any) -> float:
+    """Return ``gamma`` as a float, raising ``ValueError`` unless it lies in [0, 1)."""
+    try:
+        g = float(gamma)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"gamma must be a number in [0, 1), got {gamma!r}") from err
+    if not (0.0 <= g < 1.0):
+        raise ValueError(f"gamma must lie in [0, 1), got {gamma!r}")
+    return g
+
+
+@dataclass(frozen=True, eq=False)
+class TabularMDP:
+    """A finite MDP with validated, read-only arrays.
+
+    Parameters
+    ----------
+    P : array_like, shape (S, A, S)
+        ``P[s, a, s']`` is the probability of moving to ``s'`` after action ``a`` in state ``s``;
+        every row ``P[s, a]`` sums to one.
+    R : array_like, shape (S, A) or (S, A, S)
+        Rewards: the expected reward of each pair, or the reward of each transition
+        ``R[s, a, s']`` (as in gymnasium's toy-text environments, where reaching the goal pays).
+    mu : array_like, shape (S,)
+        Distribution of the initial state.
+    name : str
+        A label for plots and tables.
+    """
+
+    P: np.ndarray  # (S, A, S) transition probabilities
+    R: np.ndarray  # (S, A) expected reward, or (S, A, S) reward of each transition
+    mu: np.ndarray  # (S,) initial-state distribution
+    name: str = "MDP"  # label for plots and tables
+
+    def __post_init__(self):
+        P = _as_float(self.P, "P")
+        if P.ndim != 3 or P.shape[0] != P.shape[2] or P.shape[0] == 0 or P.shape[1] == 0:
+            raise ValueError(f"P must have shape (S, A, S) with S, A >= 1, got {P.shape}")
+        if np.any(P < 0) or not np.allclose(P.sum(axis=2), 1.0, atol=1e-8):
+            raise ValueError("P must be non-negative with every row P[s, a, :] summing to 1")
+        R = _as_float(self.R, "R")
+        if R.shape not in (P.shape[:2], P.shape):
+            raise ValueError(f"R must have shape {P.shape[:2]} or {P.shape}, got {R.shape}")
+        mu = _as_float(self.mu, "mu")
+        if mu.shape != (P.shape[0],):
+            raise ValueError(f"mu must have shape ({P.shape[0]},), got {mu.shape}")
+        if np.any(mu < 0) or not np.isclose(mu.sum(), 1.0, atol=1e-8):
+            raise ValueError("mu must be a probability distribution (non-negative, summing to 1)")
+        for field, arr in (("P", P), ("R", R), ("mu", mu)):
+            arr.setflags(write=False)
+            object.__setattr__(self, field, arr)
+
+    @property
+    def n_states(self) -> int:
+        """Number of states ``S``."""
+        return self.P.shape[0]
+
+    @property
+    def n_actions(self) -> int:
+        """Number of actions ``A``."""
+        return self.P.shape[1]
+
+    @property
+    def expected_reward(self) -> np.ndarray:
+        """Expected reward of each pair, shape (S, A)."""
+        if self.R.ndim == 2:
+            return self.R
+        return np.einsum("sat,sat->sa", self.P, self.R)
+
+    @classmethod
+    def from_gymnasium(cls, env, name: str | None = None) -> "TabularMDP":
+        """Read the exact model of a gymnasium toy-text environment (FrozenLake, Taxi, CliffWalking).
+
+        The environments list their dynamics in ``env.unwrapped.P[s][a]`` as tuples
+        ``(probability, next_state, reward, terminated)``. A terminating transition is sent to one
+        extra absorbing state (index ``S``, reward 0 forever), so the discounted value of the
+        model equals the expected discounted return of an episode. Time limits (truncation) are
+        not part of the model.
+        """
+        u = getattr(env, "unwrapped", env)
+        table = getattr(u, "P", None)
+        if not isinstance(table, dict):
+            raise ValueError("env must be a toy-text gymnasium environment exposing its model as env.unwrapped.P")
+        n_s, n_a = int(u.observation_space.n), int(u.action_space.n)
+        S = n_s + 1
+        P = np.zeros((S, n_a, S))
+        Rw = np.zeros((S, n_a, S))  # probability-weighted reward, divided out below
+        for s in range(n_s):
+            for a in range(n_a):
+                for prob, nxt, rew, term in table[s][a]:
+                    t = n_s if term else int(nxt)
+                    P[s, a, t] += prob
+                    Rw[s, a, t] += prob * rew
+        P[n_s, :, n_s] = 1.0
+        R = np.divide(Rw, P, out=np.zeros_like(Rw), where=P > 0)
+        mu = np.append(np.asarray(getattr(u, "initial_state_distrib", np.eye(n_s)[0]), float), 0.0)
+        return cls(P, R, mu / mu.sum(), name or (u.spec.id if u.spec else type(u).__name__))
+
+
+def _as_float(value, name):
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a numeric array") from err
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite numbers")
+    return arr
+
+
+def frozen_lake(map_name: str = "8x8", slippery: bool = True) -> TabularMDP:
+    """FrozenLake's exact model from gymnasium (``"4x4"`` or ``"8x8"``; slippery by default)."""
+    import gymnasium as gym
+
+    if map_name not in ("4x4", "8x8"):
+        raise ValueError(f"map_name must be '4x4' or '8x8', got {map_name!r}")
+    env = gym.make("FrozenLake-v1", map_name=map_name, is_slippery=bool(slippery))
+    return TabularMDP.from_gymnasium(env, name=f"FrozenLake {map_name}" + (" (slippery)" if slippery else ""))
+
+
+def cliff_walking() -> TabularMDP:
+    """CliffWalking's exact model from gymnasium (deterministic; -1 per step, -100 for the cliff)."""
+    import gymnasium as gym
+
+    return TabularMDP.from_gymnasium(gym.make("CliffWalking-v1"), name="CliffWalking")
+
+
+# ----------------------------------------------------------------------------------------------
+# Exact planning and evaluation (batched internally: a leading axis of models)
+# ----------------------------------------------------------------------------------------------
+
+
+class Solution(NamedTuple):
+    """Result of planning."""
+
+    V: np.ndarray  # (S,) optimal values (to within the tolerance)
+    Q: np.ndarray  # (S, A) action values
+    policy: np.ndarray  # (S,) greedy deterministic policy
+    iterations: int  # sweeps (value iteration) or improvement steps (policy iteration)
+
+
+def _check_mdp(mdp):
+    if not isinstance(mdp, TabularMDP):
+        raise TypeError(f"mdp must be a TabularMDP, got {type(mdp).__name__}")
+    return mdp
+
+
+def _q_from_v(P, R, V, gamma):
+    """Q[b, s, a] = R[b, s, a] + gamma * sum_t P[b, s, a, t] V[b, t] (batched)."""
+    return R + gamma * np.einsum("bsat,bt->bsa", P, V)
+
+
+def bellman_q(mdp: TabularMDP, V, gamma: float) -> np.ndarray:
+    r"""One Bellman backup: :math:`Q(s, a) = r(s, a) + \gamma \sum_{s'} P(s' \mid s, a) V(s')`."""
+    mdp = _check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    V = np.asarray(V, dtype=float)
+    if V.shape != (mdp.n_states,):
+        raise ValueError(f"V must have shape ({mdp.n_states},), got {V.shape}")
+    return _q_from_v(mdp.P[None], mdp.expected_reward[None], V[None], gamma)[0]
+
+
+def value_iteration(mdp: TabularMDP, gamma: float, tol: float = 1e-8, max_iter: int = 1_000_000) -> Solution:
+    r"""Value iteration, :math:`V_{k+1} = \max_a [r + \gamma P V_k]`, until :math:`\|V_k - V^\star\|_\infty \le` ``tol``.
+
+    The stopping rule uses the contraction: once :math:`\|V_{k+1} - V_k\|_\infty \le
+    \mathrm{tol}\,(1-\gamma)/\gamma`, the iterate is within ``tol`` of :math:`V^\star`.
+
+    Returns
+    -------
+    Solution
+        Values, action values, the greedy policy and the number of sweeps.
+    """
+    mdp = _check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    if not np.isfinite(tol) or tol <= 0:
+        raise ValueError(f"tol must be a positive number, got {tol!r}")
+    max_iter = check_positive_int(max_iter, "max_iter")
+    P, R = mdp.P[None], mdp.expected_reward[None]
+    V = np.zeros((1, mdp.n_states))
+    stop = tol * (1.0 - gamma) / max(gamma, 1e-300)
+    for k in range(1, max_iter + 1):
+        Q = _q_from_v(P, R, V, gamma)
+        V_new = Q.max(axis=2)
+        done = np.max(np.abs(V_new - V)) <= stop
+        V = V_new
+        if done:
+            break
+    else:
+        raise RuntimeError(f"value iteration did not converge in max_iter={max_iter} sweeps")
+    Q = _q_from_v(P, R, V, gamma)
+    return Solution(V[0], Q[0], Q[0].argmax(axis=1), k)
+
+
+def _evaluate_batch(P, R, policy, gamma):
+    """Exact values of policies on a batch of models: solve (I - gamma P_pi) V = r_pi.
+
+    ``P``: (B, S, A, S); ``R``: (B, S, A); ``policy``: (B, S) actions or (B, S, A) probabilities.
+    """
+    B, S, A, _ = P.shape
+    if policy.ndim == 2:
+        policy = np.eye(A)[policy]
+    P_pi = np.einsum("bsa,bsat->bst", policy, P)
+    r_pi = np.einsum("bsa,bsa->bs", policy, R)
+    return np.linalg.solve(np.eye(S)[None] - gamma * P_pi, r_pi[..., None])[..., 0]
+
+
+def _greedy(Q, current=None, atol=1e-10):
+    """argmax over the last axis; keeps the current action when it is within ``atol`` of the best."""
+    best = Q.argmax(axis=-1)
+    if current is None:
+        return best
+    q_cur = np.take_along_axis(Q, current[..., None], axis=-1)[..., 0]
+    return np.where(q_cur >= Q.max(axis=-1) - atol, current, best)
+
+
+def _policy_iteration_batch(P, R, gamma, max_iter=10_000):
+    policy = R.argmax(axis=2)
+    for k in range(1, max_iter + 1):
+        V = _evaluate_batch(P, R, policy, gamma)
+        Q = _q_from_v(P, R, V, gamma)
+        new = _greedy(Q, policy)
+        if np.array_equal(new, policy):
+            return V, Q, policy, k
+        policy = new
+    raise RuntimeError(f"policy iteration did not converge in max_iter={max_iter} steps")
+
+
+def policy_iteration(mdp: TabularMDP, gamma: float, max_iter: int = 10_000) -> Solution:
+    r"""Howard's policy iteration: evaluate exactly (a linear solve), improve greedily, repeat.
+
+    Terminates in finitely many steps with an optimal policy; ties keep the current action so the
+    iteration cannot cycle.
+    """
+    mdp = _check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    V, Q, pi, k = _policy_iteration_batch(mdp.P[None], mdp.expected_reward[None], gamma, max_iter)
+    return Solution(V[0], Q[0], pi[0], k)
+
+
+def _check_policy(policy, mdp):
+    pol = np.asarray(policy)
+    S, A = mdp.n_states, mdp.n_actions
+    if pol.shape == (S,):
+        if not np.issubdtype(pol.dtype, np.integer) or np.any(pol < 0) or np.any(pol >= A):
+            raise ValueError(f"policy of shape ({S},) must hold integer actions in [0, {A})")
+        return pol.astype(int)
+    if pol.shape == (S, A):
+        pol = pol.astype(float)
+        if np.any(pol < 0) or not np.allclose(pol.sum(axis=1), 1.0, atol=1e-8):
+            raise ValueError("policy of shape (S, A) must hold probabilities summing to 1 per state")
+        return pol
+    raise ValueError(f"policy must have shape ({S},) (actions) or ({S}, {A}) (probabilities), got {pol.shape}")
+
+
+def policy_evaluation(mdp: TabularMDP, policy, gamma: float) -> np.ndarray:
+    r"""Exact discounted value of a policy: :math:`V^\pi = (I - \gamma P_\pi)^{-1} r_\pi`.
+
+    Parameters
+    ----------
+    policy : array_like, shape (S,) or (S, A)
+        Deterministic actions, or action probabilities per state.
+    """
+    mdp = _check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    pol = _check_policy(policy, mdp)
+    return _evaluate_batch(mdp.P[None], mdp.expected_reward[None], pol[None], gamma)[0]
+
+
+def suboptimality(mdp: TabularMDP, policy, gamma: float) -> float:
+    r"""Relative loss at the start: :math:`(V^\star(\mu) - V^\pi(\mu)) / |V^\star(\mu)|`."""
+    v_star = mdp.mu @ policy_iteration(mdp, gamma).V
+    return float((v_star - mdp.mu @ policy_evaluation(mdp, policy, gamma)) / abs(v_star))
+
+
+# ----------------------------------------------------------------------------------------------
+# Sampling and the empirical model
+# ----------------------------------------------------------------------------------------------
+
+
+class Sampler:
+    """Draws next states and rewards for many (state, action) queries at once.
+
+    Each row ``P[s, a]`` is stored by its support only (FrozenLake has at most three outcomes),
+    so a draw is one uniform number and a comparison with a short cumulative sum.
+    """
+
+    def __init__(self, mdp: TabularMDP):
+        S, A = mdp.n_states, mdp.n_actions
+        K = int((mdp.P > 0).sum(axis=2).max())
+        order = np.argsort(-mdp.P, axis=2, kind="stable")[:, :, :K]
+        self.next = order
+        probs = np.take_along_axis(mdp.P, order, axis=2)
+        self.cum = np.cumsum(probs, axis=2)
+        self.cum[:, :, -1] = 1.0 + 1e-12
+        R3 = mdp.R if mdp.R.ndim == 3 else np.repeat(mdp.R[:, :, None], S, axis=2)
+        self.reward = np.take_along_axis(R3, order, axis=2)
+        self.mu_cum = np.cumsum(mdp.mu)
+        self.mu_cum[-1] = 1.0 + 1e-12
+
+    def step(self, s, a, rng):
+        u = rng.random(np.shape(s))
+        k = (u[..., None] >= self.cum[s, a]).sum(axis=-1)
+        return self.next[s, a, k], self.reward[s, a, k]
+
+    def reset(self, shape, rng):
+        return np.searchsorted(self.mu_cum, rng.random(shape), side="right")
+
+
+class EmpiricalModel:
+    """Counts of transitions and reward sums for a batch of runs: the certainty-equivalent model.
+
+    ``estimate()`` returns :math:`\\hat P(s' \\mid s, a) = N(s, a, s') / N(s, a)` and the mean reward;
+    a pair never tried is modelled as a self-loop with reward ``unseen_reward`` (0 by default).
+    """
+
+    def __init__(self, batch: int, n_states: int, n_actions: int):
+        self.counts = np.zeros((batch, n_states, n_actions, n_states))
+        self.reward_sum = np.zeros((batch, n_states, n_actions))
+
+    def add(self, b, s, a, s_next, r):
+        """Record transitions; all arguments are arrays of equal shape (``b`` indexes the run)."""
+        np.add.at(self.counts, (b, s, a, s_next), 1.0)
+        np.add.at(self.reward_sum, (b, s, a), r)
+
+    def visits(self):
+        """N(s, a) per run, shape (B, S, A)."""
+        return self.counts.sum(axis=3)
+
+    def estimate(self, unseen_reward: float = 0.0):
+        """(P_hat, R_hat) with shapes (B, S, A, S) and (B, S, A)."""
+        n = self.visits()
+        seen = n > 0
+        S = self.counts.shape[1]
+        P = np.where(seen[..., None], self.counts / np.maximum(n, 1)[..., None],
+                     np.eye(S)[None, :, None, :])
+        R = np.where(seen, self.reward_sum / np.maximum(n, 1), unseen_reward)
+        return P, R
+
+
+# ----------------------------------------------------------------------------------------------
+# Generative model: plug-in planning versus synchronous Q-learning on the same samples
+# ----------------------------------------------------------------------------------------------
+
+#: Step-size schedules tried for Q-learning (the tuning grid). ``t`` counts rounds from 1.
+#: "rescaled linear" is the schedule of Li, Cai, Chen, Wei & Chi's analysis; polynomial and
+#: constant steps are the usual alternatives (Even-Dar & Mansour).
+Q_SCHEDULES = (
+    ("rescaled linear", 0.5), ("rescaled linear", 1.0), ("rescaled linear", 2.0), ("rescaled linear", 4.0),
+    ("polynomial", 0.6), ("polynomial", 0.7), ("polynomial", 0.8),
+    ("constant", 0.05), ("constant", 0.2),
+)
+
+
+def step_sizes(kind: str, param: float, t: np.ndarray, gamma: float) -> np.ndarray:
+    r"""Q-learning step size at round ``t`` (from 1).
+
+    ``"rescaled linear"``: :math:`\alpha_t = 1 / (1 + c (1-\gamma) t)`; ``"polynomial"``:
+    :math:`\alpha_t = t^{-\omega}`; ``"constant"``: :math:`\alpha_t = \alpha`.
+    """
+    t = np.asarray(t, dtype=float)
+    if kind == "rescaled linear":
+        return 1.0 / (1.0 + param * (1.0 - gamma) * t)
+    if kind == "polynomial":
+        return t ** (-param)
+    if kind == "constant":
+        return np.full_like(t, param)
+    raise ValueError(f"kind must be 'rescaled linear', 'polynomial' or 'constant', got {kind!r}")
+
+
+def _relative_gap(v_star_mu, values, mu):
+    return (v_star_mu - values @ mu) / abs(v_star_mu)
+
+
+def _checkpoints(n_max, per_decade=4):
+    grid = np.unique(np.round(np.logspace(0, np.log10(n_max), int(per_decade * np.log10(n_max)) + 1)).astype(int))
+    return grid[grid >= 1]
+
+
+def generative_experiment(mdp: TabularMDP, gamma: float, n_max: int, n_seeds: int, seed: Any = 0,
+                          schedules: Sequence[tuple] = Q_SCHEDULES) -> dict:
+    r"""Plug-in model versus synchronous Q-learning with a generative model, on the same samples.
+
+    Every round draws one transition from every pair :math:`(s, a)` (``S * A`` samples). The
+    certainty-equivalent learner counts them and plans on the empirical model (policy iteration);
+    synchronous Q-learning applies, to every pair,
+
+    .. math:: Q(s, a) \leftarrow (1 - \alpha_t) Q(s, a) + \alpha_t \big(r + \gamma \max_{a'} Q(s', a')\big)
+
+    with each schedule in ``schedules``. At checkpoints (about four per decade of rounds) each
+    learner's greedy policy is scored exactly.
+
+    Returns
+    -------
+    dict
+        ``samples`` (total transitions at each checkpoint), ``rounds``, ``gap_ce`` of shape
+        (n_seeds, T), ``gap_q`` of shape (len(schedules), n_seeds, T), ``schedules``; the gap is the
+        relative loss at the start :math:`(V^\star(\mu) - V^\pi(\mu)) / V^\star(\mu)`.
+    """
+    mdp = _check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    n_max = check_positive_int(n_max, "n_max")
+    B = check_positive_int(n_seeds, "n_seeds")
+    for kind, param in schedules:
+        step_sizes(kind, param, np.ones(1), gamma)
+    rng = as_rng(seed)
+    S, A = mdp.n_states, mdp.n_actions
+    sampler = Sampler(mdp)
+    v_star_mu = mdp.mu @ policy_iteration(mdp, gamma).V
+    P_true, R_true = mdp.P, mdp.expected_reward
+    C = len(schedules)
+    checks = _checkpoints(n_max, per_decade=8)
+    s_idx = np.broadcast_to(np.arange(S)[None, :, None], (B, S, A))
+    a_idx = np.broadcast_to(np.arange(A)[None, None, :], (B, S, A))
+    counts = np.zeros((B, S, A, S))
+    reward_sum = np.zeros((B, S, A))
+    Q = np.zeros((C, B, S, A))
+    gap_ce = np.empty((B, checks.size))
+    gap_q = np.empty((C, B, checks.size))
+    b_idx = np.broadcast_to(np.arange(B)[:, None, None], (B, S, A))
+    j = 0
+    for t in range(1, n_max + 1):
+        s_next, r = sampler.step(s_idx, a_idx, rng)
+        np.add.at(counts, (b_idx, s_idx, a_idx, s_next), 1.0)
+        reward_sum += r
+        alpha = np.array([step_sizes(k, p, np.array([t]), gamma)[0] for k, p in schedules])
+        target = r[None] + gamma * np.take_along_axis(Q.max(axis=3), np.broadcast_to(s_next.reshape(1, B, S * A), (C, B, S * A)),
+                                                      axis=2).reshape(C, B, S, A)
+        Q += alpha[:, None, None, None] * (target - Q)
+        if t == checks[j]:
+            P_hat = counts / t
+            pi_ce = _policy_iteration_batch(P_hat, reward_sum / t, gamma)[2]
+            gap_ce[:, j] = _relative_gap(v_star_mu, _evaluate_batch(np.broadcast_to(P_true, (B, S, A, S)),
+                                                                      np.broadcast_to(R_true, (B, S, A)), pi_ce, gamma), mdp.mu)
+            pi_q = Q.argmax(axis=3).reshape(C * B, S)
+            vals = _evaluate_batch(np.broadcast_to(P_true, (C * B, S, A, S)), np.broadcast_to(R_true, (C * B, S, A)), pi_q, gamma)
+            gap_q[:, :, j] = _relative_gap(v_star_mu, vals, mdp.mu).reshape(C, B)
+            j += 1
+    return {"samples": checks * S * A, "rounds": checks, "gap_ce": gap_ce, "gap_q": gap_q,
+            "schedules": list(schedules), "v_star": float(v_star_mu)}
+
+
+# ----------------------------------------------------------------------------------------------
+# Online: one trajectory per run, the learner chooses where to go
+# ----------------------------------------------------------------------------------------------
+
+
+class OnlineConfig(NamedTuple):
+    """One learner of the online experiment."""
+
+    method: str  # "ce-optimism", "q-learning" or "policy-gradient"
+    param: float  # CE's bonus scale beta (>= 0); Q-learning's step size; policy gradient's step size
+    epsilon: float = 0.0  # Q-learning's exploration rate (unused by the others)
+
+    @property
+    def label(self) -> str:
+        """A short name with the tuning parameters."""
+        if self.method == "ce-optimism":
+            return f"CE + optimism (beta = {self.param:g})"
+        if self.method == "q-learning":
+            return f"Q-learning (alpha = {self.param:g}, eps = {self.epsilon:g})"
+        return f"policy gradient (alpha = {self.param:g})"
+
+
+_METHODS = ("ce-optimism", "q-learning", "policy-gradient")
+
+
+def _terminal_states(mdp):
+    """Absorbing zero-reward states: where an episode ends (the extra state of from_gymnasium)."""
+    diag = mdp.P[np.arange(mdp.n_states), :, np.arange(mdp.n_states)]
+    return np.all(diag == 1.0, axis=1) & np.all(mdp.expected_reward == 0.0, axis=1)
+
+
+def _optimistic_plan(P_hat, R_hat, n, beta, terminal, gamma, r_max, policy=None):
+    """Greedy policy of the optimistic model: untried pairs pay ``r_max`` forever (as in R-max) and
+    tried ones earn the bonus ``beta / sqrt(n)`` on top of their mean reward (MBIE-EB)."""
+    known = n > 0
+    R_hat = R_hat + beta[:, None, None] / np.sqrt(np.maximum(n, 1))
+    B, S, A, _ = P_hat.shape
+    v_max = r_max / (1.0 - gamma)
+    P = np.where(known[..., None], P_hat, 0.0)
+    R = np.where(known, R_hat, 0.0)
+    # Unknown pairs are worth v_max: model them as one step to an extra "heaven" state.
+    P = np.concatenate([P, (~known)[..., None].astype(float)], axis=3)
+    R = R + np.where(known, 0.0, r_max)
+    heaven = np.zeros((B, 1, A, S + 1))
+    heaven[..., S] = 1.0
+    P = np.concatenate([P, heaven], axis=1)
+    R = np.concatenate([R, np.full((B, 1, A), r_max)], axis=1)
+    # Terminal states are known to be absorbing (the environment says "terminated").
+    term = np.flatnonzero(terminal)
+    P[:, term] = np.eye(S + 1)[term][None, :, None, :]
+    R[:, term] = 0.0
+    init = None if policy is None else np.concatenate([policy, np.zeros((B, 1), int)], axis=1)
+    pol = init if init is not None else R.argmax(axis=2)
+    for _ in range(10_000):
+        V = _evaluate_batch(P, R, pol, gamma)
+        new = _greedy(_q_from_v(P, R, V, gamma), pol)
+        if np.array_equal(new, pol):
+            break
+        pol = new
+    return pol[:, :S]
+
+
+def _softmax(x):
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Sequence[OnlineConfig], n_seeds: int,
+                      seed: Any = 0, episode_cap: int = 200, replan_every: int = 50, r_max: float = 1.0) -> dict:
+    r"""Learners that collect their own data, one trajectory per run, scored exactly at checkpoints.
+
+    * ``ce-optimism``: counts transitions and acts greedily on an optimistic version of the
+      empirical model: an untried pair pays ``r_max`` forever (as in R-max, Brafman & Tennenholtz)
+      and a tried one earns the bonus :math:`\beta / \sqrt{N(s, a)}` (MBIE-EB, Strehl & Littman);
+      re-planned with policy iteration whenever a pair is tried for the first time and every
+      ``replan_every`` steps. Its *returned* policy is the plan on the plain empirical model
+      (untried pairs pay nothing).
+    * ``q-learning``: :math:`\epsilon`-greedy, constant step size, :math:`Q = 0` initially; returns
+      the greedy policy.
+    * ``policy-gradient``: a tabular softmax policy trained by REINFORCE with a learned per-state
+      baseline after every episode; returns the softmax policy itself.
+
+    Episodes end at a terminal state or after ``episode_cap`` steps; a new one starts from
+    :math:`\mu`. Every run of every learner gets ``budget`` environment steps.
+
+    Returns
+    -------
+    dict
+        ``steps`` (checkpoints), ``gap`` of shape (len(configs), n_seeds, T) (relative loss at the
+        start, as in :func:`generative_experiment`) and ``labels``.
+    """
+    mdp = _check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    budget = check_positive_int(budget, "budget")
+    B = check_positive_int(n_seeds, "n_seeds")
+    episode_cap = check_positive_int(episode_cap, "episode_cap")
+    replan_every = check_positive_int(replan_every, "replan_every")
+    configs = [OnlineConfig(*c) for c in configs]
+    if not configs:
+        raise ValueError("configs must name at least one learner")
+    for c in configs:
+        if c.method not in _METHODS:
+            raise ValueError(f"configs: method must be one of {_METHODS}, got {c.method!r}")
+        ok = c.param >= 0 if c.method == "ce-optimism" else c.param > 0
+        if not ok or not 0 <= c.epsilon <= 1:
+            raise ValueError(f"configs: {c} needs param > 0 (>= 0 for CE) and epsilon in [0, 1]")
+    rng = as_rng(seed)
+    S, A = mdp.n_states, mdp.n_actions
+    sampler = Sampler(mdp)
+    terminal = _terminal_states(mdp)
+    v_star_mu = mdp.mu @ policy_iteration(mdp, gamma).V
+    checks = _checkpoints(budget, per_decade=6)
+    N = len(configs) * B  # one run per (config, seed)
+    kind = np.repeat([_METHODS.index(c.method) for c in configs], B)
+    param = np.repeat([c.param for c in configs], B)
+    eps = np.repeat([c.epsilon for c in configs], B)
+    ce, ql, pg = (np.flatnonzero(kind == k) for k in range(3))
+    # State of every run.
+    s = sampler.reset(N, rng)
+    t_ep = np.zeros(N, int)
+    model = EmpiricalModel(N, S, A)  # used by CE runs only (cheap for the others: they never add)
+    ce_policy = np.zeros((ce.size, S), int)
+    Q = np.zeros((N, S, A))
+    theta = np.zeros((N, S, A))
+    baseline = np.zeros((N, S))
+    traj_s = np.zeros((N, episode_cap), int)
+    traj_a = np.zeros((N, episode_cap), int)
+    traj_r = np.zeros((N, episode_cap))
+    gap = np.empty((N, checks.size))
+    known_before = np.zeros((ce.size, S, A), bool)
+    j = 0
+    discount = gamma ** np.arange(episode_cap)
+    for step in range(1, budget + 1):
+        # Choose actions.
+        a = np.empty(N, int)
+        if ce.size:
+            a[ce] = ce_policy[np.arange(ce.size), s[ce]]
+        if ql.size:
+            q = Q[ql, s[ql]]
+            greedy = _argmax_ties(q, rng)
+            explore = rng.random(ql.size) < eps[ql]
+            a[ql] = np.where(explore, rng.integers(0, A, ql.size), greedy)
+        if pg.size:
+            p = _softmax(theta[pg, s[pg]])
+            a[pg] = (rng.random((pg.size, 1)) > np.cumsum(p, axis=1)).sum(axis=1).clip(max=A - 1)
+        s_next, r = sampler.step(s, a, rng)
+        done_env = terminal[s_next]
+        if ce.size:
+            model.add(ce, s[ce], a[ce], s_next[ce], r[ce])
+        if ql.size:
+            boot = np.where(done_env[ql], 0.0, Q[ql, s_next[ql]].max(axis=1))
+            td = r[ql] + gamma * boot - Q[ql, s[ql], a[ql]]
+            Q[ql, s[ql], a[ql]] += param[ql] * td
+        traj_s[np.arange(N), t_ep] = s
+        traj_a[np.arange(N), t_ep] = a
+        traj_r[np.arange(N), t_ep] = r
+        t_ep += 1
+        ended = done_env | (t_ep >= episode_cap)
+        for i in np.flatnonzero(ended & (kind == 2)):  # REINFORCE with a baseline, once per episode
+            L = t_ep[i]
+            rew = traj_r[i, :L]
+            G = np.array([rew[k:] @ discount[:L - k] for k in range(L)])
+            ss, aa = traj_s[i, :L], traj_a[i, :L]
+            adv = G - baseline[i, ss]
+            grad = -_softmax(theta[i, ss])
+            grad[np.arange(L), aa] += 1.0
+            np.add.at(theta[i], ss, param[i] * adv[:, None] * grad)
+            np.add.at(baseline[i], ss, 0.1 * adv)
+        if np.any(ended):
+            s_next = s_next.copy()
+            s_next[ended] = sampler.reset(int(ended.sum()), rng)
+            t_ep[ended] = 0
+        s = s_next
+        if ce.size:
+            n_ce = model.visits()[ce]
+            known = n_ce > 0
+            newly = np.any(known & ~known_before, axis=(1, 2))
+            if step % replan_every == 0:
+                newly[:] = True
+            if np.any(newly):
+                P_hat, R_hat = model.estimate()
+                idx = np.flatnonzero(newly)
+                ce_policy[idx] = _optimistic_plan(P_hat[ce[idx]], R_hat[ce[idx]], n_ce[idx], param[ce[idx]], terminal,
+                                                  gamma, r_max, ce_policy[idx])
+                known_before = known
+        if step == checks[j]:
+            gap[:, j] = _relative_gap(v_star_mu, _returned_values(mdp, gamma, model, ce, ql, pg, Q, theta, terminal),
+                                      mdp.mu)
+            j += 1
+    return {"steps": checks, "gap": gap.reshape(len(configs), B, checks.size),
+            "labels": [c.label for c in configs], "configs": [tuple(c) for c in configs], "v_star": float(v_star_mu)}
+
+
+def _argmax_ties(q, rng):
+    """Greedy action with ties broken at random (Q starts at zero, so ties are everywhere at first)."""
+    top = q >= q.max(axis=1, keepdims=True) - 1e-12
+    return np.argmax(top * rng.random(q.shape), axis=1)
+
+
+def _returned_values(mdp, gamma, model, ce, ql, pg, Q, theta, terminal):
+    N, S, A = Q.shape
+    policy = np.zeros((N, S, A))
+    if ce.size:
+        P_hat, R_hat = model.estimate()
+        P_hat, R_hat = P_hat[ce], R_hat[ce]
+        P_hat[:, terminal] = np.eye(S)[terminal][None, :, None, :]
+        R_hat[:, terminal] = 0.0
+        policy[ce] = np.eye(A)[_policy_iteration_batch(P_hat, R_hat, gamma)[2]]
+    if ql.size:
+        policy[ql] = np.eye(A)[Q[ql].argmax(axis=2)]
+    if pg.size:
+        policy[pg] = _softmax(theta[pg])
+    return _evaluate_batch(np.broadcast_to(mdp.P, (N, S, A, S)), np.broadcast_to(mdp.expected_reward, (N, S, A)),
+                           policy, gamma)
+
+
+# ----------------------------------------------------------------------------------------------
+# The chapter's experiments (tuned on seeds disjoint from the reported ones) and its records
+# ----------------------------------------------------------------------------------------------
+
+#: Discount factors of the chapter's sweep (effective horizons 10 to 1000).
+GAMMAS = (0.9, 0.95, 0.99, 0.995, 0.999)
+#: Target: the returned policy loses at most this fraction of the optimal value from the start.
+TARGET = 0.05
+#: Rounds of the generative model (each round samples every pair once).
+ROUNDS = 5000
+#: Online budget in environment steps, and the online tuning grid (Q-learning's follows Sutton &
+#: Barto's usual alpha, epsilon around 0.1; the policy gradient's step sizes span two decades).
+ONLINE_BUDGET = 50_000
+ONLINE_GRID = (
+    [("ce-optimism", beta) for beta in (0.1, 0.3, 1.0)]
+    + [("q-learning", alpha, eps) for alpha in (0.05, 0.1, 0.2, 0.5) for eps in (0.05, 0.1, 0.2)]
+    + [("policy-gradient", alpha) for alpha in (0.3, 1.0, 3.0, 10.0)]
+)
+_TUNING_SEEDS = 10
+
+
+def _hits(samples, gaps):
+    return samples_to_target(samples, gaps, TARGET, hold=1.25)
+
+
+def _rank(hits, budget):
+    """Tuning score: reliability first (misses), then the median with misses at the budget."""
+    return (int(np.sum(~np.isfinite(hits))), float(np.median(np.where(np.isfinite(hits), hits, budget))))
+
+
+def _generative_tuned(job: tuple) -> dict:
+    lake, gamma, n_seeds = job
+    mdp = frozen_lake(lake)
+    budget = ROUNDS * mdp.n_states * mdp.n_actions
+    tune = generative_experiment(mdp, gamma, ROUNDS, _TUNING_SEEDS, seed=[1000, int(gamma * 1e4)])
+    scores = [_rank(_hits(tune["samples"], g), budget) for g in tune["gap_q"]]
+    best = int(min(range(len(scores)), key=scores.__getitem__))
+    out = generative_experiment(mdp, gamma, ROUNDS, n_seeds, seed=[0, int(gamma * 1e4)])
+    return {"gamma": gamma, "samples": out["samples"], "budget": budget, "v_star": out["v_star"],
+            "gap_ce": out["gap_ce"], "gap_q": out["gap_q"][best], "schedule": tune["schedules"][best],
+            "hits_ce": _hits(out["samples"], out["gap_ce"]), "hits_q": _hits(out["samples"], out["gap_q"][best]),
+            "tuning_runs": len(scores) * _TUNING_SEEDS}
+
+
+def generative_sweep(lake: str = "8x8", gammas: Sequence[float] = GAMMAS, n_seeds: int = 20) -> list[dict]:
+    """The chapter's generative-model comparison on FrozenLake, one entry per discount factor (cached).
+
+    Q-learning's schedule is chosen per discount factor from :data:`Q_SCHEDULES` on
+    ``_TUNING_SEEDS`` runs disjoint from the reported ones (fewest misses, then median).
+    """
+    return cached(_generative_sweep, lake=lake, gammas=[float(g) for g in gammas], n_seeds=n_seeds)
+
+
+def _generative_sweep(lake, gammas, n_seeds):
+    return parallel_map(_generative_tuned, [(lake, g, n_seeds) for g in gammas], n_jobs=2)
+
+
+def horizon_scaling(sweep: Sequence[dict], n_boot: int = 2000, seed: Any = 0) -> dict:
+    r"""How the ratio (Q-learning / plug-in samples to target) grows with the horizon :math:`1/(1-\gamma)`.
+
+    Parameters
+    ----------
+    sweep : list of dict
+        The output of :func:`generative_sweep`.
+
+    Returns
+    -------
+    dict
+        ``horizon`` (:math:`1/(1-\gamma)` per entry), ``ratio`` (list of
+        :class:`~ce_lib.experiments.Interval`, paired bootstrap over seeds) and ``slope``: the
+        least-squares slope of log ratio on log horizon, with a bootstrap interval that resamples the
+        seeds of every discount factor independently. Theory's worst case predicts slope 1.
+    """
+    from .experiments import Interval, bootstrap_ratio
+
+    n_boot = check_positive_int(n_boot, "n_boot")
+    if len(sweep) < 2:
+        raise ValueError("sweep must hold at least two discount factors")
+    rng = as_rng(seed)
+    x = np.log([1.0 / (1.0 - r["gamma"]) for r in sweep])
+    pairs = [(np.where(np.isfinite(r["hits_q"]), r["hits_q"], r["budget"]), r["hits_ce"]) for r in sweep]
+    ratios = [bootstrap_ratio(q, c, seed=seed) for q, c in pairs]
+    point = np.polyfit(x, np.log([r.median for r in ratios]), 1)[0]
+    boots = np.empty(n_boot)
+    for i in range(n_boot):
+        y = []
+        for q, c in pairs:
+            idx = rng.integers(0, q.size, q.size)
+            y.append(np.log(np.median(q[idx]) / np.median(c[idx])))
+        boots[i] = np.polyfit(x, y, 1)[0]
+    lo, hi = np.quantile(boots, [0.025, 0.975])
+    return {"horizon": np.exp(x), "ratio": ratios, "slope": Interval(float(point), float(lo), float(hi))}
+
+
+def _online_tuned(job: tuple) -> dict:
+    lake, gamma, n_seeds = job
+    mdp = frozen_lake(lake)
+    cap = 100 if lake == "4x4" else 200  # gymnasium's time limits for the two maps
+    tag = int(gamma * 1e4)
+    tune = online_experiment(mdp, gamma, ONLINE_BUDGET, ONLINE_GRID, _TUNING_SEEDS, seed=[1001, tag], episode_cap=cap)
+    chosen = {}
+    for cfg, gaps in zip(tune["configs"], tune["gap"]):
+        score = _rank(_hits(tune["steps"], gaps), ONLINE_BUDGET)
+        if cfg[0] not in chosen or score < chosen[cfg[0]][0]:
+            chosen[cfg[0]] = (score, cfg)
+    configs = [chosen[m][1] for m in _METHODS] + [("ce-optimism", 0.0)]  # plus CE without the bonus
+    out = online_experiment(mdp, gamma, ONLINE_BUDGET, configs, n_seeds, seed=[1, tag], episode_cap=cap)
+    return {"gamma": gamma, "steps": out["steps"], "labels": out["labels"], "configs": out["configs"],
+            "gap": out["gap"], "hits": [_hits(out["steps"], g) for g in out["gap"]],
+            "tuning_runs": len(ONLINE_GRID) * _TUNING_SEEDS, "v_star": out["v_star"]}
+
+
+def online_sweep(lake: str = "4x4", gammas: Sequence[float] = (0.9, 0.99), n_seeds: int = 20) -> list[dict]:
+    """The chapter's online comparison, one entry per discount factor (cached); every learner tuned
+    over :data:`ONLINE_GRID` on runs disjoint from the reported ones."""
+    return cached(_online_sweep, lake=lake, gammas=[float(g) for g in gammas], n_seeds=n_seeds)
+
+
+def _online_sweep(lake, gammas, n_seeds):
+    return parallel_map(_online_tuned, [(lake, g, n_seeds) for g in gammas], n_jobs=2)
+
+
+def headline(n_seeds: int = 20) -> list[dict]:
+    """Scoreboard records: samples to a policy within 5% of optimal from the start, per discount factor,
+    with a generative model (FrozenLake 8x8) and online (FrozenLake 4x4)."""
+    records = []
+    for res in generative_sweep("8x8", GAMMAS, n_seeds):
+        if res["gamma"] not in (0.9, 0.99):
+            continue
+        kind, param = res["schedule"]
+        records.append(make_record(
+            chapter="mdp", task=f"FrozenLake 8x8 (slippery), generative model, gamma = {res['gamma']:g}",
+            metric=f"transitions until the policy is within {TARGET:.0%} of optimal from the start",
+            target=TARGET, n_seeds=n_seeds, budget=res["budget"],
+            results=[("plug-in model + policy iteration", "ce", res["hits_ce"]),
+                     (f"synchronous Q-learning ({kind}, {param:g})", "rl", res["hits_q"])],
+            tuning={"runs": res["tuning_runs"]}))
+    for res in online_sweep("4x4", (0.9, 0.99), n_seeds):
+        results = [(label, "ce" if cfg[0] == "ce-optimism" else "rl", hits)
+                   for label, cfg, hits in zip(res["labels"], res["configs"], res["hits"])]
+        records.append(make_record(
+            chapter="mdp", task=f"FrozenLake 4x4 (slippery), online, gamma = {res['gamma']:g}",
+            metric=f"environment steps until the policy is within {TARGET:.0%} of optimal from the start",
+            target=TARGET, n_seeds=n_seeds, budget=ONLINE_BUDGET, results=results,
+            tuning={"runs": res["tuning_runs"]}))
+    return records
