@@ -66,6 +66,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_experiments.py
 	$(BIN)/python benchmarks/bench_dfo.py
 	$(BIN)/python benchmarks/bench_bandits.py
+	$(BIN)/python benchmarks/bench_robust.py
 
 clean:
 	rm -rf _build

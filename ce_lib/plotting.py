@@ -44,6 +44,7 @@ METHOD_COLORS = {
     "local model (CE)": CE_PALETTE[1],
     "nominal CE": CE_PALETTE[0],
     "robust CE": CE_PALETTE[3],
+    "robust static gain": CE_PALETTE[2],
     "UCB": CE_PALETTE[1],
     "Thompson sampling": CE_PALETTE[2],
     "KL-UCB": CE_PALETTE[4],

@@ -30,6 +30,7 @@ CHAPTERS = {
     "bandits": "ce_lib.bandits:headline",
     "contextual": "ce_lib.contextual:headline",
     "mdp": "ce_lib.mdp:headline",
+    "lqr": "ce_lib.lqr:headline",
 }
 
 

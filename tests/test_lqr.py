@@ -1,0 +1,163 @@
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+from scipy.linalg import solve_discrete_are
+
+from ce_lib import lqr as L
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 4), m=st.integers(1, 3))
+def test_dare_matches_scipy_on_random_stabilizable_systems(seed, n, m):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, n)) * rng.uniform(0.3, 1.5)
+    B = rng.standard_normal((n, m))
+    assume(L.is_stabilizable(A, B))
+    # Well-conditioned instances only: controllability Gramian not nearly singular.
+    ctrb = np.hstack([np.linalg.matrix_power(A, k) @ B for k in range(n)])
+    assume(np.linalg.svd(ctrb, compute_uv=False).min() > 1e-3)
+    Q = np.eye(n) * rng.uniform(0.1, 2.0)
+    R = np.eye(m) * rng.uniform(0.1, 2.0)
+    P = L.dare(A, B, Q, R)
+    P_ref = solve_discrete_are(A, B, Q, R)
+    np.testing.assert_allclose(P, P_ref, rtol=1e-6, atol=1e-8 * max(1.0, np.abs(P_ref).max()))
+    # The Riccati residual vanishes.
+    res = A.T @ P @ A - A.T @ P @ B @ np.linalg.solve(R + B.T @ P @ B, B.T @ P @ A) + Q - P
+    assert np.abs(res).max() <= 1e-6 * max(1.0, np.abs(P).max())
+
+
+def test_dare_scalar_golden_case():
+    a, b, q, r = 1.2, 0.5, 2.0, 1.0
+    c = r * (1 - a * a) - q * b * b
+    p = (-c + np.sqrt(c * c + 4 * b * b * q * r)) / (2 * b * b)
+    assert L.dare([[a]], [[b]], [[q]], [[r]])[0, 0] == pytest.approx(p, rel=1e-12)
+    k = L.lqr_gain([[a]], [[b]], [[q]], [[r]])[0, 0]
+    assert k == pytest.approx(b * p * a / (r + b * b * p), rel=1e-12)
+    # Average cost of the optimal gain under unit noise equals p (the value of one unit of noise).
+    assert L.lqr_cost([[a]], [[b]], [[q]], [[r]], [[k]]) == pytest.approx(p, rel=1e-10)
+
+
+def test_lqr_cost_matches_monte_carlo():
+    prob = L.double_integrator()
+    K, J = prob.optimal()
+    rng = np.random.default_rng(0)
+    runs, steps, burn = 200, 2000, 100
+    x = np.zeros((runs, prob.n))
+    total = np.zeros(runs)
+    for t in range(steps):
+        u = -x @ K.T
+        if t >= burn:
+            total += np.einsum("bi,ij,bj->b", x, prob.Q, x) + np.einsum("bi,ij,bj->b", u, prob.R, u)
+        x = x @ prob.A.T + u @ prob.B.T + rng.standard_normal((runs, prob.n))
+    est = total / (steps - burn)
+    assert abs(est.mean() - J) < 4 * est.std() / np.sqrt(runs)
+
+
+def test_cost_is_infinite_for_unstable_gains_and_optimal_has_zero_error():
+    prob = L.laplacian_system()
+    assert L.lqr_cost(prob.A, prob.B, prob.Q, prob.R, np.zeros((3, 3))) == np.inf
+    K, _ = prob.optimal()
+    assert L.relative_error(prob, K) == pytest.approx(0.0, abs=1e-12)
+    assert L.relative_error(prob, None) == np.inf
+
+
+def test_fit_dynamics_is_exact_without_noise():
+    prob = L.laplacian_system()
+    X, U, Xn = L.rollouts(prob.A, prob.B, 2, 5, np.random.default_rng(0), sigma_w=0.0)
+    A_hat, B_hat = L.fit_dynamics(X, U, Xn)
+    np.testing.assert_allclose(A_hat, prob.A, atol=1e-10)
+    np.testing.assert_allclose(B_hat, prob.B, atol=1e-10)
+
+
+def test_rollouts_batch_shapes():
+    prob = L.double_integrator()
+    X, U, Xn = L.rollouts(prob.A, prob.B, 3, 4, np.random.default_rng(0), batch=5)
+    assert X.shape == (5, 12, 2) and U.shape == (5, 12, 1) and Xn.shape == (5, 12, 2)
+    np.testing.assert_array_equal(X[:, 0], 0.0)  # every rollout starts at rest
+    np.testing.assert_array_equal(X[:, 1], Xn[:, 0])
+
+
+def test_gymnasium_environment_passes_check_env():
+    from gymnasium.utils.env_checker import check_env
+
+    env = L.LQREnv(L.double_integrator(), horizon=5)
+    check_env(env, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    obs2, reward, term, trunc, _ = env.step(np.array([1.0]))
+    assert reward == pytest.approx(-1.0) and not term and not trunc
+    with pytest.raises(ValueError, match="horizon"):
+        L.LQREnv(horizon=0)
+
+
+def test_nominal_ce_and_lspi_are_near_optimal_with_enough_data():
+    prob = L.laplacian_system()
+    K = L.nominal_ce(prob, 20, np.random.default_rng(0), horizon=200)
+    assert L.relative_error(prob, K) < 0.01
+    K0 = L.STABILIZING_START[prob.name]
+    X, U, Xn = L.rollouts(prob.A, prob.B, 200, 200, np.random.default_rng(1), K=K0)
+    assert L.relative_error(prob, L.lspi(prob, X, U, Xn, K0)) < 0.05
+
+
+def test_model_free_searches_improve_on_the_double_integrator():
+    prob = L.double_integrator()
+    checks = [2, 1000]
+    rs = L.random_search(prob, 1000, np.random.default_rng(0), step=0.02, explore=0.05, directions=4,
+                         horizon=50, checkpoints=checks, n_runs=4)
+    errs = [[L.relative_error(prob, K[r]) for r in range(4)] for K in rs]
+    assert np.median(errs[-1]) < 0.1 and np.all(np.isinf(errs[0]))  # K = 0 is not stabilizing
+    pg = L.policy_gradient(prob, 1000, np.random.default_rng(0), step=0.02, explore=0.5, batch=10,
+                           horizon=50, checkpoints=checks, n_runs=4)
+    assert np.median([L.relative_error(prob, pg[-1][r]) for r in range(4)]) < 1.0
+
+
+def test_learning_curves_shapes_and_reproducibility():
+    prob = L.double_integrator()
+    kw = dict(ars=dict(step=0.02, explore=0.05, directions=4), pg=None, ce_budget=20, lspi_budget=20)
+    a = L.learning_curves(prob, 40, 3, seed=0, **kw)
+    b = L.learning_curves(prob, 40, 3, seed=0, **kw)
+    for k in ("nominal CE", "LSPI", "random search (ARS)"):
+        assert a[k].shape == (3, a["rollouts"].size)
+        np.testing.assert_array_equal(a[k], b[k])
+    assert np.nanmax(a["nominal CE"][:, -3:]) < 0.05
+
+
+def test_bad_input_names_the_argument():
+    A, B, Q, R = np.eye(2), np.eye(2), np.eye(2), np.eye(2)
+    with pytest.raises(ValueError, match="B must have 2 rows"):
+        L.dare(A, np.ones((3, 1)), Q, R)
+    with pytest.raises(ValueError, match="A must be square"):
+        L.dare(np.ones((2, 3)), B, Q, R)
+    with pytest.raises(ValueError, match="Q must be square"):
+        L.dare(A, B, np.ones((2, 3)), R)
+    with pytest.raises(ValueError, match="R must be symmetric positive definite"):
+        L.dare(A, B, Q, -np.eye(2))
+    with pytest.raises(ValueError, match="R must be square"):
+        L.dare(A, B, Q, np.eye(3))
+    with pytest.raises(ValueError, match="stabilizable"):
+        L.dare(np.diag([2.0, 0.5]), np.array([[0.0], [1.0]]), Q, np.eye(1))
+    with pytest.raises(ValueError, match="X: need at least"):
+        L.fit_dynamics(np.zeros((2, 3)), np.zeros((2, 3)), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="X, U and X_next"):
+        L.fit_dynamics(np.zeros((5, 2)), np.zeros((4, 1)), np.zeros((5, 2)))
+    with pytest.raises(ValueError, match="rank deficient"):
+        L.fit_dynamics(np.zeros((10, 2)), np.ones((10, 1)), np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="K must have shape"):
+        L.lqr_cost(A, B, Q, R, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="A must contain only finite"):
+        L.lqr_gain([[np.nan]], [[1.0]], [[1.0]], [[1.0]])
+    with pytest.raises(ValueError, match="n_rollouts"):
+        L.rollouts(A, B, 0, 5, 0)
+
+
+def test_rollout_cost_matches_simulated_rollouts_and_tends_to_the_average_cost():
+    prob = L.double_integrator()
+    K, J = prob.optimal()
+    costs, _ = L._rollout_costs(prob, np.repeat(K[None], 20_000, axis=0), np.random.default_rng(0), 20)
+    exact = L.rollout_cost(prob, K, 20)
+    assert abs(costs.mean() - exact) < 4 * costs.std() / np.sqrt(costs.size)
+    assert L.rollout_cost(prob, K, 5000) == pytest.approx(J, rel=2e-3)
+    # Short rollouts from rest favour weak gains: on the Laplacian system the best gain for
+    # 10-step rollouts does not even stabilize the system.
+    lap = L.laplacian_system()
+    assert L.relative_error(lap, L.best_rollout_gain(lap, 10)) == np.inf
+    assert L.relative_error(lap, L.best_rollout_gain(lap, 200)) < 0.01
