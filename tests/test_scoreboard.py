@@ -61,7 +61,7 @@ def _cli(*args):
 
 
 @pytest.mark.parametrize("args, match", [
-    (["scoreboard", "--chapter", "bandits-of-mars"], "known chapters: dfo, bandits, contextual, mdp, lqr"),
+    (["scoreboard", "--chapter", "bandits-of-mars"], "known chapters: dfo, bandits, contextual, mdp, lqr, dt"),
     (["scoreboard", "--seeds", "0"], "--seeds must be at least 2"),
     (["scoreboard", "--seeds", "many"], "--seeds must be an integer"),
     (["scoreboard", "--colour"], "unrecognized arguments"),
@@ -84,7 +84,12 @@ def test_cli_json_uses_registered_chapters(monkeypatch, capsys):
     assert "RL / CE" in capsys.readouterr().out
 
 
-def _toy_headline(n_seeds):
+def test_records_default_to_each_chapters_own_seed_count(monkeypatch):
+    monkeypatch.setitem(scoreboard.CHAPTERS, "toy", "tests.test_scoreboard:_toy_headline")
+    assert scoreboard.records(["toy"])[0]["n_seeds"] == 7
+
+
+def _toy_headline(n_seeds=7):
     rec = copy.deepcopy(GOOD)
     rec["n_seeds"] = n_seeds
     return [rec]
