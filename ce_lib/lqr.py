@@ -631,8 +631,8 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
 
 #: Rollout budgets of the chapter (model-free searches; CE and LSPI stop earlier, see below).
 BUDGET = {"Laplacian system (3 states)": 5000, "double integrator": 2000}
-#: Tuning grids. ARS: step sizes and exploration scales around those Mania, Guy & Recht report for
-#: LQR-sized problems, with 4 or 16 directions; REINFORCE: normalized step length and exploration.
+#: Tuning grids. ARS: four step sizes, two exploration scales, 4 or 16 directions (the algorithm of
+#: Mania, Guy & Recht; the grid is ours); REINFORCE: normalized step length and exploration.
 ARS_GRID = [dict(step=s, explore=e, directions=d) for d in (4, 16) for s in (0.001, 0.003, 0.01, 0.03)
             for e in (0.01, 0.05)]
 PG_GRID = [dict(step=s, explore=e) for s in (0.001, 0.003, 0.01, 0.03) for e in (0.3, 1.0)]
