@@ -301,7 +301,12 @@ def train(walks: Walks, n_nodes: int, seed: int = 0, *, steps: int = 800, batch:
     if walks.states.size == 0 or walks.lengths.sum() == 0:
         raise ValueError("walks must not be empty")
     steps = check_positive_int(steps, "steps")
-    torch.manual_seed(int(seed))
+    with torch.random.fork_rng():  # seed the initialization without touching the caller's torch state
+        torch.manual_seed(int(seed))
+        return _train(walks, n_nodes, seed, steps, batch, lr, d_model, return_losses)
+
+
+def _train(walks, n_nodes, seed, steps, batch, lr, d_model, return_losses):
     K, T = CONTEXT, walks.states.shape[1]
     model = DecisionTransformer(n_nodes, T, d_model=d_model)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

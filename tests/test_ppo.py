@@ -1,0 +1,104 @@
+import numpy as np
+import pytest
+import torch
+
+from ce_lib import ppo
+
+
+def test_gae_hand_computed_example():
+    # One environment, three steps, the episode ends after the second step.
+    r = np.array([[1.0], [2.0], [3.0]])
+    v = np.array([[0.5], [1.0], [1.5]])
+    d = np.array([[0.0], [1.0], [0.0]])
+    g, lam = 0.9, 0.5
+    adv, ret = ppo.gae(r, v, d, np.array([2.0]), g, lam)
+    d2 = 3.0 + g * 2.0 - 1.5
+    d1 = 2.0 - 1.0  # terminal: no bootstrap
+    d0 = 1.0 + g * 1.0 - 0.5
+    np.testing.assert_allclose(adv[:, 0], [d0 + g * lam * d1, d1, d2])
+    np.testing.assert_allclose(ret, adv + v)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.7, 1.0])
+def test_gae_recursion_identity_and_limits(lam):
+    rng = np.random.default_rng(0)
+    T, N, g = 12, 3, 0.95
+    r, v = rng.standard_normal((T, N)), rng.standard_normal((T, N))
+    d = (rng.random((T, N)) < 0.2).astype(float)
+    last = rng.standard_normal(N)
+    adv, _ = ppo.gae(r, v, d, last, g, lam)
+    nxt = np.vstack([v[1:], last[None]])
+    delta = r + g * (1 - d) * nxt - v
+    np.testing.assert_allclose(adv[:-1], delta[:-1] + g * lam * (1 - d[:-1]) * adv[1:])
+    if lam == 0.0:
+        np.testing.assert_allclose(adv, delta)  # one-step TD errors
+    if lam == 1.0:  # Monte Carlo return (bootstrapped at the end) minus the baseline
+        G = np.zeros((T, N))
+        run = last.copy()
+        for t in range(T - 1, -1, -1):
+            run = r[t] + g * (1 - d[t]) * run
+            G[t] = run
+        np.testing.assert_allclose(adv, G - v)
+
+
+def test_clipped_surrogate_has_zero_gradient_outside_the_clip_range():
+    old = torch.zeros(4)
+    new = torch.tensor([0.5, -0.5, 0.05, -0.05], requires_grad=True)  # ratios e^0.5, e^-0.5, ~1.05, ~0.95
+    adv = torch.tensor([1.0, -1.0, 1.0, -1.0])
+    ppo.clipped_surrogate(new, old, adv, clip=0.2).backward()
+    # Ratio above 1 + eps with a positive advantage, below 1 - eps with a negative one: clipped, no push.
+    assert new.grad[0] == 0 and new.grad[1] == 0
+    assert new.grad[2] != 0 and new.grad[3] != 0
+    # On the "wrong" side the unclipped term is kept, so the gradient pulls the ratio back.
+    new2 = torch.tensor([0.5], requires_grad=True)
+    ppo.clipped_surrogate(new2, torch.zeros(1), torch.tensor([-1.0]), clip=0.2).backward()
+    assert new2.grad[0] > 0
+
+
+def test_surrogate_and_value_loss_on_tiny_batches():
+    new, old = torch.log(torch.tensor([0.6, 0.3])), torch.log(torch.tensor([0.5, 0.5]))
+    adv = torch.tensor([2.0, 1.0])
+    # ratios 1.2 (clipped to 1.1) and 0.6: min(2.4, 2.2) = 2.2 and min(0.6, 0.9) = 0.6
+    assert float(ppo.clipped_surrogate(new, old, adv, 0.1)) == pytest.approx(-(2.2 + 0.6) / 2)
+    assert float(ppo.value_loss(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0]))) == pytest.approx(1.25)
+
+
+def test_short_training_improves_the_return():
+    res = ppo.train("CartPole-v1", 8_000, seed=0)
+    assert res.returns[-10:].mean() > 2 * res.returns[:10].mean()
+    again = ppo.train("CartPole-v1", 8_000, seed=0)
+    np.testing.assert_array_equal(res.returns, again.returns)  # seeded: same numbers
+
+
+def test_continuous_actions_are_supported():
+    res = ppo.train("Pendulum-v1", 2_000, seed=0, config=ppo.PPOConfig(n_envs=2, n_steps=200, n_epochs=2))
+    assert res.returns.size >= 2 and not res.model.discrete
+
+
+@pytest.mark.slow
+def test_ppo_learns_cartpole():
+    res = ppo.train("CartPole-v1", 60_000, seed=1)
+    assert res.returns[-20:].mean() >= 200
+
+
+def test_bad_input_raises_clear_errors():
+    with pytest.raises(ValueError, match="env_id"):
+        ppo.train("NoSuchEnv-v0", 1000)
+    with pytest.raises(ValueError, match="total_timesteps"):
+        ppo.train("CartPole-v1", 0)
+    with pytest.raises(ValueError, match="clip"):
+        ppo.PPOConfig(clip=0.0)
+    with pytest.raises(ValueError, match="clip"):
+        ppo.clipped_surrogate(torch.zeros(1), torch.zeros(1), torch.zeros(1), clip=-1)
+    with pytest.raises(ValueError, match="action space"):
+        ppo.ActorCritic(4, __import__("gymnasium").spaces.MultiBinary(3))
+    with pytest.raises(ValueError, match="same shape"):
+        ppo.gae(np.zeros((3, 2)), np.zeros((3, 1)), np.zeros((3, 2)), np.zeros(2), 0.9, 0.9)
+
+
+def test_training_leaves_torchs_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ppo.train("CartPole-v1", 512, seed=5, config=ppo.PPOConfig(n_epochs=1))
+    torch.testing.assert_close(torch.rand(3), expected)
