@@ -177,3 +177,24 @@ def test_bad_input_names_the_argument(lake4):
 def test_model_arrays_are_read_only(lake4):
     with pytest.raises(ValueError):
         lake4.P[0, 0, 0] = 1.0
+
+
+def test_suboptimality_is_zero_for_the_optimal_policy_and_positive_otherwise(lake4):
+    gamma = 0.9
+    best = M.policy_iteration(lake4, gamma).policy
+    assert M.suboptimality(lake4, best, gamma) == pytest.approx(0.0, abs=1e-12)
+    uniform = np.full((lake4.n_states, lake4.n_actions), 0.25)
+    assert 0 < M.suboptimality(lake4, uniform, gamma) <= 1
+
+
+def test_horizon_scaling_recovers_a_known_slope():
+    rng = np.random.default_rng(0)
+    sweep = []
+    for gamma in (0.9, 0.99, 0.999):
+        ce = rng.uniform(90, 110, 30)
+        sweep.append({"gamma": gamma, "hits_ce": ce, "hits_q": ce * 3.0 / (1 - gamma) * 0.1, "budget": 1e9})
+    out = M.horizon_scaling(sweep, n_boot=200)
+    assert out["slope"].median == pytest.approx(1.0, abs=1e-9)  # Q / CE = 3 H / 10 exactly
+    np.testing.assert_allclose(out["horizon"], [10, 100, 1000])
+    with pytest.raises(ValueError, match="sweep"):
+        M.horizon_scaling(sweep[:1])
