@@ -30,6 +30,7 @@ __all__ = [
     "cached",
     "check_finite_array",
     "check_positive_int",
+    "log_grid",
     "hit_summary",
     "make_record",
     "parallel_map",
@@ -95,6 +96,15 @@ def as_rng(seed: Any) -> np.random.Generator:
 # ----------------------------------------------------------------------------------------------
 # Samples to target
 # ----------------------------------------------------------------------------------------------
+
+
+def log_grid(maximum: int, per_decade: int = 5) -> np.ndarray:
+    """Integer checkpoints from 1 to ``maximum``, about ``per_decade`` per decade, log-spaced,
+    without repeats (where learning curves are recorded)."""
+    maximum = check_positive_int(maximum, "maximum")
+    per_decade = check_positive_int(per_decade, "per_decade")
+    n = int(per_decade * np.log10(maximum)) + 1
+    return np.unique(np.round(np.logspace(0, np.log10(maximum), n)).astype(int))
 
 
 def samples_to_target(samples, values, target: float, *, direction: str = "below",

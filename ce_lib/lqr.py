@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from .experiments import as_rng, cached, check_positive_int, make_record, parallel_map, samples_to_target
+from .experiments import as_rng, cached, check_positive_int, log_grid, make_record, parallel_map, samples_to_target
 
 __all__ = [
     "LQRProblem", "laplacian_system", "double_integrator", "check_system", "is_stabilizable", "dare",
@@ -570,11 +570,6 @@ STABILIZING_START = {"Laplacian system (3 states)": 0.1 * np.eye(3), "double int
 METHODS = ("nominal CE", "LSPI", "random search (ARS)", "policy gradient")
 
 
-def _checkpoint_grid(budget, per_decade=5):
-    grid = np.unique(np.round(np.logspace(0, np.log10(budget), int(per_decade * np.log10(budget)) + 1)).astype(int))
-    return grid
-
-
 def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 0, *, ars: dict | None = None,
                     pg: dict | None = None, ce_budget: int = 100, lspi_budget: int = 300) -> dict:
     r"""Relative cost error :math:`(J(\hat K) - J^\star)/J^\star` against rollouts used, per method and seed.
@@ -593,7 +588,7 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
     B = check_positive_int(n_seeds, "n_seeds")
     rng = as_rng(seed)
     T = ROLLOUT_LENGTH.get(problem.name, HORIZON)
-    checks = _checkpoint_grid(budget)
+    checks = log_grid(budget)
     _, j_star = problem.optimal()
 
     def err(K):

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from .experiments import as_rng, cached, check_positive_int, make_record, parallel_map, samples_to_target
+from .experiments import as_rng, cached, check_positive_int, log_grid, make_record, parallel_map, samples_to_target
 
 __all__ = [
     "TabularMDP", "Solution", "frozen_lake", "cliff_walking", "check_gamma",
@@ -414,11 +414,6 @@ def _relative_gap(v_star_mu, values, mu):
     return (v_star_mu - values @ mu) / abs(v_star_mu)
 
 
-def _checkpoints(n_max, per_decade=4):
-    grid = np.unique(np.round(np.logspace(0, np.log10(n_max), int(per_decade * np.log10(n_max)) + 1)).astype(int))
-    return grid[grid >= 1]
-
-
 def generative_experiment(mdp: TabularMDP, gamma: float, n_max: int, n_seeds: int, seed: Any = 0,
                           schedules: Sequence[tuple] = Q_SCHEDULES) -> dict:
     r"""Plug-in model versus synchronous Q-learning with a generative model, on the same samples.
@@ -451,7 +446,7 @@ def generative_experiment(mdp: TabularMDP, gamma: float, n_max: int, n_seeds: in
     v_star_mu = mdp.mu @ policy_iteration(mdp, gamma).V
     P_true, R_true = mdp.P, mdp.expected_reward
     C = len(schedules)
-    checks = _checkpoints(n_max, per_decade=8)
+    checks = log_grid(n_max, per_decade=8)
     s_idx = np.broadcast_to(np.arange(S)[None, :, None], (B, S, A))
     a_idx = np.broadcast_to(np.arange(A)[None, None, :], (B, S, A))
     counts = np.zeros((B, S, A, S))
@@ -593,7 +588,7 @@ def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Seque
     sampler = Sampler(mdp)
     terminal = _terminal_states(mdp)
     v_star_mu = mdp.mu @ policy_iteration(mdp, gamma).V
-    checks = _checkpoints(budget, per_decade=6)
+    checks = log_grid(budget, per_decade=6)
     N = len(configs) * B  # one run per (config, seed)
     kind = np.repeat([_METHODS.index(c.method) for c in configs], B)
     param = np.repeat([c.param for c in configs], B)

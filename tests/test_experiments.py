@@ -205,3 +205,13 @@ def test_make_record_pairs_the_best_of_each_family():
     with pytest.raises(ValueError, match="'rl'"):
         ex.make_record(chapter="t", task="t", metric="m", target=1, n_seeds=1, budget=10,
                        results=[("a", "ce", [1])])
+
+
+def test_log_grid():
+    from ce_lib.experiments import log_grid
+
+    g = log_grid(5000, 5)
+    assert g[0] == 1 and g[-1] == 5000 and np.all(np.diff(g) > 0)
+    assert len(log_grid(1000, 4)) == 13
+    with pytest.raises(ValueError, match="maximum"):
+        log_grid(0)
