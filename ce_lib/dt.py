@@ -14,7 +14,7 @@ goal node; all it has is a log of *random walks*. Three ways to use the log:
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -143,7 +143,6 @@ class Walks(NamedTuple):
 
 def _step(adj, nodes, actions, slip, rng):
     """Vectorized environment step: slip to a random out-neighbour with probability ``slip``."""
-    n = adj.shape[0]
     if slip > 0:
         deg = adj[nodes].sum(axis=1)
         slipping = (rng.random(nodes.size) < slip) & (deg > 0)
@@ -239,7 +238,7 @@ CONTEXT = 4
 
 
 class DecisionTransformer(nn.Module):
-    """A small causal transformer over (return-to-go, state, action) tokens (Chen et al. 2021).
+    r"""A small causal transformer over (return-to-go, state, action) tokens (Chen et al. 2021).
 
     A window of the last ``CONTEXT`` steps becomes ``3 * CONTEXT`` tokens: token ``3j`` embeds the
     return-to-go :math:`\hat R_t` (a scalar, divided by ``max_steps``) or, when the return is

@@ -17,7 +17,7 @@ least-squares policy iteration (LSTD-Q). Every returned gain is scored exactly w
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 

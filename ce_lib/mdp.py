@@ -328,7 +328,7 @@ class Sampler:
     """
 
     def __init__(self, mdp: TabularMDP):
-        S, A = mdp.n_states, mdp.n_actions
+        S = mdp.n_states
         K = int((mdp.P > 0).sum(axis=2).max())
         order = np.argsort(-mdp.P, axis=2, kind="stable")[:, :, :K]
         self.next = order
@@ -514,7 +514,6 @@ def _optimistic_plan(P_hat, R_hat, n, beta, terminal, gamma, r_max, policy=None)
     known = n > 0
     R_hat = R_hat + beta[:, None, None] / np.sqrt(np.maximum(n, 1))
     B, S, A, _ = P_hat.shape
-    v_max = r_max / (1.0 - gamma)
     P = np.where(known[..., None], P_hat, 0.0)
     R = np.where(known, R_hat, 0.0)
     # Unknown pairs are worth v_max: model them as one step to an extra "heaven" state.

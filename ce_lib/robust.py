@@ -17,12 +17,12 @@ control with the data it has -- never an exception.
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
 from .experiments import as_rng, cached, check_positive_int, parallel_map
-from .lqr import LQRProblem, check_system, fit_dynamics, lqr_cost, lqr_gain, rollouts, spectral_radius
+from .lqr import check_system, fit_dynamics, lqr_cost, lqr_gain, rollouts, spectral_radius
 
 __all__ = [
     "RobustResult", "bootstrap_errors", "sls_synthesis", "robust_static_gain", "sls_cost",
@@ -216,7 +216,6 @@ def sls_closed_loop(A, B, phi_x, phi_u):
     (M, E, G_x, G_u)
     """
     F, n, _ = phi_x.shape
-    m = phi_u.shape[1]
     N = n * F  # x_t plus F - 1 past disturbance estimates
     # w_hat_t = G_w z_t
     G_w = np.zeros((n, N))
