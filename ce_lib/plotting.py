@@ -56,6 +56,9 @@ METHOD_COLORS = {
     "plug-in model (CE)": CE_PALETTE[0],
     "CE + optimism": CE_PALETTE[1],
     "CE without optimism": CE_PALETTE[5],
+    "CE, structured linear model": CE_PALETTE[0],
+    "CE, generic linear model": CE_PALETTE[1],
+    "CE, known features + value iteration": CE_PALETTE[0],
     # reinforcement learning
     "greedy least squares": CE_PALETTE[5],
     "LinUCB": CE_PALETTE[1],
@@ -67,6 +70,10 @@ METHOD_COLORS = {
     "gradient bandit": RL_PALETTE[0],
     "Q-learning": RL_PALETTE[3],
     "PPO": RL_PALETTE[2],
+    "no clipping": RL_PALETTE[0],
+    "no critic": RL_PALETTE[3],
+    "entropy bonus 0.01": RL_PALETTE[1],
+    "no advantage normalization": RL_PALETTE[5],
     "LSPI": RL_PALETTE[3],
 }
 

@@ -11,14 +11,14 @@ The pieces that carry the mathematics are small functions with tests: :func:`gae
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
-from .experiments import check_positive_int
+from .experiments import cached, check_positive_int, make_record, parallel_map, samples_to_target
 
 __all__ = ["PPOConfig", "ActorCritic", "gae", "clipped_surrogate", "value_loss", "TrainResult", "train"]
 
@@ -46,7 +46,7 @@ class PPOConfig:
     anneal: bool = True
     """Decay the learning rate and the clip range linearly to 0 over training."""
     vf_coef: float = 0.5
-    """Weight of the value loss."""
+    """Weight of the value loss (a mean squared error, as in stable-baselines3)."""
     ent_coef: float = 0.0
     """Weight of the entropy bonus at the start (decayed linearly when ``anneal``)."""
     max_grad_norm: float = 0.5
@@ -124,8 +124,12 @@ def clipped_surrogate(new_logp: torch.Tensor, old_logp: torch.Tensor, advantages
 
 
 def value_loss(values: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
-    r"""The critic's loss, :math:`\tfrac12\mathbb{E}(V(s) - \hat R)^2`."""
-    return 0.5 * ((values - returns) ** 2).mean()
+    r"""The critic's loss, the mean squared error :math:`\mathbb{E}(V(s) - \hat R)^2`.
+
+    Without the factor 1/2 some implementations use, so that ``vf_coef`` means what it means in
+    stable-baselines3, whose tuned values (rl-baselines3-zoo) the defaults copy.
+    """
+    return ((values - returns) ** 2).mean()
 
 
 class ActorCritic(nn.Module):
@@ -164,8 +168,8 @@ class ActorCritic(nn.Module):
         """The policy's action distribution at ``obs``."""
         out = self.actor(obs)
         if self.discrete:
-            return torch.distributions.Categorical(logits=out)
-        return torch.distributions.Normal(out, self.log_std.exp())
+            return torch.distributions.Categorical(logits=out, validate_args=False)  # inputs are ours: skip checks
+        return torch.distributions.Normal(out, self.log_std.exp(), validate_args=False)
 
     def log_prob(self, dist, actions):
         """Log-probability of ``actions`` (summed over action dimensions for a Gaussian)."""
@@ -190,19 +194,42 @@ class TrainResult(NamedTuple):
     model: Any  # the trained ActorCritic
 
 
-def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = PPOConfig()) -> TrainResult:
+def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = PPOConfig(),
+          callback: Callable[[TrainResult, int], bool] | None = None,
+          schedule_timesteps: int | None = None) -> TrainResult:
     """Train PPO on a gymnasium environment; returns the learning curve and the policy.
 
     Rollouts are collected by the parameters frozen at the start of each batch (their
     log-probabilities are stored); the minibatch epochs then move the current parameters, and the
     ratio of the two policies is what the clipped objective controls. All randomness comes from
     ``seed``; torch's global random state is restored on return.
+
+    Parameters
+    ----------
+    env_id : str
+        A gymnasium environment id with a ``Discrete`` or 1-d ``Box`` action space.
+    total_timesteps : int
+        Environment steps in all (rounded down to whole batches of ``n_envs * n_steps``, at least one).
+    seed : int
+        Seeds the environments, the network's initialization and the action sampling.
+    config : PPOConfig
+        Hyperparameters.
+    callback : callable, optional
+        Called after each update with the :class:`TrainResult` so far (its episodes and the current
+        model) and the number of environment steps taken, ``callback(result, steps)``; returning
+        true stops training (used to evaluate the greedy policy at checkpoints and stop at a target).
+    schedule_timesteps : int, optional
+        Steps over which the learning rate, clip range and entropy weight decay to 0 when
+        ``config.anneal`` (default ``total_timesteps``); beyond them the policy stays fixed while
+        rollouts continue (used to check that a policy keeps its level after the budget).
     """
+    if schedule_timesteps is not None:
+        schedule_timesteps = check_positive_int(schedule_timesteps, "schedule_timesteps")
     with torch.random.fork_rng():
-        return _train(env_id, total_timesteps, seed, config)
+        return _train(env_id, total_timesteps, seed, config, callback, schedule_timesteps)
 
 
-def _train(env_id, total_timesteps, seed, config):
+def _train(env_id, total_timesteps, seed, config, callback=None, schedule_timesteps=None):
     import gymnasium as gym
 
     total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
@@ -217,7 +244,7 @@ def _train(env_id, total_timesteps, seed, config):
     rng_actions = torch.Generator().manual_seed(seed)
     obs_dim = int(np.prod(envs.single_observation_space.shape))
     model = ActorCritic(obs_dim, envs.single_action_space, config.hidden)
-    opt = torch.optim.Adam(model.parameters(), lr=config.learning_rate, eps=1e-5)
+    opt = torch.optim.Adam(model.parameters(), lr=config.learning_rate, eps=1e-5, fused=True)
     N, T = config.n_envs, config.n_steps
     obs, _ = envs.reset(seed=seed)
     envs.action_space.seed(seed)
@@ -225,8 +252,9 @@ def _train(env_id, total_timesteps, seed, config):
     curve_steps, curve_returns = [], []
     steps_done = 0
     n_updates = max(1, total_timesteps // (N * T))
+    n_schedule = n_updates if schedule_timesteps is None else max(1, schedule_timesteps // (N * T))
     for update in range(n_updates):
-        frac = 1.0 - update / n_updates if config.anneal else 1.0
+        frac = max(0.0, 1.0 - update / n_schedule) if config.anneal else 1.0
         for g in opt.param_groups:
             g["lr"] = config.learning_rate * frac
         clip = config.clip * frac if config.anneal else config.clip
@@ -270,8 +298,8 @@ def _train(env_id, total_timesteps, seed, config):
         b_logp = torch.as_tensor(buf_logp.reshape(-1), dtype=torch.float32)
         b_adv = torch.as_tensor(adv.reshape(-1), dtype=torch.float32)
         b_ret = torch.as_tensor(ret.reshape(-1), dtype=torch.float32)
-        stop = False
-        for _ in range(config.n_epochs):
+        stop = frac == 0.0  # past the end of the schedule: the policy is frozen, nothing to learn
+        for _ in range(0 if stop else config.n_epochs):
             perm = torch.randperm(T * N, generator=rng_actions)
             for start in range(0, T * N, config.minibatch_size):
                 idx = perm[start:start + config.minibatch_size]
@@ -297,5 +325,239 @@ def _train(env_id, total_timesteps, seed, config):
                         break
             if stop:
                 break
+        if callback is not None and callback(TrainResult(np.array(curve_steps), np.array(curve_returns), model),
+                                             steps_done):
+            break
     envs.close()
     return TrainResult(np.array(curve_steps), np.array(curve_returns), model)
+
+
+# ----------------------------------------------------------------------------------------------
+# Experiments of the chapter: steps until the greedy policy reaches a target.
+# ----------------------------------------------------------------------------------------------
+
+PENDULUM_CONFIG = PPOConfig(n_envs=4, n_steps=1024, gamma=0.9, gae_lambda=0.95, n_epochs=10, minibatch_size=64,
+                            learning_rate=1e-3, clip=0.2, anneal=False, ent_coef=0.0)
+"""rl-baselines3-zoo's PPO settings for Pendulum-v1 (without its state-dependent exploration, gSDE)."""
+
+
+def greedy_policy(model: ActorCritic) -> Callable[[np.ndarray], np.ndarray]:
+    """The deterministic policy used for evaluation: the most likely action (discrete) or the
+    Gaussian's mean (continuous), as a function from a batch of observations to actions."""
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            out = model.actor(torch.as_tensor(np.asarray(obs), dtype=torch.float32))
+        return out.argmax(-1).numpy() if model.discrete else out.numpy()
+
+    return act
+
+
+class Task(NamedTuple):
+    """How PPO is run on one of the chapter's tasks (scored by :func:`ce_lib.classic_control.evaluate`)."""
+
+    config: PPOConfig  # PPO's hyperparameters (rl-baselines3-zoo's)
+    budget: int  # environment steps PPO may use
+    eval_every: int  # environment steps between evaluations of the greedy policy
+
+
+TASKS = {
+    "CartPole-v1": Task(PPOConfig(), 100_000, 1024),
+    "Pendulum-v1": Task(PENDULUM_CONFIG, 100_000, 4096),
+}
+"""PPO on the chapter's two tasks, with the zoo's budget of 100,000 steps for both."""
+
+ABLATIONS = {
+    "no clipping": {"clip": 1e9},
+    "no critic": {"use_critic": False},
+    "entropy bonus 0.01": {"ent_coef": 0.01},
+    "no advantage normalization": {"normalize_advantages": False},
+}
+"""Changes to the tuned CartPole settings shown in the chapter's ablation figure."""
+
+HOLD = 1.5
+"""A target counts as reached once it is kept at every evaluation up to 1.5 times as many steps."""
+
+
+def _task(env_id):
+    if env_id not in TASKS:
+        raise ValueError(f"env_id must be one of {sorted(TASKS)}, got {env_id!r}")
+    return TASKS[env_id]
+
+
+def rolling_return(steps, returns, grid, window: int = 20) -> np.ndarray:
+    """Mean return of the last ``window`` finished training episodes at each step count of ``grid``
+    (NaN before ``window`` episodes have finished): the usual "20-episode mean" learning curve."""
+    steps, returns, grid = np.asarray(steps), np.asarray(returns, dtype=float), np.asarray(grid)
+    window = check_positive_int(window, "window")
+    csum = np.concatenate([[0.0], np.cumsum(returns)])
+    k = np.searchsorted(steps, grid, side="right")  # episodes finished by each grid point
+    out = np.full(grid.shape, np.nan)
+    ok = k >= window
+    out[ok] = (csum[k[ok]] - csum[k[ok] - window]) / window
+    return out
+
+
+def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: bool = True,
+        budget: int | None = None, evaluate_greedy: bool = True) -> dict:
+    """One PPO run on a task of :data:`TASKS`, evaluating the greedy policy every ``eval_every`` steps.
+
+    Parameters
+    ----------
+    env_id : str
+        ``"CartPole-v1"`` or ``"Pendulum-v1"``.
+    seed : int
+        Seed of training and of the evaluation episodes (:func:`ce_lib.classic_control.evaluation_seed`).
+    changes : dict, optional
+        Fields of the task's :class:`PPOConfig` to change (the ablations).
+    stop_at_target : bool
+        Train for up to ``HOLD * budget`` steps, so that a target reached within the budget can be
+        checked, and stop once the greedy policy reached the target and held it (see ``hit``) and, on CartPole, the 20-episode training
+        mean reached 475 (so both measures are available); otherwise use the whole budget.
+    budget : int, optional
+        Environment steps (default: the task's).
+    evaluate_greedy : bool
+        Evaluate the greedy policy at checkpoints (False: only the training curve, faster).
+
+    Returns
+    -------
+    dict
+        ``steps``/``returns`` (training episodes), ``eval_steps``/``eval_scores``, ``hit`` (steps
+        at the first evaluation that met the target and kept meeting it at every evaluation up to
+        ``HOLD`` times as many steps; ``inf`` if none within ``budget``), ``first_hit`` (the first evaluation that met
+        it, kept or not) and ``hit_475`` (steps at
+        which the 20-episode training mean first reached 475; CartPole only).
+    """
+    from dataclasses import replace
+
+    from .classic_control import TARGETS, evaluate
+
+    task = _task(env_id)
+    target = TARGETS[env_id].target
+    config = replace(task.config, **(changes or {}))
+    evals: list[tuple[int, float]] = []
+
+    def held() -> float:  # steps at which the target was reached and then kept for 50% more steps
+        if not evals:
+            return np.inf
+        steps, scores = np.array(evals, dtype=float).T
+        return float(samples_to_target(steps, scores, target, direction="above", hold=HOLD))
+
+    taken = [0]  # environment steps used (the run may stop early)
+
+    def callback(so_far: TrainResult, steps: int) -> bool:
+        taken[0] = steps
+        if evaluate_greedy and steps - (evals[-1][0] if evals else 0) >= task.eval_every:
+            evals.append((steps, evaluate(greedy_policy(so_far.model), env_id, seed)))
+        if not stop_at_target or held() == np.inf:
+            return False
+        return env_id != "CartPole-v1" or steps_to_mean_return(so_far.steps, so_far.returns) < np.inf
+
+    budget = task.budget if budget is None else check_positive_int(budget, "budget")
+    # A target reached near the end of the budget is checked by training on up to HOLD times as long.
+    result = train(env_id, int(budget * HOLD) if stop_at_target else budget, seed, config, callback,
+                   schedule_timesteps=budget)
+    e_steps = np.array([s for s, _ in evals], dtype=float)
+    e_scores = np.array([v for _, v in evals], dtype=float)
+    reached = np.flatnonzero(e_scores >= target)
+    return {"steps": result.steps, "returns": result.returns, "eval_steps": e_steps, "eval_scores": e_scores,
+            "total_steps": taken[0],
+            "hit": held() if held() <= budget else np.inf,
+            "first_hit": float(e_steps[reached[0]]) if reached.size and e_steps[reached[0]] <= budget else np.inf,
+            "hit_475": steps_to_mean_return(result.steps, result.returns) if env_id == "CartPole-v1" else np.nan}
+
+
+def steps_to_mean_return(steps, returns, level: float = 475.0, window: int = 20) -> float:
+    """Steps at which the ``window``-episode training mean first reached ``level`` (inf if never)."""
+    if len(returns) < window:
+        return np.inf
+    means = rolling_return(steps, returns, steps, window)
+    ok = np.flatnonzero(means >= level)
+    return float(steps[ok[0]]) if ok.size else np.inf
+
+
+N_SEEDS = {"CartPole-v1": 20, "Pendulum-v1": 10}
+"""Seeds of the chapter's PPO runs (Pendulum's take longer); CE gets the same seeds."""
+ABLATION_SEEDS, ABLATION_BUDGET = 5, 50_000
+
+
+def _run_job(job):
+    env_id, seed, kwargs = job
+    torch.set_num_threads(1)
+    return run(env_id, seed, **kwargs)
+
+
+def runs(env_id: str, n_seeds: int | None = None) -> list[dict]:
+    """:func:`run` for seeds ``0 .. n_seeds - 1`` on two processes (cached)."""
+    _task(env_id)
+    n_seeds = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    return cached(_runs, env_id=env_id, n_seeds=n_seeds)
+
+
+def _runs(env_id, n_seeds):
+    return parallel_map(_run_job, [(env_id, s, {}) for s in range(n_seeds)], n_jobs=2)
+
+
+def ablations(n_seeds: int = ABLATION_SEEDS, budget: int = ABLATION_BUDGET) -> dict:
+    """Training curves on CartPole of the tuned settings and of each of :data:`ABLATIONS` over the
+    whole ``budget`` (no early stop, no greedy evaluations), seeds ``0 .. n_seeds - 1`` (cached)."""
+    return cached(_ablations, n_seeds=check_positive_int(n_seeds, "n_seeds"),
+                  budget=check_positive_int(budget, "budget"))
+
+
+def _ablations(n_seeds, budget):
+    variants = {"tuned": {}, **ABLATIONS}
+    jobs = [("CartPole-v1", s, {"changes": ch, "stop_at_target": False, "budget": budget, "evaluate_greedy": False})
+            for ch in variants.values() for s in range(n_seeds)]
+    out = parallel_map(_run_job, jobs, n_jobs=2)
+    return {name: [{"steps": r["steps"], "returns": r["returns"]} for r in out[i * n_seeds:(i + 1) * n_seeds]]
+            for i, name in enumerate(variants)}
+
+
+def ce_scores(env_id: str, n_seeds: int | None = None, model: str = "generic") -> np.ndarray:
+    """Scores of the CE controller on the same seeds as PPO (see :func:`ce_lib.classic_control.sweep`; cached)."""
+    from .classic_control import sweep
+
+    _task(env_id)
+    n_seeds = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    return cached(sweep, env_id=env_id, n_seeds=n_seeds, model=model)
+
+
+def ce_hits(env_id: str, scores: np.ndarray) -> np.ndarray:
+    """Per seed, the smallest data size from which the CE controller meets the target at every
+    larger size of the sweep (``inf`` if it never settles)."""
+    from .classic_control import SIZES, TARGETS
+
+    return samples_to_target(np.array(SIZES[env_id], dtype=float), scores, TARGETS[env_id].target,
+                             direction="above", persist=True)
+
+
+CE_LABELS = {"generic": "CE, generic linear model", "structured": "CE, structured linear model"}
+
+
+def headline(n_seeds: int | None = None) -> list[dict]:
+    """Scoreboard records: environment steps (PPO) or random transitions (CE) until the greedy
+    policy meets the target of :data:`ce_lib.classic_control.TARGETS` and keeps it."""
+    from .classic_control import SIZES, TARGETS
+
+    records = []
+    for env_id, models in (("CartPole-v1", ("generic", "structured")), ("Pendulum-v1", ("generic",))):
+        n = N_SEEDS[env_id] if n_seeds is None else n_seeds
+        ppo_hits = np.array([r["hit"] for r in runs(env_id, n)])
+        results = [("PPO (rl-baselines3-zoo settings)", "rl", ppo_hits)]
+        for m in models:
+            label = CE_LABELS[m] if env_id == "CartPole-v1" else "CE, known features + value iteration"
+            results.append((label, "ce", ce_hits(env_id, ce_scores(env_id, n, m))))
+        t = TARGETS[env_id]
+        if env_id == "CartPole-v1":
+            task, metric = "CartPole-v1, balance for 500 steps", ("samples (PPO: environment steps; CE: random "
+                                                                   "transitions) until the greedy policy balances "
+                                                                   "all 500 steps in each of 5 episodes")
+        else:
+            task, metric = "Pendulum-v1, swing up and hold", ("samples (PPO: environment steps; CE: random "
+                                                              "transitions) until the mean return of 10 greedy "
+                                                              "episodes is at least -200")
+        records.append(make_record(chapter="ppo", task=task, metric=metric + " (and keeps doing so)",
+                                   target=t.target, n_seeds=n, budget=float(TASKS[env_id].budget),
+                                   results=results, ce_sizes=list(SIZES[env_id])))
+    return records

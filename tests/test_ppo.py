@@ -60,7 +60,7 @@ def test_surrogate_and_value_loss_on_tiny_batches():
     adv = torch.tensor([2.0, 1.0])
     # ratios 1.2 (clipped to 1.1) and 0.6: min(2.4, 2.2) = 2.2 and min(0.6, 0.9) = 0.6
     assert float(ppo.clipped_surrogate(new, old, adv, 0.1)) == pytest.approx(-(2.2 + 0.6) / 2)
-    assert float(ppo.value_loss(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0]))) == pytest.approx(1.25)
+    assert float(ppo.value_loss(torch.tensor([1.0, 2.0]), torch.tensor([0.0, 4.0]))) == pytest.approx(2.5)
 
 
 def test_short_training_improves_the_return():
@@ -102,3 +102,68 @@ def test_training_leaves_torchs_global_random_state_alone():
     torch.manual_seed(123)
     ppo.train("CartPole-v1", 512, seed=5, config=ppo.PPOConfig(n_epochs=1))
     torch.testing.assert_close(torch.rand(3), expected)
+
+
+def test_rolling_return_and_steps_to_mean_return():
+    steps = np.array([10, 20, 30, 40])
+    returns = np.array([1.0, 3.0, 5.0, 7.0])
+    out = ppo.rolling_return(steps, returns, np.array([5, 20, 35, 40]), window=2)
+    np.testing.assert_allclose(out, [np.nan, 2.0, 4.0, 6.0])
+    assert ppo.steps_to_mean_return(steps, returns, level=4.0, window=2) == 30
+    assert ppo.steps_to_mean_return(steps, returns, level=100.0, window=2) == np.inf
+
+
+def test_callback_sees_progress_and_can_stop_training():
+    seen = []
+
+    def stop_after_two(so_far, steps):
+        seen.append((steps, so_far.returns.size))
+        return len(seen) == 2
+
+    cfg = ppo.PPOConfig(n_envs=2, n_steps=64, n_epochs=1, minibatch_size=64)
+    ppo.train("CartPole-v1", 10_000, seed=0, config=cfg, callback=stop_after_two)
+    assert [s for s, _ in seen] == [128, 256]
+    assert seen[1][1] >= seen[0][1] > 0
+
+
+def test_greedy_policy_is_deterministic_and_in_the_action_space():
+    res = ppo.train("CartPole-v1", 512, seed=0, config=ppo.PPOConfig(n_epochs=1))
+    act = ppo.greedy_policy(res.model)(np.zeros((3, 4)))
+    assert act.shape == (3,) and set(act.tolist()) <= {0, 1}
+    np.testing.assert_array_equal(act, ppo.greedy_policy(res.model)(np.zeros((3, 4))))
+
+
+def test_run_evaluates_with_the_shared_target_and_stops():
+    out = ppo.run("CartPole-v1", 0, budget=4096)
+    # Training continues to 1.5 x the budget so that a late hit could be confirmed; evaluations
+    # every 1,024 steps.
+    np.testing.assert_array_equal(out["eval_steps"], 1024 * np.arange(1, 7))
+    assert out["hit"] == np.inf and out["total_steps"] == 6144  # not solved that fast
+    with pytest.raises(ValueError, match="env_id"):
+        ppo.run("Acrobot-v1", 0)
+    with pytest.raises(ValueError, match="budget"):
+        ppo.run("CartPole-v1", 0, budget=0)
+
+
+def test_ce_hits_need_the_target_kept_at_every_larger_size():
+    from ce_lib.classic_control import SIZES
+
+    n = len(SIZES["CartPole-v1"])
+    scores = np.full((2, n), 500.0)
+    scores[0, :3] = 10.0
+    scores[1, 5] = 499.0  # a failure later on: the hit moves past it
+    hits = ppo.ce_hits("CartPole-v1", scores)
+    assert hits[0] == SIZES["CartPole-v1"][3] and hits[1] == SIZES["CartPole-v1"][6]
+
+
+def test_policy_is_frozen_after_the_schedule_ends():
+    snapshots = []
+
+    def snap(so_far, steps):
+        snapshots.append([p.detach().clone() for p in so_far.model.parameters()])
+        return False
+
+    cfg = ppo.PPOConfig(n_envs=2, n_steps=64, n_epochs=2, minibatch_size=64)
+    ppo.train("CartPole-v1", 128 * 4, seed=0, config=cfg, callback=snap, schedule_timesteps=128 * 2)
+    changed = [any(not torch.equal(a, b) for a, b in zip(snapshots[i], snapshots[i + 1])) for i in range(3)]
+    assert changed == [True, False, False]  # updates 0, 1 learn (1 at half rate); 2, 3 have rate 0
