@@ -67,6 +67,8 @@ bench: venv
 	$(BIN)/python benchmarks/bench_dfo.py
 	$(BIN)/python benchmarks/bench_bandits.py
 	$(BIN)/python benchmarks/bench_robust.py
+	$(BIN)/pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/bench_ppo.py
 
 clean:
 	rm -rf _build
