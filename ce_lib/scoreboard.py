@@ -31,6 +31,7 @@ CHAPTERS = {
     "contextual": "ce_lib.contextual:headline",
     "mdp": "ce_lib.mdp:headline",
     "lqr": "ce_lib.lqr:headline",
+    "ppo": "ce_lib.ppo:headline",
     "dt": "ce_lib.dt:headline",
 }
 

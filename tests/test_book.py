@@ -66,6 +66,14 @@ def test_dfo_chapter_has_its_figures(built_book):
     assert len(re.findall(r"<img[^>]+\.png", text)) >= 3
 
 
+def test_ppo_chapter_has_its_figures_and_numbers(built_book):
+    _, _, html = built_book
+    text = (html / "chapters" / "07_ppo.html").read_text()
+    assert len(re.findall(r"<img[^>]+\.png", text)) >= 4  # clipping, ablations, CartPole, Pendulum
+    assert "glue:text" not in text and "{glue" not in text
+    assert re.search(r"PPO needs\s*(<[^>]+>\s*)*[\d,]+", text), "the overview's PPO count is missing"
+
+
 def test_scoreboard_cli_reads_the_cache_and_the_ratio_excludes_one(built_book, root, python):
     env = dict(os.environ)
     env.setdefault("CE_LIB_CACHE", str(root / "_build" / "ce_cache"))
