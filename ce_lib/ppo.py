@@ -536,8 +536,8 @@ CE_LABELS = {"generic": "CE, generic linear model", "structured": "CE, structure
 
 
 def headline(n_seeds: int | None = None) -> list[dict]:
-    """Scoreboard records: environment steps (PPO) or random transitions (CE) until the greedy
-    policy meets the target of :data:`ce_lib.classic_control.TARGETS` and keeps it."""
+    """Scoreboard records: samples -- environment steps for PPO, random transitions for CE -- until
+    the greedy policy meets the target of :data:`ce_lib.classic_control.TARGETS` and keeps it."""
     from .classic_control import SIZES, TARGETS
 
     records = []
@@ -550,14 +550,10 @@ def headline(n_seeds: int | None = None) -> list[dict]:
             results.append((label, "ce", ce_hits(env_id, ce_scores(env_id, n, m))))
         t = TARGETS[env_id]
         if env_id == "CartPole-v1":
-            task, metric = "CartPole-v1, balance for 500 steps", ("samples (PPO: environment steps; CE: random "
-                                                                   "transitions) until the greedy policy balances "
-                                                                   "all 500 steps in each of 5 episodes")
+            task, metric = "CartPole-v1, balance for 500 steps", "samples until 5 of 5 greedy episodes last 500 steps"
         else:
-            task, metric = "Pendulum-v1, swing up and hold", ("samples (PPO: environment steps; CE: random "
-                                                              "transitions) until the mean return of 10 greedy "
-                                                              "episodes is at least -200")
-        records.append(make_record(chapter="ppo", task=task, metric=metric + " (and keeps doing so)",
+            task, metric = "Pendulum-v1, swing up and hold", "samples until 10 greedy episodes average >= -200"
+        records.append(make_record(chapter="ppo", task=task, metric=metric + ", and stay so",
                                    target=t.target, n_seeds=n, budget=float(TASKS[env_id].budget),
                                    results=results, ce_sizes=list(SIZES[env_id])))
     return records
