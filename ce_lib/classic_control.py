@@ -24,7 +24,7 @@ import numpy as np
 from .experiments import check_positive_int, parallel_map
 
 __all__ = [
-    "TARGETS", "evaluate", "evaluation_seed", "sweep", "cartpole_trial", "pendulum_trial", "run_episodes", "random_transitions", "CartPoleModel", "fit_cartpole", "cartpole_linearization", "cartpole_controller",
+    "TARGETS", "evaluate", "evaluation_seed", "sweep", "make_vector_env", "cartpole_trial", "pendulum_trial", "run_episodes", "random_transitions", "CartPoleModel", "fit_cartpole", "cartpole_linearization", "cartpole_controller",
     "PendulumModel", "fit_pendulum", "PendulumPlanner", "plan_pendulum", "CARTPOLE_MODELS",
 ]
 
@@ -32,9 +32,12 @@ CARTPOLE_MODELS = ("generic", "structured")
 """The two least-squares models of CartPole offered by :func:`fit_cartpole`."""
 
 
-def _make_vector_env(env_id: str, n: int):
+def make_vector_env(env_id: str, n: int):
+    """``n`` copies of a gymnasium environment in a SyncVectorEnv with same-step autoreset (an
+    episode's last observation is in ``info["final_obs"]``); a clear error for an unknown id."""
     import gymnasium as gym
 
+    n = check_positive_int(n, "n")
     try:
         return gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(n)],
                                         autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
@@ -70,7 +73,7 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env_id: str, n_epis
     n_episodes = check_positive_int(n_episodes, "n_episodes")
     if not callable(policy):
         raise TypeError("policy must be a callable mapping observations to actions")
-    envs = _make_vector_env(env_id, n_episodes)
+    envs = make_vector_env(env_id, n_episodes)
     obs, _ = envs.reset(seed=[int(seed) + i for i in range(n_episodes)])
     returns, done = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
     try:

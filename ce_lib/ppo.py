@@ -230,16 +230,12 @@ def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = 
 
 
 def _train(env_id, total_timesteps, seed, config, callback=None, schedule_timesteps=None):
-    import gymnasium as gym
+    from .classic_control import make_vector_env
 
     total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
     if not isinstance(config, PPOConfig):
         raise TypeError(f"config must be a PPOConfig, got {type(config).__name__}")
-    try:
-        envs = gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(config.n_envs)],
-                                        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
-    except gym.error.Error as err:
-        raise ValueError(f"env_id: unknown or unusable environment {env_id!r} ({err})") from err
+    envs = make_vector_env(env_id, config.n_envs)
     torch.manual_seed(seed)
     rng_actions = torch.Generator().manual_seed(seed)
     obs_dim = int(np.prod(envs.single_observation_space.shape))
@@ -528,6 +524,8 @@ def ce_hits(env_id: str, scores: np.ndarray) -> np.ndarray:
     larger size of the sweep (``inf`` if it never settles)."""
     from .classic_control import SIZES, TARGETS
 
+    if env_id not in SIZES:
+        raise ValueError(f"env_id must be one of {sorted(SIZES)}, got {env_id!r}")
     return samples_to_target(np.array(SIZES[env_id], dtype=float), scores, TARGETS[env_id].target,
                              direction="above", persist=True)
 

@@ -154,6 +154,8 @@ def test_ce_hits_need_the_target_kept_at_every_larger_size():
     scores[1, 5] = 499.0  # a failure later on: the hit moves past it
     hits = ppo.ce_hits("CartPole-v1", scores)
     assert hits[0] == SIZES["CartPole-v1"][3] and hits[1] == SIZES["CartPole-v1"][6]
+    with pytest.raises(ValueError, match="env_id"):
+        ppo.ce_hits("MountainCar-v0", scores)
 
 
 def test_policy_is_frozen_after_the_schedule_ends():
