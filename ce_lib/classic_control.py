@@ -366,7 +366,7 @@ class PendulumPlanner:
 
     def value(self, th, thd):
         """Bilinear interpolation of the grid values (periodic in the angle)."""
-        return _interp(self.values, self.th_grid, self.v_grid, th, thd)
+        return _interp(self.values, _stencil(self.th_grid, self.v_grid, th, thd))
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         """Torques (shape ``(n, 1)``) maximizing fitted reward plus discounted fitted value."""
@@ -381,17 +381,20 @@ def _reward(model, th, thd, u):
     return -(model.w[0] * _wrap(th) ** 2 + model.w[1] * thd ** 2 + model.w[2] * u ** 2)
 
 
-def _interp(V, th_grid, v_grid, th, thd):
-    n_th, n_v = V.shape
-    dth = th_grid[1] - th_grid[0]
-    fi = (_wrap(th) - th_grid[0]) / dth
+def _stencil(th_grid, v_grid, th, thd):
+    """Corners and weights of bilinear interpolation on the (periodic angle, clipped speed) grid."""
+    n_th, n_v = th_grid.size, v_grid.size
+    fi = (_wrap(th) - th_grid[0]) / (th_grid[1] - th_grid[0])
     i0 = np.floor(fi).astype(int)
     wi = fi - i0
     fj = np.clip((thd - v_grid[0]) / (v_grid[1] - v_grid[0]), 0, n_v - 1 - 1e-9)
     j0 = np.floor(fj).astype(int)
-    wj = fj - j0
     i0 %= n_th
-    i1 = (i0 + 1) % n_th
+    return i0, (i0 + 1) % n_th, j0, wi, fj - j0
+
+
+def _interp(V, stencil):
+    i0, i1, j0, wi, wj = stencil
     return ((1 - wi) * ((1 - wj) * V[i0, j0] + wj * V[i0, j0 + 1])
             + wi * ((1 - wj) * V[i1, j0] + wj * V[i1, j0 + 1]))
 
@@ -415,21 +418,10 @@ def plan_pendulum(model: PendulumModel, *, n_grid: int = 81, n_torques: int = 9,
     TH, VV, U = np.meshgrid(th_grid, v_grid, torques, indexing="ij")
     R = _reward(model, TH, VV, U)
     th2, v2 = _pendulum_step(model, TH, VV, U)
-    # Precompute the interpolation stencil once: 4 corners and weights per (state, torque).
-    dth = th_grid[1] - th_grid[0]
-    fi = (th2 - th_grid[0]) / dth
-    i0 = np.floor(fi).astype(int)
-    wi = fi - i0
-    i0 %= n_grid
-    i1 = (i0 + 1) % n_grid
-    fj = np.clip((v2 - v_grid[0]) / (v_grid[1] - v_grid[0]), 0, n_grid - 1 - 1e-9)
-    j0 = np.floor(fj).astype(int)
-    wj = fj - j0
+    stencil = _stencil(th_grid, v_grid, th2, v2)  # computed once: the grid and the model are fixed
     V = np.zeros((n_grid, n_grid))
     for _ in range(max_iter):
-        nxt = ((1 - wi) * ((1 - wj) * V[i0, j0] + wj * V[i0, j0 + 1])
-               + wi * ((1 - wj) * V[i1, j0] + wj * V[i1, j0 + 1]))
-        V_new = (R + gamma * nxt).max(axis=2)
+        V_new = (R + gamma * _interp(V, stencil)).max(axis=2)
         delta = np.max(np.abs(V_new - V))
         V = V_new
         if delta < tol * (1 - gamma):

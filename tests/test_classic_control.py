@@ -108,6 +108,10 @@ def test_pendulum_planner_swings_up():
     obs, act, nxt, rew = cc.random_transitions("Pendulum-v1", 5, seed=0)
     planner = cc.plan_pendulum(cc.fit_pendulum(obs, act, nxt, rew))
     # Value iteration's fixed point: V = max_u r + gamma V(next) at every grid point (to the tolerance).
+    model = planner.model
+    TH, VV, U = np.meshgrid(planner.th_grid, planner.v_grid, np.linspace(-2, 2, 9), indexing="ij")
+    backup = (cc._reward(model, TH, VV, U) + planner.gamma * planner.value(*cc._pendulum_step(model, TH, VV, U)))
+    np.testing.assert_allclose(backup.max(axis=2), planner.values, atol=1e-3)
     assert planner.values.max() <= 0
     score = cc.evaluate(planner, "Pendulum-v1", seed=0)
     assert score > cc.TARGETS["Pendulum-v1"].target
