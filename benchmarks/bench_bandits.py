@@ -21,7 +21,7 @@ def main():
     parser.add_argument("--loop-runs", type=int, default=10)
     args = parser.parse_args()
     means = np.random.default_rng(0).standard_normal(10)
-    env = b.GaussianBandit.create(means)
+    env = b.GaussianBandit(means)
     agents = [b.Greedy(), b.EpsilonGreedy(0.1), b.UCB(2.0), b.KLUCB(), b.ThompsonSampling(), b.GradientBandit(0.1)]
     print(f"{args.runs} runs x {args.horizon:,} rounds, 10 Gaussian arms")
     for agent in agents:

@@ -13,7 +13,7 @@ The PPO chapter puts PPO and a certainty-equivalent controller on the same two t
   them from a few random transitions, and value iteration on a grid plans on the fitted model.
 
 Both controllers act on observations exactly as a policy network would, so
-:func:`run_episodes` scores them, and PPO's policies, with the same seeded episodes.
+:func:`ce_lib.gym_tasks.evaluate` scores them, and PPO's policies, with the same seeded episodes.
 """
 from __future__ import annotations
 
@@ -21,144 +21,17 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import check_positive_int, parallel_map
+from .experiments import check_positive_int, check_real, parallel_map
+from .gym_tasks import evaluate, random_transitions
 
 __all__ = [
-    "TARGETS", "evaluate", "evaluation_seed", "sweep", "make_vector_env", "cartpole_trial", "pendulum_trial", "run_episodes", "random_transitions", "CartPoleModel", "fit_cartpole", "cartpole_linearization", "cartpole_controller",
-    "PendulumModel", "fit_pendulum", "PendulumPlanner", "plan_pendulum", "CARTPOLE_MODELS",
+    "CARTPOLE_MODELS", "CARTPOLE_Q", "CARTPOLE_R", "CartPoleModel", "fit_cartpole", "cartpole_linearization",
+    "cartpole_controller", "cartpole_trial", "MAX_SPEED", "MAX_TORQUE", "PendulumModel", "fit_pendulum",
+    "PendulumPlanner", "plan_pendulum", "pendulum_trial", "SIZES", "sweep",
 ]
 
 CARTPOLE_MODELS = ("generic", "structured")
 """The two least-squares models of CartPole offered by :func:`fit_cartpole`."""
-
-
-def make_vector_env(env_id: str, n: int):
-    """``n`` copies of a gymnasium environment in a SyncVectorEnv with same-step autoreset (an
-    episode's last observation is in ``info["final_obs"]``); a clear error for an unknown id."""
-    import gymnasium as gym
-
-    n = check_positive_int(n, "n")
-    try:
-        return gym.vector.SyncVectorEnv([lambda: gym.make(env_id) for _ in range(n)],
-                                        autoreset_mode=gym.vector.AutoresetMode.SAME_STEP)
-    except gym.error.Error as err:
-        raise ValueError(f"env_id: unknown or unusable environment {env_id!r} ({err})") from err
-
-
-def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env_id: str, n_episodes: int, seed: int = 0,
-                 *, stop_below: float | None = None) -> np.ndarray:
-    """Returns of ``n_episodes`` episodes of a policy, run side by side in a vector environment.
-
-    Parameters
-    ----------
-    policy : callable
-        Maps a batch of observations, shape ``(n_episodes, obs_dim)``, to a batch of actions.
-    env_id : str
-        A gymnasium environment id, e.g. ``"CartPole-v1"``.
-    n_episodes : int
-        Number of episodes; episode ``i`` starts from ``reset(seed=seed + i)``, so two policies
-        evaluated with the same ``seed`` face the same initial states.
-    seed : int
-        Seed of the first episode.
-    stop_below : float, optional
-        If given, stop as soon as one finished episode returned less than this (its return and
-        those of unfinished episodes are then reported as ``-inf``): a cheap "did every episode
-        reach the target?" check.
-
-    Returns
-    -------
-    numpy.ndarray, shape (n_episodes,)
-        The undiscounted return of each episode (``-inf`` for episodes cut short by ``stop_below``).
-    """
-    n_episodes = check_positive_int(n_episodes, "n_episodes")
-    if not callable(policy):
-        raise TypeError("policy must be a callable mapping observations to actions")
-    envs = make_vector_env(env_id, n_episodes)
-    obs, _ = envs.reset(seed=[int(seed) + i for i in range(n_episodes)])
-    returns, done = np.zeros(n_episodes), np.zeros(n_episodes, dtype=bool)
-    try:
-        while not done.all():
-            action = np.asarray(policy(np.asarray(obs, dtype=float)))
-            obs, r, term, trunc, _ = envs.step(action)
-            returns += np.where(done, 0.0, r)
-            ended = (term | trunc) & ~done
-            done |= ended
-            if stop_below is not None and np.any(returns[ended] < stop_below):
-                returns[~done | (returns < stop_below)] = -np.inf
-                break
-    finally:
-        envs.close()
-    return returns
-
-
-def random_transitions(env_id: str, n: int, seed: int = 0):
-    """``n`` transitions of one environment under uniformly random actions (reset when an episode ends).
-
-    Returns
-    -------
-    obs, actions, next_obs : numpy.ndarray
-        Shapes ``(n, obs_dim)``, ``(n,)`` or ``(n, act_dim)``, ``(n, obs_dim)``; ``next_obs`` is the
-        state the action led to, also for the last step of an episode.
-    rewards : numpy.ndarray, shape (n,)
-    """
-    import gymnasium as gym
-
-    n = check_positive_int(n, "n")
-    try:
-        env = gym.make(env_id)
-    except gym.error.Error as err:
-        raise ValueError(f"env_id: unknown or unusable environment {env_id!r} ({err})") from err
-    env.action_space.seed(int(seed))
-    obs, _ = env.reset(seed=int(seed))
-    O, A, O2, R = [], [], [], []
-    episode = 0
-    for _ in range(n):
-        a = env.action_space.sample()
-        nxt, r, term, trunc, _ = env.step(a)
-        O.append(obs)
-        A.append(a)
-        O2.append(nxt)
-        R.append(r)
-        obs = nxt
-        if term or trunc:
-            episode += 1
-            obs, _ = env.reset(seed=int(seed) + 7919 * episode)
-    env.close()
-    return np.array(O, dtype=float), np.array(A), np.array(O2, dtype=float), np.array(R, dtype=float)
-
-
-class Target(NamedTuple):
-    """What "solved" means on a task, for every method alike."""
-
-    n_eval: int  # evaluation episodes, seeds evaluation_seed(seed) + i
-    target: float  # the score to reach
-    score: str  # "min": every evaluation episode must reach the target; "mean": their mean must
-
-
-TARGETS = {
-    "CartPole-v1": Target(5, 500.0, "min"),
-    "Pendulum-v1": Target(10, -200.0, "mean"),
-}
-"""The chapter's two targets: balance CartPole for all 500 steps in each of 5 evaluation episodes;
-a mean return of at least -200 over 10 Pendulum-v1 episodes (a swing-up from every start)."""
-
-
-def evaluation_seed(seed: int) -> int:
-    """Seed of the first evaluation episode of run ``seed`` (CE and PPO face the same starts)."""
-    return 10_000 + 100 * int(seed)
-
-
-def evaluate(policy: Callable[[np.ndarray], np.ndarray] | None, env_id: str, seed: int) -> float:
-    """Score of a policy on one of :data:`TARGETS`: the minimum (CartPole, stopping at the first
-    failed episode) or the mean (Pendulum) return of its evaluation episodes; ``-inf`` for ``None``."""
-    if env_id not in TARGETS:
-        raise ValueError(f"env_id must be one of {sorted(TARGETS)}, got {env_id!r}")
-    if policy is None:
-        return -np.inf
-    t = TARGETS[env_id]
-    if t.score == "min":
-        return float(run_episodes(policy, env_id, t.n_eval, evaluation_seed(seed), stop_below=t.target).min())
-    return float(run_episodes(policy, env_id, t.n_eval, evaluation_seed(seed)).mean())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -267,12 +140,14 @@ CARTPOLE_R = np.array([[1.0]])
 def cartpole_controller(fitted: CartPoleModel, Q=CARTPOLE_Q, R=CARTPOLE_R) -> Callable[[np.ndarray], np.ndarray] | None:
     r"""The certainty-equivalent policy: LQR gain of the fitted model, push by the sign of :math:`-Kx`.
 
-    Returns a policy for :func:`run_episodes` (batch of observations to actions 0/1), or ``None``
+    Returns a policy for :func:`ce_lib.gym_tasks.run_episodes` (batch of observations to actions 0/1), or ``None``
     when the fitted model admits no LQR gain (not stabilizable, or the Riccati iteration fails);
     the caller counts that as a failure.
     """
     from .lqr import lqr_gain
 
+    if not isinstance(fitted, CartPoleModel):
+        raise TypeError(f"fitted must be a CartPoleModel, got {type(fitted).__name__}")
     try:
         with np.errstate(all="ignore"):
             K = lqr_gain(fitted.A, fitted.B, Q, R)
@@ -337,6 +212,8 @@ def fit_pendulum(obs, actions, next_obs, rewards) -> PendulumModel:
         raise ValueError(f"obs and next_obs must both have shape (n, 3), got {X.shape} and {Xn.shape}")
     if u.shape != (X.shape[0],) or r.shape != (X.shape[0],):
         raise ValueError(f"actions and rewards must hold one number per transition ({X.shape[0]})")
+    if not all(np.all(np.isfinite(a)) for a in (X, Xn, u, r)):
+        raise ValueError("obs, actions, next_obs and rewards must be finite")
     th, thd, thd2 = _angle(X), X[:, 2], Xn[:, 2]
     free = np.abs(thd2) < MAX_SPEED - 1e-6
     if free.sum() < 1:
@@ -408,10 +285,13 @@ def plan_pendulum(model: PendulumModel, *, n_grid: int = 81, n_torques: int = 9,
 
     The fitted model replaces the true one everywhere: this is certainty equivalence.
     """
+    if not isinstance(model, PendulumModel):
+        raise TypeError(f"model must be a PendulumModel, got {type(model).__name__}")
     n_grid = check_positive_int(n_grid, "n_grid", minimum=3)
     n_torques = check_positive_int(n_torques, "n_torques", minimum=2)
-    if not 0 < gamma < 1:
-        raise ValueError(f"gamma must lie in (0, 1), got {gamma}")
+    gamma = check_real(gamma, "gamma", low=0.0, high=1.0, low_open=True, high_open=True)
+    tol = check_real(tol, "tol", low=0.0, low_open=True)
+    max_iter = check_positive_int(max_iter, "max_iter")
     th_grid = np.linspace(-np.pi, np.pi, n_grid, endpoint=False)
     v_grid = np.linspace(-MAX_SPEED, MAX_SPEED, n_grid)
     torques = np.linspace(-MAX_TORQUE, MAX_TORQUE, n_torques)
@@ -461,8 +341,12 @@ def sweep(env_id: str, n_seeds: int, model: str = "generic", sizes=None, n_jobs:
     """
     if env_id not in SIZES:
         raise ValueError(f"env_id must be one of {sorted(SIZES)}, got {env_id!r}")
+    if model not in CARTPOLE_MODELS:
+        raise ValueError(f"model must be one of {CARTPOLE_MODELS}, got {model!r}")
     n_seeds = check_positive_int(n_seeds, "n_seeds")
-    sizes = SIZES[env_id] if sizes is None else tuple(check_positive_int(n, "sizes") for n in sizes)
+    sizes = SIZES[env_id] if sizes is None else tuple(check_positive_int(n, "sizes (each)") for n in sizes)
+    if not sizes:
+        raise ValueError("sizes must not be empty")
     jobs = [(env_id, model, n, s) for s in range(n_seeds) for n in sizes]
     scores = parallel_map(_sweep_one, jobs, n_jobs=n_jobs)
     return np.array(scores, dtype=float).reshape(n_seeds, len(sizes))

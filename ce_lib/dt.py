@@ -22,12 +22,15 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from .experiments import as_rng, cached, check_positive_int, make_record, parallel_map, samples_to_target
+from .experiments import (MethodResult, as_rng, cached, check_positive_int, check_real, child_seed, make_record,
+                          parallel_map, samples_to_target)
+from .mdp import EmpiricalModel
 
 __all__ = [
     "RandomGraph", "random_graph", "GraphWalkEnv", "Walks", "random_walks", "shortest_paths",
-    "plan_from_data", "optimal_steps", "optimal_success", "CONTEXT", "DecisionTransformer", "train", "evaluate", "N_NODES", "EDGE_P", "MAX_STEPS", "WALK_COUNTS",
-    "SLIP", "SLIP_WALKS", "POLICIES", "LABELS", "sweep", "headline",
+    "plan_from_data", "optimal_steps", "optimal_success", "CONTEXT", "DecisionTransformer", "FitResult", "train",
+    "evaluate", "N_NODES", "EDGE_P", "MAX_STEPS", "WALK_COUNTS", "SLIP", "SLIP_WALKS", "POLICIES", "LABELS",
+    "RECORD_CE", "sweep", "headline",
 ]
 
 
@@ -160,15 +163,18 @@ def _random_neighbour(adj, nodes, rng):
     return np.where(adj[nodes].any(axis=1), choice, nodes)
 
 
-def random_walks(graph: RandomGraph, n_walks: int, rng, *, slip: float = 0.0, max_steps: int = 20) -> Walks:
+def random_walks(graph: RandomGraph, n_walks: int, seed: Any, *, slip: float = 0.0, max_steps: int = 20) -> Walks:
     """Random-walk data: start at a uniformly random non-goal node, move to a uniformly random
-    out-neighbour each step, stop at the goal or after ``max_steps`` steps."""
-    if not isinstance(n_walks, (int, np.integer)) or isinstance(n_walks, bool) or n_walks < 0:
-        raise ValueError(f"n_walks must be a non-negative integer, got {n_walks!r}")
-    if n_walks == 0:
-        raise ValueError("n_walks must be at least 1: an empty data set teaches nothing")
+    out-neighbour each step, stop at the goal or after ``max_steps`` steps.
+
+    Walks are independent of each other, so the first ``k`` walks of a data set are a data set of
+    ``k`` walks in their own right: the chapter's data sets of one graph are nested this way."""
+    if not isinstance(graph, RandomGraph):
+        raise TypeError(f"graph must be a RandomGraph, got {type(graph).__name__}")
+    n_walks = check_positive_int(n_walks, "n_walks")
     T = check_positive_int(max_steps, "max_steps")
-    rng = as_rng(rng)
+    slip = check_real(slip, "slip", low=0.0, high=1.0)
+    rng = as_rng(seed)
     adj, goal, n = graph.adjacency, graph.goal, graph.n
     starts = rng.integers(0, n - 1, n_walks)
     node = np.where(starts >= goal, starts + 1, starts)  # uniform over the non-goal nodes
@@ -191,6 +197,13 @@ def random_walks(graph: RandomGraph, n_walks: int, rng, *, slip: float = 0.0, ma
     return Walks(S, A, R, Sn, lengths, rtg)
 
 
+def _check_walks(walks):
+    if not isinstance(walks, Walks):
+        raise TypeError(f"walks must be a Walks data set (see random_walks), got {type(walks).__name__}")
+    if walks.states.size == 0 or walks.lengths.sum() == 0:
+        raise ValueError("walks must not be empty")
+
+
 def plan_from_data(walks: Walks, n: int, goal: int, max_steps: int = 20):
     r"""Explicit certainty equivalence: the empirical transition model of the logged moves, planned
     on by dynamic programming (for a deterministic graph, shortest paths on the edges seen).
@@ -206,14 +219,19 @@ def plan_from_data(walks: Walks, n: int, goal: int, max_steps: int = 20):
         ``policy[s]`` is the planned action (``-1`` where the data show no move from ``s``), and
         ``values[s]`` the planned value, ``-inf`` where the edges seen contain no path to the goal.
     """
-    if walks.states.size == 0 or walks.lengths.sum() == 0:
-        raise ValueError("walks must not be empty")
+    _check_walks(walks)
+    n = check_positive_int(n, "n", minimum=2)
+    if not 0 <= int(goal) < n:
+        raise ValueError(f"goal must be a node in [0, {n}), got {goal}")
+    max_steps = check_positive_int(max_steps, "max_steps")
     mask = np.arange(walks.states.shape[1])[None, :] < walks.lengths[:, None]
-    counts = np.zeros((n, n, n))
-    np.add.at(counts, (walks.states[mask], walks.actions[mask], walks.next_states[mask]), 1.0)
-    N = counts.sum(axis=2)
-    P = counts / np.maximum(N, 1)[:, :, None]
-    seen = N > 0
+    model = EmpiricalModel(1, n, n)
+    s, a, s2 = walks.states[mask], walks.actions[mask], walks.next_states[mask]
+    model.add(np.zeros_like(s), s, a, s2, walks.rewards[mask])
+    counts = model.counts[0]
+    P, _ = model.estimate()
+    P = P[0]
+    seen = model.visits()[0] > 0
     V = np.full(n, -float(max_steps))
     V[goal] = 0.0
     for _ in range(max_steps):
@@ -288,24 +306,44 @@ def _padded(walks: Walks, n_nodes: int, K: int):
     return pad(walks.states, n_nodes), pad(walks.actions, n_nodes), pad(walks.returns_to_go, 0.0), times
 
 
+class FitResult(NamedTuple):
+    """What :func:`train` returns."""
+
+    model: "DecisionTransformer"  # the trained network (in evaluation mode)
+    losses: np.ndarray  # (steps,) training loss of every minibatch
+
+
 def train(walks: Walks, n_nodes: int, seed: int = 0, *, steps: int = 800, batch: int = 64, lr: float = 2e-3,
-          d_model: int = 48, return_losses: bool = False):
+          d_model: int = 48) -> FitResult:
     """Train a :class:`DecisionTransformer` on logged walks (seeded, reproducible).
 
     Each example is a window of ``CONTEXT`` steps ending at a uniformly random step of the data.
     Each minibatch hides the returns of a random half of its windows. Loss: cross-entropy of the
     policy head on every real step of the windows, plus the squared error (in units of
     ``max_steps``) of the return head on the hidden half.
+
+    Returns
+    -------
+    FitResult
+        The model and the loss of every step.
     """
-    if walks.states.size == 0 or walks.lengths.sum() == 0:
-        raise ValueError("walks must not be empty")
+    _check_walks(walks)
+    n_nodes = check_positive_int(n_nodes, "n_nodes", minimum=2)
+    if int(walks.states.max()) >= n_nodes or int(walks.actions.max()) >= n_nodes:
+        raise ValueError(f"n_nodes ({n_nodes}) must exceed every node in the walks")
+    seed = check_positive_int(seed, "seed", minimum=0)
     steps = check_positive_int(steps, "steps")
+    batch = check_positive_int(batch, "batch")
+    lr = check_real(lr, "lr", low=0.0, low_open=True)
+    d_model = check_positive_int(d_model, "d_model", minimum=2)
+    if d_model % 2:
+        raise ValueError(f"d_model must be even (two attention heads share it), got {d_model}")
     with torch.random.fork_rng():  # seed the initialization without touching the caller's torch state
-        torch.manual_seed(int(seed))
-        return _train(walks, n_nodes, seed, steps, batch, lr, d_model, return_losses)
+        torch.manual_seed(seed)
+        return _train(walks, n_nodes, seed, steps, batch, lr, d_model)
 
 
-def _train(walks, n_nodes, seed, steps, batch, lr, d_model, return_losses):
+def _train(walks, n_nodes, seed, steps, batch, lr, d_model):
     K, T = CONTEXT, walks.states.shape[1]
     model = DecisionTransformer(n_nodes, T, d_model=d_model)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -332,7 +370,7 @@ def _train(walks, n_nodes, seed, steps, batch, lr, d_model, return_losses):
         opt.step()
         losses.append(loss.item())
     model.eval()
-    return (model, losses) if return_losses else model
+    return FitResult(model, np.array(losses))
 
 
 def _best_observed_return(walks: Walks, n: int) -> np.ndarray:
@@ -357,8 +395,14 @@ def evaluate(policy: str, graph: RandomGraph, walks: Walks, model=None, *, slip:
     """
     if policy not in ("dt", "dt-model", "planner", "oracle"):
         raise ValueError(f"policy must be 'dt', 'dt-model', 'planner' or 'oracle', got {policy!r}")
-    if policy.startswith("dt") and model is None:
-        raise ValueError("model must be given for the transformer policies")
+    if policy.startswith("dt") and not isinstance(model, DecisionTransformer):
+        raise ValueError("model must be the trained DecisionTransformer for the transformer policies")
+    if not isinstance(graph, RandomGraph):
+        raise TypeError(f"graph must be a RandomGraph, got {type(graph).__name__}")
+    _check_walks(walks)
+    slip = check_real(slip, "slip", low=0.0, high=1.0)
+    max_steps = check_positive_int(max_steps, "max_steps")
+    repeats = check_positive_int(repeats, "repeats")
     rng = as_rng(seed)
     n, goal, adj = graph.n, graph.goal, graph.adjacency
     dist = shortest_paths(adj, goal)
@@ -489,22 +533,34 @@ def _summary(res, optimal):
 
 
 def _one(job):
+    """One graph (seed) and one data size: train, then evaluate every policy.
+
+    The graph comes from ``seed``; its walks from the seed's child 0 (deterministic) or 1 (slippery),
+    the first ``n_walks`` of :data:`WALK_COUNTS`'s largest data set, so the data sets of one graph are
+    nested; the evaluation's slips from child 2."""
     torch.set_num_threads(1)
     seed, n_walks, slip = job
     graph = random_graph(N_NODES, EDGE_P, seed=seed)
-    walks = random_walks(graph, n_walks, [seed, n_walks, int(slip * 100)], slip=slip, max_steps=MAX_STEPS)
-    model = train(walks, graph.n, seed=seed)
+    data_seed = child_seed(seed, 1 if slip > 0 else 0)
+    walks = _first_walks(random_walks(graph, max(WALK_COUNTS[-1], SLIP_WALKS), data_seed, slip=slip,
+                                      max_steps=MAX_STEPS), n_walks)
+    model = train(walks, graph.n, seed=seed).model
     optimal = optimal_steps(graph, slip, MAX_STEPS)
     repeats = 1 if slip == 0 else 10
     out = {"optimal_success": float(np.mean(optimal_success(graph, slip, MAX_STEPS)[
         (np.arange(graph.n) != graph.goal) & np.isfinite(shortest_paths(graph.adjacency, graph.goal))]))}
     for p in POLICIES:
-        res = evaluate(p, graph, walks, model, slip=slip, max_steps=MAX_STEPS, repeats=repeats, seed=[seed, 7])
+        res = evaluate(p, graph, walks, model, slip=slip, max_steps=MAX_STEPS, repeats=repeats, seed=child_seed(seed, 2))
         out[p] = _summary(res, optimal)
         if p == "planner":
             plan, V = plan_from_data(walks, graph.n, graph.goal, MAX_STEPS)
             out["covered"] = float(np.mean(np.isfinite(V[res["starts"]])))  # data contain a path
     return out
+
+
+def _first_walks(walks: Walks, k: int) -> Walks:
+    """The data set of the first ``k`` walks."""
+    return Walks(*(x[:k] for x in walks))
 
 
 def sweep(n_seeds: int = 10) -> dict:
@@ -533,11 +589,22 @@ def _walks_to_target(out, policy):
     return samples_to_target(out["walks"], good.astype(float), 0.5, direction="above", persist=True)
 
 
+#: The records: the decision transformer against each certainty-equivalent reading of the same walks.
+RECORD_CE = ("planner", "dt-model")
+
+
 def headline(n_seeds: int = 10) -> list[dict]:
-    """Scoreboard record: random walks until 95% success with paths within 10% of the shortest."""
+    """Scoreboard records: random walks until 95% success with paths within 10% of the shortest, the
+    decision transformer against the planner, and against the same network read as a model (both
+    learn from the same logged walks: ``information="same"``)."""
     out = sweep(n_seeds)
-    results = [(LABELS[p], "rl" if p == "dt" else "ce", _walks_to_target(out, p)) for p in POLICIES]
+    dt_hits = _walks_to_target(out, "dt")
+    tuning = "none (one architecture and training length, checked only for a levelled-off loss)"
     return [make_record(chapter="dt", task=f"reach a goal on random graphs ({N_NODES} nodes, edge probability "
                         f"{EDGE_P}) from logged random walks", metric="random walks until >= 95% success from every "
-                        "start with paths within 10% of the shortest", target=0.95, n_seeds=n_seeds,
-                        budget=float(WALK_COUNTS[-1]), results=results)]
+                        "start with paths within 10% of the shortest", target=0.95, budget=float(WALK_COUNTS[-1]),
+                        information="same",
+                        methods=[MethodResult(LABELS[p], "ce", _walks_to_target(out, p),
+                                              "none needed" if p == "planner" else tuning),
+                                 MethodResult(LABELS["dt"], "rl", dt_hits, tuning)])
+            for p in RECORD_CE]

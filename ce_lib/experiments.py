@@ -8,6 +8,7 @@ nothing else, so the chapters and the scoreboard (:mod:`ce_lib.scoreboard`) agre
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -19,24 +20,40 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 
 __all__ = [
     "Interval",
+    "MethodResult",
+    "REPORTED_SEED_START",
+    "TUNING_SEED_START",
+    "argmax_random_ties",
     "as_rng",
+    "best_by_tuning",
     "bootstrap_median",
     "bootstrap_ratio",
     "cache_dir",
     "cached",
+    "censor",
     "check_finite_array",
+    "child_seed",
     "check_positive_int",
-    "log_grid",
+    "check_real",
+    "grid_tuning",
     "hit_summary",
+    "log_grid",
     "make_record",
     "parallel_map",
     "progress_enabled",
+    "ratio_bound",
+    "reported_seeds",
     "run_seeds",
     "samples_to_target",
+    "seed_span",
+    "spawn_rngs",
+    "tuning_score",
+    "tuning_seeds",
+    "window_mean",
 ]
 
 
@@ -67,12 +84,34 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_real(value: Any, name: str, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False, allow_inf: bool = False) -> float:
+    """Return ``value`` as a ``float`` after checking it is a finite real number within bounds.
+
+    Raises ``TypeError`` for anything that is not a real number (a string, ``None``, a bool, an
+    array) and ``ValueError`` for NaN, an infinity (unless ``allow_inf``) or a value outside
+    ``[low, high]`` (open at an end when ``low_open`` / ``high_open``); the message names ``name``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    x = float(value)
+    if np.isnan(x) or (np.isinf(x) and not allow_inf):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if low is not None and (x < low or (low_open and x == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low:g}, got {value!r}")
+    if high is not None and (x > high or (high_open and x == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {value!r}")
+    return x
+
+
 def check_finite_array(value: Any, name: str, ndim: int | None = None) -> np.ndarray:
     """Return ``value`` as a float array, raising ``ValueError`` if it is not finite or of the wrong rank."""
+    if isinstance(value, str) or value is None:
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__} {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be numeric, got {value!r}") from err
+        raise ValueError(f"{name} must be an array of numbers, got {value!r}") from err
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -91,6 +130,42 @@ def as_rng(seed: Any) -> np.random.Generator:
         return np.random.default_rng(seed)
     except (TypeError, ValueError) as err:
         raise ValueError(f"seed must be a non-negative int or a sequence of them, got {seed!r}") from err
+
+
+def spawn_rngs(seed: Any, n: int) -> list[np.random.Generator]:
+    """``n`` independent generators derived from ``seed`` (``numpy.random.SeedSequence`` children).
+
+    For an int, a sequence of ints or a ``SeedSequence``, the ``i``-th generator is a pure function
+    of ``seed`` and ``i`` (the child with spawn key ``i``), however often it is asked for: a
+    simulation that gives run ``i`` generator ``i`` hands the same random numbers to run ``i`` of
+    every method it is called with (common random numbers), whatever the other runs do. A
+    ``Generator`` is split with its own ``spawn``, which gives fresh children at every call.
+
+    Parameters
+    ----------
+    seed : int, sequence of ints, numpy.random.SeedSequence or numpy.random.Generator
+    n : int
+    """
+    n = check_positive_int(n, "n")
+    if isinstance(seed, np.random.Generator):
+        return list(seed.spawn(n))
+    if not isinstance(seed, np.random.SeedSequence):
+        as_rng(seed)  # the same checks and messages as everywhere else
+        seed = np.random.SeedSequence(seed)
+    return [np.random.default_rng(np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i),
+                                                         pool_size=seed.pool_size)) for i in range(n)]
+
+
+def child_seed(seed: Any, i: int) -> np.random.SeedSequence:
+    """The ``i``-th child of an int or ``SeedSequence`` seed, as :func:`spawn_rngs` makes it: a seed
+    to hand on to a function that splits it further (every call gets the same child)."""
+    i = check_positive_int(i, "i", minimum=0)
+    if not isinstance(seed, np.random.SeedSequence):
+        if isinstance(seed, np.random.Generator):
+            raise TypeError("seed must be an int, a sequence of ints or a SeedSequence to take a fixed child")
+        as_rng(seed)
+        seed = np.random.SeedSequence(seed)
+    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, i), pool_size=seed.pool_size)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,9 +200,11 @@ def samples_to_target(samples, values, target: float, *, direction: str = "below
         If true, count the first point from which the curve stays at the target until the end,
         instead of the first point that touches it (useful for noisy curves).
     hold : float, optional
-        If given (a factor >= 1), count the first point :math:`t` from which the curve stays at
-        the target for every recorded point up to ``hold * samples[t]`` samples, and the curve
-        was recorded that far: "reach the target and hold it for a while".
+        If given (a factor >= 1), count the first point :math:`t` at which the curve is at the
+        target and still is at every recorded point up to and including the first recorded point
+        at or beyond ``hold * samples[t]`` (which must exist): "reach the target and hold it for a
+        while". On a coarse grid the check therefore reaches the next point even when it lies
+        further than ``hold`` times away.
 
     Returns
     -------
@@ -145,14 +222,18 @@ def samples_to_target(samples, values, target: float, *, direction: str = "below
         raise ValueError("samples must not be empty")
     if np.any(np.diff(n) <= 0):
         raise ValueError("samples must be strictly increasing")
-    v = np.asarray(values, dtype=float)
+    if isinstance(values, (str, bytes)) or values is None:
+        raise TypeError(f"values must be an array of numbers, got {values!r}")
+    try:
+        v = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"values must be an array of numbers, got {values!r}") from err
     if v.ndim == 0 or v.shape[-1] != n.size:
         raise ValueError(f"values must have last dimension {n.size} (the length of samples), "
                          f"got shape {v.shape}")
     if np.any(np.isnan(v)):
         raise ValueError("values must not contain NaN (use inf for a diverged run)")
-    if not np.isfinite(target):
-        raise ValueError(f"target must be a finite number, got {target}")
+    target = check_real(target, "target")
     if direction == "below":
         ok = v <= target
     elif direction == "above":
@@ -163,13 +244,16 @@ def samples_to_target(samples, values, target: float, *, direction: str = "below
         # ok_from[t] is true when every point from t to the end qualifies.
         ok = np.flip(np.logical_and.accumulate(np.flip(ok, axis=-1), axis=-1), axis=-1)
     if hold is not None:
-        if not np.isfinite(hold) or hold < 1:
-            raise ValueError(f"hold must be a finite factor >= 1, got {hold}")
-        end = np.searchsorted(n, hold * n, side="right") - 1  # last point of each window
+        hold = check_real(hold, "hold", low=1.0)
+        # j(t): the first recorded point at or beyond hold * n_t; it must exist, and the curve must
+        # qualify at every point from t up to and including j(t).
+        j = np.searchsorted(n, hold * n, side="left")
+        exists = j < n.size
+        j = np.minimum(j, n.size - 1)
         bad_before = np.concatenate([np.zeros(ok.shape[:-1] + (1,), dtype=int),
                                      np.cumsum(~ok, axis=-1)], axis=-1)
-        held = (bad_before[..., end + 1] - bad_before[..., : n.size]) == 0
-        ok = held & (n[-1] >= hold * n)
+        held = (bad_before[..., j + 1] - bad_before[..., : n.size]) == 0
+        ok = held & exists
     hit = ok.any(axis=-1)
     first = np.argmax(ok, axis=-1)
     return np.where(hit, n[first], np.inf)
@@ -181,9 +265,7 @@ def samples_to_target(samples, values, target: float, *, direction: str = "below
 
 
 def _check_level(level: float) -> float:
-    if not (0.0 < level < 1.0):
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    return float(level)
+    return check_real(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def bootstrap_median(x, *, level: float = 0.95, n_boot: int = 2000, seed: Any = 0) -> Interval:
@@ -269,6 +351,98 @@ def bootstrap_ratio(numerator, denominator, *, paired: bool = True, level: float
     return Interval(float(np.median(a) / np.median(b)), float(lo), float(hi))
 
 
+def censor(hits, budget: float) -> np.ndarray:
+    """Samples-to-target with every miss (``inf``) counted at ``budget``: the statistic every
+    chapter reports and every tuning minimizes.
+
+    Parameters
+    ----------
+    hits : array_like
+        Samples to target per seed, ``inf`` for a seed that never reached it.
+    budget : float
+        The samples each seed was allowed (positive and finite); no hit may exceed it.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``hits`` with ``inf`` replaced by ``budget``.
+    """
+    h = np.asarray(hits, dtype=float)
+    if h.size == 0:
+        raise ValueError("hits must not be empty")
+    if np.any(np.isnan(h)) or np.any(h < 0):
+        raise ValueError("hits must hold non-negative numbers or inf (a miss)")
+    budget = check_real(budget, "budget", low=0, low_open=True)
+    if np.any(h[np.isfinite(h)] > budget):
+        raise ValueError(f"hits must not exceed budget ({budget:g}); got {h[np.isfinite(h)].max():g}")
+    return np.where(np.isfinite(h), h, budget)
+
+
+def tuning_score(hits, budget: float) -> tuple[float, float, float]:
+    """How a tuning grid ranks a configuration (smaller is better): the statistic the book reports.
+
+    Returns ``(median, -success_rate, mean)`` of the samples-to-target over the tuning seeds, misses
+    counted at ``budget``: first the median -- the number the chapters and the scoreboard report --
+    then, to break ties (for example several configurations censored at the budget), the share of
+    seeds that reached the target, then the mean.
+    """
+    c = censor(hits, budget)
+    return (float(np.median(c)), -float(np.mean(np.isfinite(np.asarray(hits, dtype=float)))), float(np.mean(c)))
+
+
+def best_by_tuning(candidates: Sequence, budget: float) -> int:
+    """Index of the candidate whose tuning hits score best by :func:`tuning_score` (first on ties).
+
+    Parameters
+    ----------
+    candidates : sequence of array_like
+        Samples-to-target on the tuning seeds, one array per configuration or method.
+    budget : float
+    """
+    candidates = list(candidates)
+    if not candidates:
+        raise ValueError("candidates must not be empty")
+    scores = [tuning_score(c, budget) for c in candidates]
+    return int(min(range(len(scores)), key=scores.__getitem__))
+
+
+#: First seed of the runs every chapter reports, and of the disjoint runs used for tuning and for
+#: choosing each family's best method. Seeds are these explicit numbers, never derived from labels.
+REPORTED_SEED_START, TUNING_SEED_START = 0, 1000
+
+
+def reported_seeds(n: int) -> tuple[int, ...]:
+    """The seeds of ``n`` reported runs: ``0 .. n - 1``."""
+    n = check_positive_int(n, "n")
+    return tuple(range(REPORTED_SEED_START, REPORTED_SEED_START + n))
+
+
+def tuning_seeds(n: int) -> tuple[int, ...]:
+    """The seeds of ``n`` tuning runs: ``1000 .. 1000 + n - 1`` (disjoint from the reported ones)."""
+    n = check_positive_int(n, "n")
+    return tuple(range(TUNING_SEED_START, TUNING_SEED_START + n))
+
+
+def seed_span(seeds: Sequence[int]) -> str:
+    """``"1000-1009"`` for a run of consecutive seeds (the form records and chapters print)."""
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{seeds[0]}-{seeds[-1]}" if len(seeds) > 1 else str(seeds[0])
+    return ", ".join(map(str, seeds))
+
+
+def grid_tuning(n_configs: int, seeds: Sequence[int] | str) -> str:
+    """The ``tuning`` text of a method tuned over a grid: how many settings, on which seeds, by what.
+
+    ``seeds`` is the list of tuning seeds, or a phrase for runs split from one seed (for example
+    ``"20 runs split from seed 1000"``)."""
+    n_configs = check_positive_int(n_configs, "n_configs")
+    where = seeds if isinstance(seeds, str) else f"seeds {seed_span(seeds)}"
+    return f"grid of {n_configs} on {where}, chosen by median samples-to-target (misses at the budget)"
+
+
 def hit_summary(hits, budget: float, *, level: float = 0.95, seed: Any = 0) -> dict:
     """Summarize samples-to-target over seeds the way the scoreboard reports it.
 
@@ -283,59 +457,148 @@ def hit_summary(hits, budget: float, *, level: float = 0.95, seed: Any = 0) -> d
     h = np.asarray(hits, dtype=float)
     if h.ndim != 1 or h.size == 0:
         raise ValueError(f"hits must be a non-empty 1-d array, got shape {h.shape}")
-    if not np.isfinite(budget) or budget <= 0:
-        raise ValueError(f"budget must be a positive finite number, got {budget}")
-    if np.any(h[np.isfinite(h)] > budget):
-        raise ValueError("hits must not exceed budget")
-    censored = np.where(np.isfinite(h), h, budget)
-    ci = bootstrap_median(censored, level=level, seed=seed)
+    ci = bootstrap_median(censor(h, budget), level=level, seed=seed)
     return {"samples_to_target": ci.as_dict(), "success_rate": float(np.mean(np.isfinite(h)))}
 
 
-def make_record(*, chapter: str, task: str, metric: str, target: float, n_seeds: int, budget: float,
-                results: Sequence[tuple], seed: Any = 0, **extra) -> dict:
-    """Build one scoreboard record from each method's samples-to-target over the same seeds.
+class MethodResult(NamedTuple):
+    """One method's samples-to-target, as :func:`make_record` takes it."""
+
+    name: str  #: the name a reader recognises (it is shown in tables and figures)
+    family: str  #: "ce" (certainty equivalence) or "rl" (reinforcement learning)
+    hits: Any  #: samples to target on the reported seeds, in seed order (inf = never reached)
+    tuning: str = "none needed"  #: how its settings were chosen ("published: ...", "grid of N on seeds ...")
+    tuning_hits: Any = None  #: the same settings on the tuning seeds; picks the family's best method
+
+
+def _median_censored(h: np.ndarray) -> bool:
+    """True when the median of per-seed counts depends on a miss (the upper middle value is one)."""
+    n = h.size
+    return int(np.sum(~np.isfinite(h))) >= n - n // 2
+
+
+def ratio_bound(rl_hits, ce_hits) -> str:
+    """What kind of number the ratio of medians (RL / CE) is, given each side's per-seed counts.
+
+    ``"lower"`` when the RL median depends on seeds that never reached the target (counted at the
+    budget, so the ratio is at least what is printed), ``"upper"`` when the CE median does,
+    ``"none"`` when both do, ``"exact"`` otherwise.
+    """
+    rl, ce = (np.asarray(h, dtype=float) for h in (rl_hits, ce_hits))
+    for h, name in ((rl, "rl_hits"), (ce, "ce_hits")):
+        if h.ndim != 1 or h.size == 0 or np.any(np.isnan(h)):
+            raise ValueError(f"{name} must be a non-empty 1-d array of counts (inf for a miss)")
+    return {(False, False): "exact", (True, False): "lower", (False, True): "upper", (True, True): "none"}[
+        (_median_censored(rl), _median_censored(ce))]
+
+
+def make_record(*, chapter: str, task: str, metric: str, target: float, budget: float, information: str,
+                ce_given: str = "", methods: Sequence[MethodResult], seed: Any = 0) -> dict:
+    """Build one scoreboard record (the format of :mod:`ce_lib.scoreboard`).
 
     Parameters
     ----------
     chapter, task, metric : str
-        What the record is about (see :mod:`ce_lib.scoreboard`).
+        What the record is about.
     target : float
         The level that was to be reached.
-    n_seeds : int
-        Seeds per method.
     budget : float
-        Samples each method was allowed; misses (``inf``) count at it.
-    results : sequence of (name, family, hits)
-        ``family`` is ``"ce"`` or ``"rl"``; ``hits`` has one entry per seed, in the same seed order
-        for every method (the ratio pairs them).
-    **extra
-        Further fields, for example a tuning summary.
+        Samples each method was allowed; misses count at it.
+    information : {"same", "more"}
+        ``"same"`` when the CE methods learn only from what the RL methods observed, ``"more"``
+        when CE is given something beyond that; ``ce_given`` then says what, in one sentence.
+    methods : sequence of MethodResult
+        Every method's hits on the same reported seeds (same order, so the ratio can pair them).
+        Where a family has several methods, each needs ``tuning_hits`` on the tuning seeds: the
+        family's best method is the one with the best :func:`tuning_score` there, never on the
+        reported seeds.
+    seed : int
+        Seed of the bootstrap resampling.
 
     Returns
     -------
     dict
-        The record, with ``ratio`` = (best RL median) / (best CE median) and its paired bootstrap
-        interval; "best" is the smallest median samples-to-target within each family.
+        The record. ``ratio`` is (best RL median) / (best CE median) on the reported seeds with a
+        paired bootstrap interval; ``ratio["bound"]`` is ``"lower"`` when the RL median is censored
+        at the budget (the ratio is at least this), ``"upper"`` when the CE median is, ``"none"``
+        when both are (the ratio then says nothing) and ``"exact"`` otherwise.
     """
-    methods, censored = [], {}
-    for name, family, hits in results:
-        if family not in ("ce", "rl"):
-            raise ValueError(f"results: family of {name!r} must be 'ce' or 'rl', got {family!r}")
-        h = np.asarray(hits, dtype=float)
-        if h.shape != (n_seeds,):
-            raise ValueError(f"results: hits of {name!r} must have shape ({n_seeds},), got {h.shape}")
-        methods.append({"name": name, "family": family, **hit_summary(h, budget, seed=seed)})
-        censored[name] = np.maximum(np.where(np.isfinite(h), h, budget), 1.0)
+    if information not in ("same", "more"):
+        raise ValueError(f"information must be 'same' or 'more', got {information!r}")
+    if not isinstance(ce_given, str) or (information == "more") != bool(ce_given.strip()):
+        raise ValueError("ce_given must say what CE is told when information is 'more', and be empty "
+                         f"when it is 'same'; got information={information!r}, ce_given={ce_given!r}")
+    budget = check_real(budget, "budget", low=0, low_open=True)
+    target = check_real(target, "target")
+    methods = [MethodResult(*m) for m in methods]
+    if not methods:
+        raise ValueError("methods must not be empty")
+    hits = {}
+    for m in methods:
+        if m.family not in ("ce", "rl"):
+            raise ValueError(f"methods: family of {m.name!r} must be 'ce' or 'rl', got {m.family!r}")
+        if m.name in hits:
+            raise ValueError(f"methods: {m.name!r} appears twice")
+        if not isinstance(m.tuning, str) or not m.tuning.strip():
+            raise ValueError(f"methods: {m.name!r} needs a tuning description")
+        h = np.asarray(m.hits, dtype=float)
+        if h.ndim != 1 or h.size == 0:
+            raise ValueError(f"methods: hits of {m.name!r} must be a non-empty 1-d array, got shape {h.shape}")
+        hits[m.name] = h
+    sizes = {h.size for h in hits.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"methods: every method needs hits on the same seeds, got lengths {sorted(sizes)}")
     best = {}
     for fam in ("ce", "rl"):
-        ranked = [m for m in methods if m["family"] == fam]
-        if not ranked:
-            raise ValueError(f"results must include at least one {fam!r} method")
-        best[fam] = min(ranked, key=lambda m: (m["samples_to_target"]["median"], -m["success_rate"]))["name"]
-    ratio = bootstrap_ratio(censored[best["rl"]], censored[best["ce"]], seed=seed)
+        family = [m for m in methods if m.family == fam]
+        if not family:
+            raise ValueError(f"methods must include at least one {fam!r} method")
+        if len(family) == 1:
+            best[fam] = family[0].name
+            continue
+        missing = [m.name for m in family if m.tuning_hits is None]
+        if missing:
+            raise ValueError(f"methods: {missing} need tuning_hits: with several {fam!r} methods the best is "
+                             "chosen on the tuning seeds")
+        best[fam] = family[best_by_tuning([m.tuning_hits for m in family], budget)].name
+    rl, ce = hits[best["rl"]], hits[best["ce"]]
+    ratio = bootstrap_ratio(np.maximum(censor(rl, budget), 1.0), np.maximum(censor(ce, budget), 1.0), seed=seed)
+    bound = ratio_bound(rl, ce)
     return {"chapter": chapter, "task": task, "metric": metric, "target": float(target),
-            "n_seeds": int(n_seeds), "methods": methods, "ratio": ratio.as_dict(), **extra}
+            "n_seeds": int(next(iter(sizes))), "budget": float(budget), "information": information,
+            "ce_given": ce_given.strip(),
+            "methods": [{"name": m.name, "family": m.family, **hit_summary(hits[m.name], budget, seed=seed),
+                         "tuning": m.tuning} for m in methods],
+            "ratio": {**ratio.as_dict(), "bound": bound, "rl": best["rl"], "ce": best["ce"]}}
+
+
+# ----------------------------------------------------------------------------------------------
+# Small shared pieces: ties, sliding windows
+# ----------------------------------------------------------------------------------------------
+
+
+def argmax_random_ties(values, rng: np.random.Generator, *, atol: float = 0.0) -> np.ndarray:
+    """Row-wise argmax over the last axis, ties (within ``atol`` of the maximum) broken uniformly at random.
+
+    Used by every learner that acts greedily on estimates that start out equal.
+    """
+    v = np.asarray(values, dtype=float)
+    top = v >= v.max(axis=-1, keepdims=True) - atol
+    return np.argmax(np.where(top, rng.random(v.shape), -1.0), axis=-1)
+
+
+def window_mean(x, window: int) -> np.ndarray:
+    """Mean of each sliding window of ``window`` consecutive entries along the last axis.
+
+    Entry ``t`` of the result covers ``x[..., t : t + window]``; the result has
+    ``T - window + 1`` entries (the last window ends at round ``T``).
+    """
+    window = check_positive_int(window, "window")
+    a = np.asarray(x, dtype=float)
+    if a.ndim == 0 or a.shape[-1] < window:
+        raise ValueError(f"x must have at least window = {window} entries along its last axis, got shape {a.shape}")
+    c = np.concatenate([np.zeros(a.shape[:-1] + (1,)), np.cumsum(a, axis=-1)], axis=-1)
+    return (c[..., window:] - c[..., :-window]) / window
 
 
 # ----------------------------------------------------------------------------------------------
@@ -379,13 +642,22 @@ def parallel_map(fn: Callable[..., Any], items: Sequence, *, n_jobs: int = -1, b
     items = list(items)
     if not items:
         raise ValueError("items must not be empty")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a non-zero integer (-1: all cores), got {n_jobs!r}")
+    if backend is not None and not isinstance(backend, str):
+        raise TypeError(f"backend must be a joblib backend name or None, got {backend!r}")
     tasks = (delayed(fn)(item) for item in items)
-    if progress_enabled() and len(items) > 1:
-        from tqdm.auto import tqdm
+    # A backend named here is activated as a context, exactly as a user's
+    # ``joblib.parallel_backend(...)`` would be: joblib's dask backend, when named in Parallel(...)
+    # directly, forwards an internal argument to the tasks and fails.
+    context = contextlib.nullcontext() if backend is None else parallel_config(backend=backend)
+    with context:
+        if progress_enabled() and len(items) > 1:
+            from tqdm.auto import tqdm
 
-        parallel = Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
-        return list(tqdm(parallel(tasks), total=len(items), desc=desc, leave=False))
-    return list(Parallel(n_jobs=n_jobs, backend=backend)(tasks))
+            parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+            return list(tqdm(parallel(tasks), total=len(items), desc=desc, leave=False))
+        return list(Parallel(n_jobs=n_jobs)(tasks))
 
 
 def run_seeds(fn: Callable[..., Any], seeds: Sequence[int], *, n_jobs: int = -1,
@@ -457,11 +729,44 @@ def _library_fingerprint() -> str:
     return h.hexdigest()
 
 
-def _canonical(params: Any) -> str:
-    try:
-        return json.dumps(params, sort_keys=True, default=repr)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"params must be JSON-like (dicts, lists, numbers, strings): {err}") from err
+def _key_form(obj: Any, where: str) -> Any:
+    """A JSON-able form of a cache parameter that determines it exactly.
+
+    Arrays are represented by dtype, shape and a hash of their bytes (``repr`` would shorten a long
+    array and let two different arrays share a key); anything this cannot represent exactly is
+    refused rather than keyed approximately.
+    """
+    import dataclasses
+
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, (bool, np.bool_)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return {"__float__": float(obj).hex()}  # exact, and NaN/inf survive
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        if obj.dtype == object:
+            raise TypeError(f"params{where}: object arrays cannot key the cache")
+        data = np.ascontiguousarray(obj)
+        return {"__ndarray__": [data.dtype.str, list(data.shape), hashlib.sha256(data.tobytes()).hexdigest()]}
+    if isinstance(obj, (list, tuple)):
+        return [_key_form(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError(f"params{where}: dictionary keys must be strings")
+        return {k: _key_form(v, f"{where}[{k!r}]") for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {"__dataclass__": type(obj).__qualname__,
+                "fields": {f.name: _key_form(getattr(obj, f.name), f"{where}.{f.name}")
+                           for f in dataclasses.fields(obj)}}
+    raise TypeError(f"params{where}: a {type(obj).__name__} cannot key the cache exactly; pass numbers, "
+                    "strings, arrays, lists, dicts or dataclasses")
+
+
+def _canonical(params: dict) -> str:
+    return json.dumps(_key_form(params, ""), sort_keys=True)
 
 
 def _cache_path(fn: Callable[..., Any], params: dict) -> Path | None:
@@ -486,7 +791,9 @@ def cached(fn: Callable[..., Any], **params) -> Any:
     fn : callable
         A deterministic function of its keyword arguments (seeds included among them).
     **params
-        Keyword arguments of ``fn``; numbers, strings, lists and dicts.
+        Keyword arguments of ``fn``: numbers, strings, arrays, lists, dicts or dataclasses; an
+        array is keyed by its dtype, shape and contents, and anything that cannot be keyed
+        exactly raises ``TypeError``.
 
     Returns
     -------

@@ -17,18 +17,22 @@ least-squares policy iteration (LSTD-Q). Every returned gain is scored exactly w
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from .experiments import as_rng, cached, check_positive_int, log_grid, make_record, parallel_map, samples_to_target
+from .experiments import (REPORTED_SEED_START, TUNING_SEED_START, MethodResult, as_rng, best_by_tuning, cached,
+                          check_positive_int, check_real, child_seed, grid_tuning, log_grid, make_record,
+                          parallel_map, samples_to_target)
 
 __all__ = [
     "LQRProblem", "laplacian_system", "double_integrator", "check_system", "is_stabilizable", "dare",
     "lqr_gain", "lqr_cost", "spectral_radius", "relative_error", "fit_dynamics", "rollouts", "LQREnv",
-    "rollout_cost", "best_rollout_gain", "HORIZON", "ROLLOUT_LENGTH", "STABILIZING_START", "BUDGET",
-    "ARS_GRID", "PG_GRID", "TARGETS", "comparison",
-    "nominal_ce", "random_search", "policy_gradient", "lspi", "METHODS", "learning_curves", "headline",
+    "rollout_cost", "best_rollout_gain", "DEFAULT_ROLLOUT_STEPS", "ROLLOUT_LENGTH", "STABILIZING_START", "BUDGET",
+    "ARS_GRID", "PG_GRID", "ERROR_TARGETS", "HOLD", "TUNING_RUNS", "CE_BUDGET", "LSPI_BUDGET", "comparison",
+    "nominal_ce", "random_search", "policy_gradient", "lspi", "METHOD_NAMES", "SEARCHES", "PROBLEMS", "problem",
+    "learning_curves", "CE_GIVEN", "RECORDS", "headline",
 ]
 
 
@@ -37,14 +41,23 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 
 
-class LQRProblem(NamedTuple):
-    """A linear system with a quadratic cost."""
+@dataclass(frozen=True, eq=False)
+class LQRProblem:
+    """A linear system with a quadratic cost; the constructor checks it (:func:`check_system`)."""
 
-    A: np.ndarray  # (n, n) dynamics
-    B: np.ndarray  # (n, m) input matrix
-    Q: np.ndarray  # (n, n) state cost, symmetric positive semidefinite
-    R: np.ndarray  # (m, m) input cost, symmetric positive definite
-    name: str  # label for plots and tables
+    A: np.ndarray  #: (n, n) dynamics
+    B: np.ndarray  #: (n, m) input matrix; (A, B) must be stabilizable
+    Q: np.ndarray  #: (n, n) state cost, symmetric positive semidefinite
+    R: np.ndarray  #: (m, m) input cost, symmetric positive definite
+    name: str  #: label for plots and tables
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise ValueError(f"name must be a non-empty string, got {self.name!r}")
+        for field, M in zip("ABQR", check_system(self.A, self.B, self.Q, self.R)):
+            M = M.copy()
+            M.setflags(write=False)
+            object.__setattr__(self, field, M)
 
     @property
     def n(self) -> int:
@@ -212,6 +225,8 @@ def lqr_cost(A, B, Q, R, K, W=None) -> float:
     W = np.eye(A.shape[0]) if W is None else _matrix(W, "W")
     if W.shape != A.shape:
         raise ValueError(f"W must have shape {A.shape}, got {W.shape}")
+    if not np.allclose(W, W.T, atol=1e-10) or np.linalg.eigvalsh((W + W.T) / 2).min() < -1e-10:
+        raise ValueError("W must be a symmetric positive semidefinite noise covariance")
     L = A - B @ K
     if spectral_radius(L) >= 1.0:
         return float("inf")
@@ -232,13 +247,15 @@ def relative_error(problem: LQRProblem, K) -> float:
 # ----------------------------------------------------------------------------------------------
 
 
-def rollouts(A, B, n_rollouts: int, horizon: int, rng, *, K=None, sigma_u: float = 1.0, sigma_w: float = 1.0,
-             batch: int | None = None):
+def rollouts(A, B, n_rollouts: int, horizon: int, seed: Any, *, K=None, sigma_u: float = 1.0,
+             sigma_w: float = 1.0, batch: int | None = None):
     r"""Simulate rollouts from :math:`x_0 = 0` with inputs :math:`u_t = -K x_t + \sigma_u \eta_t`.
 
     With ``K=None`` the inputs are pure white noise (the excitation of system identification).
     ``batch`` adds a leading axis of independent experiments (for example one per seed), all
-    simulated at once.
+    simulated at once. The draws :math:`\eta_t, w_t` come from ``seed`` in the same order whatever
+    ``K`` is, so two calls with the same seed and different gains see the same disturbances and the
+    same input noise (common random numbers).
 
     Returns
     -------
@@ -248,8 +265,16 @@ def rollouts(A, B, n_rollouts: int, horizon: int, rng, *, K=None, sigma_u: float
     A, B = check_system(A, B, stabilizable=False)
     N = check_positive_int(n_rollouts, "n_rollouts")
     T = check_positive_int(horizon, "horizon")
-    rng = as_rng(rng)
+    rng = as_rng(seed)
+    sigma_u = check_real(sigma_u, "sigma_u", low=0.0)
+    sigma_w = check_real(sigma_w, "sigma_w", low=0.0)
+    if batch is not None:
+        batch = check_positive_int(batch, "batch")
     n, m = B.shape
+    if K is not None:
+        K = _matrix(K, "K")
+        if K.shape != (m, n):
+            raise ValueError(f"K must have shape {(m, n)}, got {K.shape}")
     shape = (batch or 1, N)
     x = np.zeros((*shape, n))
     X = np.empty((*shape, T, n))
@@ -258,7 +283,7 @@ def rollouts(A, B, n_rollouts: int, horizon: int, rng, *, K=None, sigma_u: float
     for t in range(T):
         u = sigma_u * rng.standard_normal((*shape, m))
         if K is not None:
-            u = u - x @ np.asarray(K, float).T
+            u = u - x @ K.T
         x_next = x @ A.T + u @ B.T + sigma_w * rng.standard_normal((*shape, n))
         X[:, :, t], U[:, :, t], Xn[:, :, t] = x, u, x_next
         x = x_next
@@ -364,8 +389,14 @@ def __getattr__(name):  # build the gymnasium class on first use (keeps ``import
 # Learners: each maps a budget of rollouts to a gain, vectorized over runs
 # ----------------------------------------------------------------------------------------------
 
-#: Steps per rollout for every method (as in Recht's experiments).
-HORIZON = 10
+#: Steps per rollout when a problem has no entry in :data:`ROLLOUT_LENGTH` (as in Recht's experiments).
+DEFAULT_ROLLOUT_STEPS = 10
+
+
+def _check_problem(problem):
+    if not isinstance(problem, LQRProblem):
+        raise TypeError(f"problem must be an LQRProblem, got {type(problem).__name__}")
+    return problem
 
 
 def _rollout_costs(problem, K, rng, horizon, sigma_u=0.0):
@@ -395,16 +426,20 @@ def rollout_cost(problem: LQRProblem, K, horizon: int) -> float:
     .. math:: \frac{1}{T}\sum_{t<T} \operatorname{tr}\big((Q + K^\top R K)\Sigma_t\big), \qquad
               \Sigma_{t+1} = (A - BK)\Sigma_t(A - BK)^\top + I, \quad \Sigma_0 = 0.
     """
+    _check_problem(problem)
     T = check_positive_int(horizon, "horizon")
     K = _matrix(K, "K")
+    if K.shape != (problem.m, problem.n):
+        raise ValueError(f"K must have shape {(problem.m, problem.n)}, got {K.shape}")
     L = problem.A - problem.B @ K
     M = problem.Q + K.T @ problem.R @ K
     S = np.zeros((problem.n, problem.n))
     total = 0.0
-    for _ in range(T):
-        total += float(np.trace(M @ S))
-        S = L @ S @ L.T + np.eye(problem.n)
-    return total / T
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(T):
+            total += float(np.trace(M @ S))
+            S = L @ S @ L.T + np.eye(problem.n)
+    return total / T if np.isfinite(total) else float("inf")
 
 
 def best_rollout_gain(problem: LQRProblem, horizon: int) -> np.ndarray:
@@ -412,16 +447,19 @@ def best_rollout_gain(problem: LQRProblem, horizon: int) -> np.ndarray:
     answer a model-free search over rollouts of this length can converge to."""
     from scipy.optimize import minimize
 
+    _check_problem(problem)
+    check_positive_int(horizon, "horizon")
     K_star, _ = problem.optimal()
     shape = K_star.shape
     res = minimize(lambda k: rollout_cost(problem, k.reshape(shape), horizon), K_star.ravel(), method="BFGS")
     return res.x.reshape(shape)
 
 
-def nominal_ce(problem: LQRProblem, n_rollouts: int, rng, horizon: int = HORIZON):
+def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int = DEFAULT_ROLLOUT_STEPS):
     """Certainty equivalence: excite with white noise, fit (A, B) by least squares, solve the DARE
     of the fit. Returns the gain, or ``None`` if the fitted pair cannot be stabilized."""
-    X, U, Xn = rollouts(problem.A, problem.B, n_rollouts, horizon, rng)
+    _check_problem(problem)
+    X, U, Xn = rollouts(problem.A, problem.B, n_rollouts, horizon, seed)
     A_hat, B_hat = fit_dynamics(X, U, Xn)
     try:
         return lqr_gain(A_hat, B_hat, problem.Q, problem.R)
@@ -429,16 +467,26 @@ def nominal_ce(problem: LQRProblem, n_rollouts: int, rng, horizon: int = HORIZON
         return None
 
 
-def _check_checkpoints(checkpoints, budget):
+def _check_checkpoints(checkpoints, budget, per_iter):
     budget = check_positive_int(budget, "budget")
+    if per_iter > budget:
+        raise ValueError(f"budget ({budget} rollouts) is below the {per_iter} rollouts one iteration needs")
     c = np.asarray(checkpoints if checkpoints is not None else [budget])
-    if c.ndim != 1 or c.size == 0 or np.any(np.diff(c) <= 0) or c[0] < 1 or c[-1] > budget:
+    if c.ndim != 1 or c.size == 0 or not np.issubdtype(c.dtype, np.number) or np.any(np.diff(c) <= 0) \
+            or c[0] < 1 or c[-1] > budget:
         raise ValueError(f"checkpoints must increase strictly within [1, budget={budget}], got {c}")
     return [int(x) for x in c]
 
 
-def random_search(problem: LQRProblem, budget: int, rng, *, step: float, explore: float, directions: int = 4,
-                  top: int | None = None, horizon: int = HORIZON, checkpoints=None, n_runs: int = 1):
+def _search_args(problem, step, explore, horizon, n_runs):
+    _check_problem(problem)
+    return (check_real(step, "step", low=0.0, low_open=True), check_real(explore, "explore", low=0.0, low_open=True),
+            check_positive_int(horizon, "horizon"), check_positive_int(n_runs, "n_runs"))
+
+
+def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, directions: int = 4,
+                  top: int | None = None, horizon: int = DEFAULT_ROLLOUT_STEPS, checkpoints=None, n_runs: int = 1,
+                  seed: Any = 0):
     r"""Basic random search (ARS V1-t, Mania, Guy & Recht 2018) on static gains, from :math:`K = 0`.
 
     Each iteration draws ``directions`` Gaussian perturbations :math:`\delta_i`, runs one rollout
@@ -448,21 +496,25 @@ def random_search(problem: LQRProblem, budget: int, rng, *, step: float, explore
     .. math:: K \leftarrow K - \frac{\alpha}{b\,\sigma_J} \sum_{i \le b} (J_i^+ - J_i^-)\,\delta_i ,
 
     where :math:`\sigma_J` is the standard deviation of the :math:`2b` costs used.
-    ``n_runs`` independent runs are simulated together.
+    ``n_runs`` independent runs are simulated together, from one generator seeded by ``seed``.
 
     Returns
     -------
     list of arrays (n_runs, m, n)
         The gain of every run at each checkpoint (rollouts used so far).
     """
-    m, n = problem.m, problem.n
-    top = directions if top is None else top
-    if not 1 <= top <= directions:
+    step, explore, horizon, n_runs = _search_args(problem, step, explore, horizon, n_runs)
+    directions = check_positive_int(directions, "directions")
+    top = directions if top is None else check_positive_int(top, "top")
+    if top > directions:
         raise ValueError(f"top must lie in [1, directions={directions}], got {top}")
+    per_iter = 2 * directions
+    checks = _check_checkpoints(checkpoints, budget, per_iter)
+    rng = as_rng(seed)
+    m, n = problem.m, problem.n
     K = np.zeros((n_runs, m, n))
     used, out = 0, []
-    per_iter = 2 * directions
-    for c in _check_checkpoints(checkpoints, budget):
+    for c in checks:
         while used + per_iter <= c:  # the gain read at checkpoint c has used at most c rollouts
             delta = rng.standard_normal((n_runs, directions, m, n))
             Kpm = np.concatenate([K[:, None] + explore * delta, K[:, None] - explore * delta], axis=1)
@@ -479,8 +531,8 @@ def random_search(problem: LQRProblem, budget: int, rng, *, step: float, explore
     return out
 
 
-def policy_gradient(problem: LQRProblem, budget: int, rng, *, step: float, explore: float, batch: int = 10,
-                    horizon: int = HORIZON, checkpoints=None, n_runs: int = 1):
+def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: float, batch: int = 10,
+                    horizon: int = DEFAULT_ROLLOUT_STEPS, checkpoints=None, n_runs: int = 1, seed: Any = 0):
     r"""REINFORCE on the linear-Gaussian policy :math:`u = -Kx + \sigma\eta`, from :math:`K = 0`.
 
     Each iteration runs ``batch`` rollouts, estimates :math:`\nabla_K J` by the likelihood ratio with
@@ -488,10 +540,14 @@ def policy_gradient(problem: LQRProblem, budget: int, rng, *, step: float, explo
     an unstable gain explodes, so raw gradient steps are unusable without it). Returns the
     deterministic gain at each checkpoint, as :func:`random_search` does.
     """
+    step, explore, horizon, n_runs = _search_args(problem, step, explore, horizon, n_runs)
+    batch = check_positive_int(batch, "batch", minimum=2)  # a baseline needs two rollouts
+    checks = _check_checkpoints(checkpoints, budget, batch)
+    rng = as_rng(seed)
     m, n = problem.m, problem.n
     K = np.zeros((n_runs, m, n))
     used, out = 0, []
-    for c in _check_checkpoints(checkpoints, budget):
+    for c in checks:
         while used + batch <= c:
             Kb = np.repeat(K, batch, axis=0)
             J, score = _rollout_costs(problem, Kb, rng, horizon, sigma_u=explore)
@@ -529,18 +585,26 @@ def lspi(problem: LQRProblem, X, U, Xn, K0, iterations: int = 10):
     :math:`z = (x, u)`, and satisfies :math:`Q_K(x, u) + \lambda = c(x, u) + \mathbb{E}\,Q_K(x', -Kx')`.
     LSTD-Q solves the sample version of this equation for :math:`(H, \lambda)` with the features as
     instruments; the improved gain is :math:`K \leftarrow H_{uu}^{-1} H_{ux}`. The same data (any
-    behaviour policy) is reused in every iteration.
+    behaviour policy) is reused in every iteration. The per-step costs :math:`c(x, u)` are computed
+    from the problem's ``Q`` and ``R``: like certainty equivalence, LSPI is told the cost.
 
     Returns
     -------
     numpy.ndarray or None
         The final gain, or ``None`` if a least-squares step was singular.
     """
+    _check_problem(problem)
     n, m = problem.n, problem.m
+    X, U, Xn = _matrix(X, "X"), _matrix(U, "U"), _matrix(Xn, "Xn")
+    if X.shape[1] != n or Xn.shape != X.shape or U.shape != (X.shape[0], m):
+        raise ValueError(f"X, U, Xn must have shapes (N, {n}), (N, {m}), (N, {n}); got {X.shape}, {U.shape}, {Xn.shape}")
+    K = _matrix(K0, "K0")
+    if K.shape != (m, n):
+        raise ValueError(f"K0 must have shape {(m, n)}, got {K.shape}")
+    iterations = check_positive_int(iterations, "iterations")
     cost = (np.einsum("ti,ij,tj->t", X, problem.Q, X) + np.einsum("ti,ij,tj->t", U, problem.R, U))
     phi = _svec_features(np.hstack([X, U]))
     inst = np.hstack([phi, np.ones((len(X), 1))])
-    K = np.asarray(K0, float)
     for _ in range(iterations):
         phi_next = _svec_features(np.hstack([Xn, -Xn @ K.T]))
         lhs = inst.T @ np.hstack([phi - phi_next, np.ones((len(X), 1))])
@@ -561,22 +625,39 @@ def lspi(problem: LQRProblem, X, U, Xn, K0, iterations: int = 10):
 # The chapter's experiment: relative error against rollouts, every method on the same seeds
 # ----------------------------------------------------------------------------------------------
 
+#: The chapter's two problems, by name.
+PROBLEMS = {"laplacian": laplacian_system, "double integrator": double_integrator}
+
+
+def problem(name: str) -> LQRProblem:
+    """One of the chapter's problems by name (``"laplacian"`` or ``"double integrator"``)."""
+    if name not in PROBLEMS:
+        raise ValueError(f"name must be one of {sorted(PROBLEMS)}, got {name!r}")
+    return PROBLEMS[name]()
+
+
 #: Rollout length per problem: long enough that the minimizer of the rollout cost (what a
 #: model-free method optimizes) is within 1% of the infinite-horizon optimum (see the chapter).
 ROLLOUT_LENGTH = {"Laplacian system (3 states)": 200, "double integrator": 50}
 #: A stabilizing gain that LSPI starts from and explores around (CE and the searches start from nothing).
 STABILIZING_START = {"Laplacian system (3 states)": 0.1 * np.eye(3), "double integrator": np.array([[0.3, 1.0]])}
 
-METHODS = ("nominal CE", "LSPI", "random search (ARS)", "policy gradient")
+METHOD_NAMES = ("nominal CE", "LSPI", "random search (ARS)", "policy gradient")
+SEARCHES = ("random search (ARS)", "policy gradient")
 
 
 def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 0, *, ars: dict | None = None,
                     pg: dict | None = None, ce_budget: int = 100, lspi_budget: int = 300) -> dict:
     r"""Relative cost error :math:`(J(\hat K) - J^\star)/J^\star` against rollouts used, per method and seed.
 
-    Every rollout has ``ROLLOUT_LENGTH[problem.name]`` steps (or :data:`HORIZON` for other problems).
-    Nominal CE and LSPI are batch methods: at each checkpoint they are rerun on the first ``N``
-    rollouts; random search and policy gradient are run once and read at the checkpoints.
+    Every rollout has ``ROLLOUT_LENGTH[problem.name]`` steps (or :data:`DEFAULT_ROLLOUT_STEPS` for other
+    problems). Nominal CE and LSPI are batch methods: at each checkpoint they are rerun on the first
+    ``N`` rollouts; random search and policy gradient are run once and read at the checkpoints.
+
+    Randomness: ``seed`` is split into one generator per run (:func:`ce_lib.experiments.spawn_rngs`)
+    plus one for the searches. Run ``b``'s CE and LSPI data come from run ``b``'s child seed, so they
+    share the disturbances and input noise rollout by rollout (LSPI's inputs add its stabilizing
+    feedback to the same noise); the searches advance all runs together from their own generator.
 
     Returns
     -------
@@ -584,10 +665,12 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
         ``rollouts`` (checkpoints) and, per method, an array (n_seeds, T) of relative errors
         (``inf`` = not stabilizing), with ``nan`` beyond a batch method's budget.
     """
+    _check_problem(problem)
     budget = check_positive_int(budget, "budget")
     B = check_positive_int(n_seeds, "n_seeds")
-    rng = as_rng(seed)
-    T = ROLLOUT_LENGTH.get(problem.name, HORIZON)
+    ce_budget = check_positive_int(ce_budget, "ce_budget")
+    lspi_budget = check_positive_int(lspi_budget, "lspi_budget")
+    T = ROLLOUT_LENGTH.get(problem.name, DEFAULT_ROLLOUT_STEPS)
     checks = log_grid(budget)
     _, j_star = problem.optimal()
 
@@ -597,13 +680,12 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
         return (lqr_cost(problem.A, problem.B, problem.Q, problem.R, K) - j_star) / j_star
 
     out = {"rollouts": checks, "horizon": T}
-    seeds = rng.integers(0, 2**32, size=(B, 2))
+    run_seeds = [child_seed(seed, b) for b in range(B)]
     ce = np.full((B, checks.size), np.nan)
     ls = np.full((B, checks.size), np.nan)
     K0 = STABILIZING_START.get(problem.name)
     for b in range(B):
-        r = as_rng(seeds[b].tolist())
-        X, U, Xn = rollouts(problem.A, problem.B, min(ce_budget, budget), T, r)
+        X, U, Xn = rollouts(problem.A, problem.B, min(ce_budget, budget), T, run_seeds[b])
         for j, N in enumerate(checks[checks <= ce_budget]):
             A_hat, B_hat = fit_dynamics(X[: N * T], U[: N * T], Xn[: N * T])
             try:
@@ -611,15 +693,14 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
             except ValueError:
                 ce[b, j] = np.inf
         if K0 is not None:
-            X, U, Xn = rollouts(problem.A, problem.B, min(lspi_budget, budget), T, r, K=K0, sigma_u=1.0)
+            X, U, Xn = rollouts(problem.A, problem.B, min(lspi_budget, budget), T, run_seeds[b], K=K0, sigma_u=1.0)
             for j, N in enumerate(checks[checks <= lspi_budget]):
                 ls[b, j] = err(lspi(problem, X[: N * T], U[: N * T], Xn[: N * T], K0))
     out["nominal CE"], out["LSPI"] = ce, ls
-    r = as_rng(seeds[:, 0].tolist())
     for name, fn, kw in (("random search (ARS)", random_search, ars), ("policy gradient", policy_gradient, pg)):
         if kw is None:
             continue
-        Ks = fn(problem, budget, r, horizon=T, checkpoints=checks, n_runs=B, **kw)
+        Ks = fn(problem, budget, horizon=T, checkpoints=checks, n_runs=B, seed=child_seed(seed, B), **kw)
         out[name] = np.array([[err(K[b]) for K in Ks] for b in range(B)])
     return out
 
@@ -631,74 +712,130 @@ BUDGET = {"Laplacian system (3 states)": 5000, "double integrator": 2000}
 ARS_GRID = [dict(step=s, explore=e, directions=d) for d in (4, 16) for s in (0.001, 0.003, 0.01, 0.03)
             for e in (0.01, 0.05)]
 PG_GRID = [dict(step=s, explore=e) for s in (0.001, 0.003, 0.01, 0.03) for e in (0.3, 1.0)]
-TARGETS = (0.10, 0.01)
-_TUNING_SEEDS = 10
-_PROBLEMS = {"laplacian": laplacian_system, "double integrator": double_integrator}
+#: The relative cost errors the records ask for; each search is tuned for each of them.
+ERROR_TARGETS = (0.10, 0.01)
+#: Hold factor of the targets (on the log grid of checkpoints: the next checkpoint).
+HOLD = 1.25
+#: Runs per tuning experiment, drawn from seed :data:`ce_lib.experiments.TUNING_SEED_START`.
+TUNING_RUNS = 10
+CE_BUDGET, LSPI_BUDGET = 100, 1000
 
 
 def _hits_to(curves, rollouts, target):
     ok = ~np.any(np.isnan(curves), axis=0)
-    return samples_to_target(rollouts[ok], curves[:, ok], target, hold=1.25)
-
-
-def _score(curves, rollouts, budget):
-    """Tuning score: misses at both targets first, then the median rollouts to 1%, then to 10%."""
-    hits = [_hits_to(curves, rollouts, t) for t in TARGETS]
-    misses = sum(int(np.sum(~np.isfinite(h))) for h in hits)
-    meds = [float(np.median(np.where(np.isfinite(h), h, budget))) for h in hits]
-    return (misses, meds[1], meds[0])
+    return samples_to_target(rollouts[ok], curves[:, ok], target, hold=HOLD)
 
 
 def _tune_one(job):
     name, method, kw = job
-    problem = _PROBLEMS[name]()
-    budget = BUDGET[problem.name]
+    prob = problem(name)
+    budget = BUDGET[prob.name]
     args = {"ars": kw, "pg": None} if method == "ars" else {"ars": None, "pg": kw}
-    out = learning_curves(problem, budget, _TUNING_SEEDS, seed=[1000, len(name)], ce_budget=1, lspi_budget=1, **args)
+    out = learning_curves(prob, budget, TUNING_RUNS, seed=TUNING_SEED_START, ce_budget=1, lspi_budget=1, **args)
     key = "random search (ARS)" if method == "ars" else "policy gradient"
-    return _score(out[key], out["rollouts"], budget)
+    return {t: _hits_to(out[key], out["rollouts"], t) for t in ERROR_TARGETS}
+
+
+def _batch_methods_on_tuning_runs(name):
+    prob = problem(name)
+    out = learning_curves(prob, BUDGET[prob.name], TUNING_RUNS, seed=TUNING_SEED_START,
+                          ce_budget=CE_BUDGET, lspi_budget=LSPI_BUDGET)
+    return {m: {t: _hits_to(out[m], out["rollouts"], t) for t in ERROR_TARGETS} for m in ("nominal CE", "LSPI")}
 
 
 def _tuned(name, n_seeds):
     jobs = [(name, "ars", kw) for kw in ARS_GRID] + [(name, "pg", kw) for kw in PG_GRID]
-    scores = parallel_map(_tune_one, jobs, n_jobs=2)
-    best = {}
-    for (_, method, kw), score in zip(jobs, scores):
-        if method not in best or score < best[method][0]:
-            best[method] = (score, kw)
-    problem = _PROBLEMS[name]()
-    out = learning_curves(problem, BUDGET[problem.name], n_seeds, seed=[0, len(name)],
-                          ars=best["ars"][1], pg=best["pg"][1], ce_budget=100, lspi_budget=1000)
-    out["tuned"] = {"random search (ARS)": best["ars"][1], "policy gradient": best["pg"][1]}
-    out["tuning_runs"] = len(jobs) * _TUNING_SEEDS
-    out["budget"] = BUDGET[problem.name]
-    out["hits"] = {t: {m: _hits_to(out[m], out["rollouts"], t) for m in METHODS} for t in TARGETS}
+    tuned_hits = parallel_map(_tune_one, jobs, n_jobs=2)
+    prob = problem(name)
+    budget = BUDGET[prob.name]
+    grids = {"random search (ARS)": ("ars", ARS_GRID), "policy gradient": ("pg", PG_GRID)}
+    chosen = {}  # (method, target) -> (settings, tuning hits)
+    for method, (key, grid) in grids.items():
+        idx = [i for i, (_, m, _) in enumerate(jobs) if m == key]
+        for t in ERROR_TARGETS:
+            i = idx[best_by_tuning([tuned_hits[i][t] for i in idx], budget)]
+            chosen[method, t] = (jobs[i][2], tuned_hits[i][t])
+    out = {"rollouts": None, "budget": budget, "tuning_runs": len(jobs) * TUNING_RUNS, "tuned": {},
+           "tuning_hits": {t: {} for t in ERROR_TARGETS}, "hits": {t: {} for t in ERROR_TARGETS}, "curves": {}}
+    batch = _batch_methods_on_tuning_runs(name)
+    for t in ERROR_TARGETS:
+        for m in ("nominal CE", "LSPI"):
+            out["tuning_hits"][t][m] = batch[m][t]
+    # Reported runs: one learning-curve run per distinct setting of each search (per target).
+    settings = {}
+    for (method, t), (kw, th) in chosen.items():
+        settings.setdefault((method, tuple(sorted(kw.items()))), []).append(t)
+        out["tuned"][method, t] = kw
+        out["tuning_hits"][t][method] = th
+    base = learning_curves(prob, budget, n_seeds, seed=REPORTED_SEED_START, ce_budget=CE_BUDGET,
+                           lspi_budget=LSPI_BUDGET)
+    out["rollouts"], out["horizon"] = base["rollouts"], base["horizon"]
+    for m in ("nominal CE", "LSPI"):
+        out["curves"][m] = base[m]
+        for t in ERROR_TARGETS:
+            out["hits"][t][m] = _hits_to(base[m], base["rollouts"], t)
+    for (method, items), targets in settings.items():
+        kw = dict(items)
+        args = {"ars": kw, "pg": None} if method == "random search (ARS)" else {"ars": None, "pg": kw}
+        run = learning_curves(prob, budget, n_seeds, seed=REPORTED_SEED_START, ce_budget=1, lspi_budget=1, **args)
+        for t in targets:
+            out["hits"][t][method] = _hits_to(run[method], run["rollouts"], t)
+            out["curves"][method, t] = run[method]
+    out["grid_sizes"] = {"random search (ARS)": len(ARS_GRID), "policy gradient": len(PG_GRID)}
     return out
 
 
 def comparison(name: str = "laplacian", n_seeds: int = 20) -> dict:
     """The chapter's comparison on ``"laplacian"`` or ``"double integrator"`` (cached).
 
-    Random search and policy gradient are tuned over :data:`ARS_GRID` and :data:`PG_GRID` on
-    runs disjoint from the reported ones; nominal CE has nothing to tune and LSPI starts from
-    :data:`STABILIZING_START`.
+    Random search and policy gradient are tuned over :data:`ARS_GRID` and :data:`PG_GRID`, for each
+    target of :data:`ERROR_TARGETS` separately, on :data:`TUNING_RUNS` runs drawn from the tuning
+    seed, by the median rollouts-to-target (misses at the budget); nominal CE has nothing to tune
+    and LSPI starts from :data:`STABILIZING_START`. Every method also runs on the tuning runs, where
+    each family's best method is chosen.
+
+    Returns
+    -------
+    dict
+        ``rollouts``, ``horizon``, ``budget``; ``curves[method]`` (CE, LSPI) and
+        ``curves[(search, target)]`` (the search tuned for that target), each (n_seeds, T);
+        ``hits[target][method]`` and ``tuning_hits[target][method]``; ``tuned[(search, target)]``;
+        ``grid_sizes`` and ``tuning_runs``.
     """
-    if name not in _PROBLEMS:
-        raise ValueError(f"name must be one of {sorted(_PROBLEMS)}, got {name!r}")
+    problem(name)
     return cached(_tuned, name=name, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 
+#: What each LQR record's CE method is told that its RL methods are not. LSPI computes its cost
+#: data from Q and R and fits a quadratic Q-function, the counterpart of the linear model:
+#: against it, CE is told nothing more ("same").
+CE_GIVEN = "the cost matrices Q and R and that the dynamics are linear; the searches see only each rollout's total cost"
+#: The records: (problem, target) pairs.
+RECORDS = (("laplacian", 0.10), ("laplacian", 0.01), ("double integrator", 0.01))
+
+
+def _tuning_text(out: dict, method: str, t: float) -> str:
+    if method == "nominal CE":
+        return "none needed"
+    if method == "LSPI":
+        return "none needed (given a stabilizing initial gain)"
+    return grid_tuning(out["grid_sizes"][method], f"{TUNING_RUNS} runs drawn from seed {TUNING_SEED_START}") + \
+        f", for the {t:.0%} target"
+
+
 def headline(n_seeds: int = 20) -> list[dict]:
-    """Scoreboard records: rollouts to 10% and to 1% relative cost error on both systems."""
+    """Scoreboard records, per problem and target: nominal CE against LSPI (``"same"``: both are
+    told Q, R and the linear-quadratic form) and against the searches (``"more"``)."""
     records = []
-    for name in _PROBLEMS:
+    for name, t in RECORDS:
         out = comparison(name, n_seeds)
-        problem = _PROBLEMS[name]()
-        for t in TARGETS:
-            results = [(m, "ce" if m == "nominal CE" else "rl", out["hits"][t][m]) for m in METHODS]
+        prob = problem(name)
+        for information, rl in (("same", ("LSPI",)), ("more", SEARCHES)):
+            methods = [MethodResult(m, "ce" if m == "nominal CE" else "rl", out["hits"][t][m], _tuning_text(out, m, t),
+                                    out["tuning_hits"][t][m]) for m in ("nominal CE", *rl)]
             records.append(make_record(
-                chapter="lqr", task=f"{problem.name}, rollouts of {out['horizon']} steps",
-                metric=f"rollouts until the relative cost error is below {t:.0%}", target=t, n_seeds=n_seeds,
-                budget=out["budget"], results=results,
-                tuning={"runs": out["tuning_runs"], **{k: v for k, v in out["tuned"].items()}}))
+                chapter="lqr", task=f"{prob.name}, rollouts of {out['horizon']} steps",
+                metric=f"rollouts until the relative cost error is below {t:.0%}", target=t,
+                budget=out["budget"], information=information, ce_given=CE_GIVEN if information == "more" else "",
+                methods=methods))
     return records

@@ -24,13 +24,16 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from .experiments import as_rng, cached, check_positive_int, log_grid, make_record, parallel_map, samples_to_target
+from .experiments import (REPORTED_SEED_START, TUNING_SEED_START, Interval, MethodResult, argmax_random_ties,
+                          as_rng, best_by_tuning, bootstrap_ratio, cached, censor, check_positive_int, check_real,
+                          grid_tuning, log_grid, make_record, parallel_map, ratio_bound, samples_to_target)
 
 __all__ = [
     "TabularMDP", "Solution", "frozen_lake", "cliff_walking", "check_gamma",
     "bellman_q", "value_iteration", "policy_iteration", "policy_evaluation", "suboptimality",
     "EmpiricalModel", "Sampler", "Q_SCHEDULES", "step_sizes", "generative_experiment",
-    "OnlineConfig", "online_experiment", "GAMMAS", "TARGET", "ROUNDS", "ONLINE_BUDGET", "ONLINE_GRID",
+    "OnlineConfig", "online_experiment", "DISCOUNTS", "VALUE_LOSS_TARGET", "HOLD", "GENERATIVE_ROUNDS",
+    "ONLINE_BUDGET", "ONLINE_GRID", "NO_BONUS", "TUNING_RUNS", "ONLINE_CE_GIVEN",
     "generative_sweep", "horizon_scaling", "online_sweep", "headline",
 ]
 
@@ -42,13 +45,7 @@ __all__ = [
 
 def check_gamma(gamma: Any) -> float:
     """Return ``gamma`` as a float, raising ``ValueError`` unless it lies in [0, 1)."""
-    try:
-        g = float(gamma)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"gamma must be a number in [0, 1), got {gamma!r}") from err
-    if not (0.0 <= g < 1.0):
-        raise ValueError(f"gamma must lie in [0, 1), got {gamma!r}")
-    return g
+    return check_real(gamma, "gamma", low=0.0, high=1.0, high_open=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -328,6 +325,7 @@ class Sampler:
     """
 
     def __init__(self, mdp: TabularMDP):
+        _check_mdp(mdp)
         S = mdp.n_states
         K = int((mdp.P > 0).sum(axis=2).max())
         order = np.argsort(-mdp.P, axis=2, kind="stable")[:, :, :K]
@@ -357,6 +355,9 @@ class EmpiricalModel:
     """
 
     def __init__(self, batch: int, n_states: int, n_actions: int):
+        batch = check_positive_int(batch, "batch")
+        n_states = check_positive_int(n_states, "n_states")
+        n_actions = check_positive_int(n_actions, "n_actions")
         self.counts = np.zeros((batch, n_states, n_actions, n_states))
         self.reward_sum = np.zeros((batch, n_states, n_actions))
 
@@ -493,6 +494,8 @@ class OnlineConfig(NamedTuple):
     def label(self) -> str:
         """A short name with the tuning parameters."""
         if self.method == "ce-optimism":
+            if self.param == 0:
+                return "CE without the bonus (beta = 0)"
             return f"CE + optimism (beta = {self.param:g})"
         if self.method == "q-learning":
             return f"Q-learning (alpha = {self.param:g}, eps = {self.epsilon:g})"
@@ -615,7 +618,7 @@ def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Seque
             a[ce] = ce_policy[np.arange(ce.size), s[ce]]
         if ql.size:
             q = Q[ql, s[ql]]
-            greedy = _argmax_ties(q, rng)
+            greedy = argmax_random_ties(q, rng, atol=1e-12)
             explore = rng.random(ql.size) < eps[ql]
             a[ql] = np.where(explore, rng.integers(0, A, ql.size), greedy)
         if pg.size:
@@ -669,12 +672,6 @@ def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Seque
             "labels": [c.label for c in configs], "configs": [tuple(c) for c in configs], "v_star": float(v_star_mu)}
 
 
-def _argmax_ties(q, rng):
-    """Greedy action with ties broken at random (Q starts at zero, so ties are everywhere at first)."""
-    top = q >= q.max(axis=1, keepdims=True) - 1e-12
-    return np.argmax(top * rng.random(q.shape), axis=1)
-
-
 def _returned_values(mdp, gamma, model, ce, ql, pg, Q, theta, terminal):
     N, S, A = Q.shape
     policy = np.zeros((N, S, A))
@@ -697,11 +694,14 @@ def _returned_values(mdp, gamma, model, ce, ql, pg, Q, theta, terminal):
 # ----------------------------------------------------------------------------------------------
 
 #: Discount factors of the chapter's sweep (effective horizons 10 to 1000).
-GAMMAS = (0.9, 0.95, 0.99, 0.995, 0.999)
+DISCOUNTS = (0.9, 0.95, 0.99, 0.995, 0.999)
 #: Target: the returned policy loses at most this fraction of the optimal value from the start.
-TARGET = 0.05
+VALUE_LOSS_TARGET = 0.05
+#: A count holds only if the loss is still within the target at every checkpoint up to the first one
+#: at least this factor later (on the chapter's checkpoint grids: the next checkpoint).
+HOLD = 1.25
 #: Rounds of the generative model (each round samples every pair once).
-ROUNDS = 5000
+GENERATIVE_ROUNDS = 5000
 #: Online budget in environment steps, and the online tuning grid (Q-learning's follows Sutton &
 #: Barto's usual alpha, epsilon around 0.1; the policy gradient's step sizes span two decades).
 ONLINE_BUDGET = 50_000
@@ -710,39 +710,47 @@ ONLINE_GRID = (
     + [("q-learning", alpha, eps) for alpha in (0.05, 0.1, 0.2, 0.5) for eps in (0.05, 0.1, 0.2)]
     + [("policy-gradient", alpha) for alpha in (0.3, 1.0, 3.0, 10.0)]
 )
-_TUNING_SEEDS = 10
+#: CE without the bonus: runs alongside the grid, to show what optimism buys (nothing to tune).
+NO_BONUS = ("ce-optimism", 0.0)
+#: Runs per tuning experiment (their seed is :data:`ce_lib.experiments.TUNING_SEED_START`).
+TUNING_RUNS = 10
+#: What online CE is told that the model-free learners are not.
+ONLINE_CE_GIVEN = "the largest possible reward (r_max = 1), which its optimism assigns to untried actions"
 
 
 def _hits(samples, gaps):
-    return samples_to_target(samples, gaps, TARGET, hold=1.25)
-
-
-def _rank(hits, budget):
-    """Tuning score: reliability first (misses), then the median with misses at the budget."""
-    return (int(np.sum(~np.isfinite(hits))), float(np.median(np.where(np.isfinite(hits), hits, budget))))
+    return samples_to_target(samples, gaps, VALUE_LOSS_TARGET, hold=HOLD)
 
 
 def _generative_tuned(job: tuple) -> dict:
     lake, gamma, n_seeds = job
     mdp = frozen_lake(lake)
-    budget = ROUNDS * mdp.n_states * mdp.n_actions
-    tune = generative_experiment(mdp, gamma, ROUNDS, _TUNING_SEEDS, seed=[1000, int(gamma * 1e4)])
-    scores = [_rank(_hits(tune["samples"], g), budget) for g in tune["gap_q"]]
-    best = int(min(range(len(scores)), key=scores.__getitem__))
-    out = generative_experiment(mdp, gamma, ROUNDS, n_seeds, seed=[0, int(gamma * 1e4)])
+    budget = GENERATIVE_ROUNDS * mdp.n_states * mdp.n_actions
+    # Every discount factor uses the same seeds: the same simulator draws, for both learners.
+    tune = generative_experiment(mdp, gamma, GENERATIVE_ROUNDS, TUNING_RUNS, seed=TUNING_SEED_START)
+    tuning_hits = [_hits(tune["samples"], g) for g in tune["gap_q"]]
+    best = best_by_tuning(tuning_hits, budget)
+    out = generative_experiment(mdp, gamma, GENERATIVE_ROUNDS, n_seeds, seed=REPORTED_SEED_START)
     return {"gamma": gamma, "samples": out["samples"], "budget": budget, "v_star": out["v_star"],
             "gap_ce": out["gap_ce"], "gap_q": out["gap_q"][best], "schedule": tune["schedules"][best],
             "hits_ce": _hits(out["samples"], out["gap_ce"]), "hits_q": _hits(out["samples"], out["gap_q"][best]),
-            "tuning_runs": len(scores) * _TUNING_SEEDS}
+            "tuning_hits_ce": _hits(tune["samples"], tune["gap_ce"]), "tuning_hits_q": tuning_hits[best],
+            "grid_size": len(tuning_hits), "tuning_runs": len(tuning_hits) * TUNING_RUNS}
 
 
-def generative_sweep(lake: str = "8x8", gammas: Sequence[float] = GAMMAS, n_seeds: int = 20) -> list[dict]:
+def generative_sweep(lake: str = "8x8", gammas: Sequence[float] = DISCOUNTS, n_seeds: int = 20) -> list[dict]:
     """The chapter's generative-model comparison on FrozenLake, one entry per discount factor (cached).
 
     Q-learning's schedule is chosen per discount factor from :data:`Q_SCHEDULES` on
-    ``_TUNING_SEEDS`` runs disjoint from the reported ones (fewest misses, then median).
+    :data:`TUNING_RUNS` runs drawn from the tuning seed, by the median samples-to-target (misses at
+    the budget); the reported runs are drawn from seed 0. Every discount factor uses the same seeds.
     """
-    return cached(_generative_sweep, lake=lake, gammas=[float(g) for g in gammas], n_seeds=n_seeds)
+    if lake not in ("4x4", "8x8"):
+        raise ValueError(f"lake must be '4x4' or '8x8', got {lake!r}")
+    gammas = [check_gamma(g) for g in gammas]
+    if not gammas:
+        raise ValueError("gammas must not be empty")
+    return cached(_generative_sweep, lake=lake, gammas=gammas, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 
 def _generative_sweep(lake, gammas, n_seeds):
@@ -761,19 +769,20 @@ def horizon_scaling(sweep: Sequence[dict], n_boot: int = 2000, seed: Any = 0) ->
     -------
     dict
         ``horizon`` (:math:`1/(1-\gamma)` per entry), ``ratio`` (list of
-        :class:`~ce_lib.experiments.Interval`, paired bootstrap over seeds) and ``slope``: the
-        least-squares slope of log ratio on log horizon, with a bootstrap interval that resamples the
-        seeds of every discount factor independently. Theory's worst case predicts slope 1.
+        :class:`~ce_lib.experiments.Interval`, paired bootstrap over seeds), ``bound`` (per entry,
+        as in the records: ``"lower"`` when Q-learning's median run missed the target) and
+        ``slope``: the least-squares slope of log ratio on log horizon, with a bootstrap interval
+        that resamples the seeds of every discount factor independently. Theory's worst case
+        predicts slope 1.
     """
-    from .experiments import Interval, bootstrap_ratio
-
     n_boot = check_positive_int(n_boot, "n_boot")
     if len(sweep) < 2:
         raise ValueError("sweep must hold at least two discount factors")
     rng = as_rng(seed)
     x = np.log([1.0 / (1.0 - r["gamma"]) for r in sweep])
-    pairs = [(np.where(np.isfinite(r["hits_q"]), r["hits_q"], r["budget"]), r["hits_ce"]) for r in sweep]
+    pairs = [(censor(r["hits_q"], r["budget"]), censor(r["hits_ce"], r["budget"])) for r in sweep]
     ratios = [bootstrap_ratio(q, c, seed=seed) for q, c in pairs]
+    bounds = [ratio_bound(r["hits_q"], r["hits_ce"]) for r in sweep]
     point = np.polyfit(x, np.log([r.median for r in ratios]), 1)[0]
     boots = np.empty(n_boot)
     for i in range(n_boot):
@@ -783,58 +792,79 @@ def horizon_scaling(sweep: Sequence[dict], n_boot: int = 2000, seed: Any = 0) ->
             y.append(np.log(np.median(q[idx]) / np.median(c[idx])))
         boots[i] = np.polyfit(x, y, 1)[0]
     lo, hi = np.quantile(boots, [0.025, 0.975])
-    return {"horizon": np.exp(x), "ratio": ratios, "slope": Interval(float(point), float(lo), float(hi))}
+    return {"horizon": np.exp(x), "ratio": ratios, "bound": bounds, "slope": Interval(float(point), float(lo), float(hi))}
 
 
 def _online_tuned(job: tuple) -> dict:
     lake, gamma, n_seeds = job
     mdp = frozen_lake(lake)
     cap = 100 if lake == "4x4" else 200  # gymnasium's time limits for the two maps
-    tag = int(gamma * 1e4)
-    tune = online_experiment(mdp, gamma, ONLINE_BUDGET, ONLINE_GRID, _TUNING_SEEDS, seed=[1001, tag], episode_cap=cap)
-    chosen = {}
-    for cfg, gaps in zip(tune["configs"], tune["gap"]):
-        score = _rank(_hits(tune["steps"], gaps), ONLINE_BUDGET)
-        if cfg[0] not in chosen or score < chosen[cfg[0]][0]:
-            chosen[cfg[0]] = (score, cfg)
-    configs = [chosen[m][1] for m in _METHODS] + [("ce-optimism", 0.0)]  # plus CE without the bonus
-    out = online_experiment(mdp, gamma, ONLINE_BUDGET, configs, n_seeds, seed=[1, tag], episode_cap=cap)
+    grid = list(ONLINE_GRID) + [NO_BONUS]
+    tune = online_experiment(mdp, gamma, ONLINE_BUDGET, grid, TUNING_RUNS, seed=TUNING_SEED_START,
+                             episode_cap=cap)
+    tune_hits = [_hits(tune["steps"], g) for g in tune["gap"]]
+    chosen, chosen_hits = [], []
+    for method in _METHODS:
+        idx = [i for i, c in enumerate(ONLINE_GRID) if c[0] == method]
+        best = idx[best_by_tuning([tune_hits[i] for i in idx], ONLINE_BUDGET)]
+        chosen.append(ONLINE_GRID[best])
+        chosen_hits.append(tune_hits[best])
+    configs = chosen + [NO_BONUS]
+    chosen_hits.append(tune_hits[-1])
+    out = online_experiment(mdp, gamma, ONLINE_BUDGET, configs, n_seeds, seed=REPORTED_SEED_START, episode_cap=cap)
     return {"gamma": gamma, "steps": out["steps"], "labels": out["labels"], "configs": out["configs"],
-            "gap": out["gap"], "hits": [_hits(out["steps"], g) for g in out["gap"]],
-            "tuning_runs": len(ONLINE_GRID) * _TUNING_SEEDS, "v_star": out["v_star"]}
+            "gap": out["gap"], "hits": [_hits(out["steps"], g) for g in out["gap"]], "tuning_hits": chosen_hits,
+            "grid_sizes": [sum(c[0] == m for c in ONLINE_GRID) for m in _METHODS] + [1],
+            "tuning_runs": len(grid) * TUNING_RUNS, "v_star": out["v_star"]}
 
 
 def online_sweep(lake: str = "4x4", gammas: Sequence[float] = (0.9, 0.99), n_seeds: int = 20) -> list[dict]:
     """The chapter's online comparison, one entry per discount factor (cached); every learner tuned
-    over :data:`ONLINE_GRID` on runs disjoint from the reported ones."""
-    return cached(_online_sweep, lake=lake, gammas=[float(g) for g in gammas], n_seeds=n_seeds)
+    over :data:`ONLINE_GRID` on :data:`TUNING_RUNS` runs drawn from the tuning seed, by the median
+    samples-to-target (misses at the budget)."""
+    if lake not in ("4x4", "8x8"):
+        raise ValueError(f"lake must be '4x4' or '8x8', got {lake!r}")
+    gammas = [check_gamma(g) for g in gammas]
+    if not gammas:
+        raise ValueError("gammas must not be empty")
+    return cached(_online_sweep, lake=lake, gammas=gammas, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 
 def _online_sweep(lake, gammas, n_seeds):
     return parallel_map(_online_tuned, [(lake, g, n_seeds) for g in gammas], n_jobs=2)
 
 
+def _tuning_text(grid_size: int) -> str:
+    if grid_size <= 1:
+        return "none needed"
+    return grid_tuning(grid_size, f"{TUNING_RUNS} runs drawn from seed {TUNING_SEED_START}")
+
+
 def headline(n_seeds: int = 20) -> list[dict]:
     """Scoreboard records: samples to a policy within 5% of optimal from the start, per discount factor,
-    with a generative model (FrozenLake 8x8) and online (FrozenLake 4x4)."""
+    with a generative model (FrozenLake 8x8; both learners read the same draws: ``"same"``) and
+    online (FrozenLake 4x4; CE's optimism is told the largest reward: ``"more"``)."""
     records = []
-    for res in generative_sweep("8x8", GAMMAS, n_seeds):
+    for res in generative_sweep("8x8", DISCOUNTS, n_seeds):
         if res["gamma"] not in (0.9, 0.99):
             continue
         kind, param = res["schedule"]
         records.append(make_record(
             chapter="mdp", task=f"FrozenLake 8x8 (slippery), generative model, gamma = {res['gamma']:g}",
-            metric=f"transitions until the policy is within {TARGET:.0%} of optimal from the start",
-            target=TARGET, n_seeds=n_seeds, budget=res["budget"],
-            results=[("plug-in model + policy iteration", "ce", res["hits_ce"]),
-                     (f"synchronous Q-learning ({kind}, {param:g})", "rl", res["hits_q"])],
-            tuning={"runs": res["tuning_runs"]}))
+            metric=f"transitions until the policy is within {VALUE_LOSS_TARGET:.0%} of optimal from the start",
+            target=VALUE_LOSS_TARGET, budget=res["budget"], information="same",
+            methods=[MethodResult("plug-in model + policy iteration", "ce", res["hits_ce"], "none needed",
+                                  res["tuning_hits_ce"]),
+                     MethodResult(f"synchronous Q-learning ({kind}, {param:g})", "rl", res["hits_q"],
+                                  _tuning_text(res["grid_size"]) + ", separately for every discount",
+                                  res["tuning_hits_q"])]))
     for res in online_sweep("4x4", (0.9, 0.99), n_seeds):
-        results = [(label, "ce" if cfg[0] == "ce-optimism" else "rl", hits)
-                   for label, cfg, hits in zip(res["labels"], res["configs"], res["hits"])]
+        methods = [MethodResult(label, "ce" if cfg[0] == "ce-optimism" else "rl", hits, _tuning_text(size), th)
+                   for label, cfg, hits, th, size in zip(res["labels"], res["configs"], res["hits"],
+                                                         res["tuning_hits"], res["grid_sizes"])]
         records.append(make_record(
             chapter="mdp", task=f"FrozenLake 4x4 (slippery), online, gamma = {res['gamma']:g}",
-            metric=f"environment steps until the policy is within {TARGET:.0%} of optimal from the start",
-            target=TARGET, n_seeds=n_seeds, budget=ONLINE_BUDGET, results=results,
-            tuning={"runs": res["tuning_runs"]}))
+            metric=f"environment steps until the policy is within {VALUE_LOSS_TARGET:.0%} of optimal from the start",
+            target=VALUE_LOSS_TARGET, budget=ONLINE_BUDGET, information="more", ce_given=ONLINE_CE_GIVEN,
+            methods=methods))
     return records

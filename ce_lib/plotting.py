@@ -97,6 +97,8 @@ def color_for(name: str, family: str) -> str:
     """
     if family not in (*_FAMILIES, "reference"):
         raise ValueError(f"family must be 'ce', 'rl' or 'reference', got {family!r}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a method's name (a string), got {name!r}")
     if family == "reference":
         return REFERENCE_COLOR
     if name in METHOD_COLORS and METHOD_COLORS[name] in _FAMILIES[family]:
@@ -128,6 +130,16 @@ def book_style() -> Iterator[None]:
         yield
 
 
+def _float_array(value, name):
+    """``value`` as a float array (NaN allowed: a missing point), or a TypeError naming ``name``."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array of numbers, got {value!r}")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from err
+
+
 def median_band(curves, *, band: tuple[float, float] = (0.25, 0.75)):
     """Median and a quantile band across seeds, ignoring runs that are ``nan`` at a point.
 
@@ -141,7 +153,7 @@ def median_band(curves, *, band: tuple[float, float] = (0.25, 0.75)):
     -------
     (median, lo, hi) : tuple of numpy.ndarray, each of shape (T,)
     """
-    y = np.asarray(curves, dtype=float)
+    y = _float_array(curves, "curves")
     if y.ndim != 2:
         raise ValueError(f"curves must be 2-d (n_seeds, T), got shape {y.shape}")
     q_lo, q_hi = band
@@ -199,13 +211,21 @@ def plot_scaling(ax, xs, hits: dict, families: dict, *, budgets=None, level: flo
     level : float
         Coverage of the bands.
     """
-    xs = np.asarray(xs, dtype=float)
+    xs = _float_array(xs, "xs")
+    if budgets is not None:
+        budgets = _float_array(budgets, "budgets")
+        if budgets.shape != xs.shape:
+            raise ValueError(f"budgets must have one entry per x ({xs.size}), got shape {budgets.shape}")
     for name, h in hits.items():
-        h = np.asarray(h, dtype=float)
-        if h.shape[0] != xs.size:
+        h = _float_array(h, f"hits[{name!r}]")
+        if h.ndim != 2 or h.shape[0] != xs.size:
             raise ValueError(f"hits[{name!r}] must have {xs.size} rows, got shape {h.shape}")
+        if name not in families:
+            raise ValueError(f"families has no family for {name!r}")
         if budgets is not None:
-            h = np.where(np.isfinite(h), h, np.asarray(budgets, dtype=float)[:, None])
+            h = np.where(np.isfinite(h), h, budgets[:, None])
+        elif not np.all(np.isfinite(h)):
+            raise ValueError(f"hits[{name!r}] has misses (inf): pass budgets to count them at the budget")
         ivs = [bootstrap_median(row, level=level) for row in h]
         med = np.array([iv.median for iv in ivs])
         lo = np.array([iv.lo for iv in ivs])

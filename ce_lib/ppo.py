@@ -1,4 +1,4 @@
-r"""Proximal policy optimization, built from first principles (work in progress for the PPO chapter).
+r"""Proximal policy optimization, built from first principles (the PPO chapter, :ref:`ch-ppo`).
 
 One readable story, top to bottom: hyperparameters, the actor-critic network, rollout collection
 with gymnasium vector environments under a frozen copy of the policy, generalized advantage
@@ -18,9 +18,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .experiments import cached, check_positive_int, make_record, parallel_map, samples_to_target
+from .experiments import cached, check_positive_int, check_real, parallel_map, samples_to_target
+from .gym_tasks import TASK_TARGETS, evaluate, make_vector_env
 
-__all__ = ["PPOConfig", "ActorCritic", "gae", "clipped_surrogate", "value_loss", "TrainResult", "train"]
+__all__ = ["PPOConfig", "PENDULUM_CONFIG", "ActorCritic", "gae", "clipped_surrogate", "value_loss", "TrainResult",
+           "train", "greedy_policy", "Task", "TASKS", "ABLATIONS", "HOLD", "rolling_return", "run",
+           "steps_to_mean_return", "N_SEEDS", "ABLATION_SEEDS", "ABLATION_BUDGET", "runs", "ablations"]
 
 
 @dataclass(frozen=True)
@@ -63,12 +66,21 @@ class PPOConfig:
     def __post_init__(self):
         for name in ("n_envs", "n_steps", "n_epochs", "minibatch_size"):
             check_positive_int(getattr(self, name), name)
-        if not 0 <= self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
-            raise ValueError(f"gamma and gae_lambda must lie in [0, 1], got {self.gamma}, {self.gae_lambda}")
-        if not self.clip > 0:
-            raise ValueError(f"clip must be positive, got {self.clip}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        for name in ("gamma", "gae_lambda"):
+            check_real(getattr(self, name), name, low=0.0, high=1.0)
+        for name in ("learning_rate", "clip", "max_grad_norm"):
+            check_real(getattr(self, name), name, low=0.0, low_open=True)
+        for name in ("vf_coef", "ent_coef"):
+            check_real(getattr(self, name), name, low=0.0)
+        if self.target_kl is not None:
+            check_real(self.target_kl, "target_kl", low=0.0, low_open=True)
+        for name in ("anneal", "normalize_advantages", "use_critic"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.hidden, tuple):
+            raise TypeError(f"hidden must be a tuple of layer sizes, got {self.hidden!r}")
+        for h in self.hidden:
+            check_positive_int(h, "hidden (each layer size)")
 
 
 def gae(rewards, values, dones, last_values, gamma: float, lam: float):
@@ -92,14 +104,20 @@ def gae(rewards, values, dones, last_values, gamma: float, lam: float):
     -------
     (advantages, returns) : arrays of shape (T, N); ``returns = advantages + values``.
     """
-    r = np.asarray(rewards, dtype=float)
-    v = np.asarray(values, dtype=float)
-    d = np.asarray(dones, dtype=float)
+    from .experiments import check_finite_array
+
+    r = check_finite_array(rewards, "rewards")
+    v = check_finite_array(values, "values")
+    d = check_finite_array(dones, "dones")
     if r.shape != v.shape or r.shape != d.shape or r.ndim != 2:
         raise ValueError(f"rewards, values and dones must have the same shape (T, N); got {r.shape}, {v.shape}, {d.shape}")
-    nxt = np.asarray(last_values, dtype=float)
+    if not np.all((d == 0) | (d == 1)):
+        raise ValueError("dones must hold 0 (the episode goes on) or 1 (it ended) only")
+    nxt = check_finite_array(last_values, "last_values")
     if nxt.shape != r.shape[1:]:
         raise ValueError(f"last_values must have shape ({r.shape[1]},), got {nxt.shape}")
+    gamma = check_real(gamma, "gamma", low=0.0, high=1.0)
+    lam = check_real(lam, "lam", low=0.0, high=1.0)
     adv = np.zeros_like(r)
     running = np.zeros(r.shape[1])
     for t in range(r.shape[0] - 1, -1, -1):
@@ -117,8 +135,13 @@ def clipped_surrogate(new_logp: torch.Tensor, old_logp: torch.Tensor, advantages
     past the clip range in the direction the advantage favours, the minimum picks the clipped,
     constant term and the sample's gradient is exactly zero: the update stops pushing.
     """
-    if not clip > 0:
-        raise ValueError(f"clip must be positive, got {clip}")
+    clip = check_real(clip, "clip", low=0.0, low_open=True)
+    for name, t in (("new_logp", new_logp), ("old_logp", old_logp), ("advantages", advantages)):
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if not (new_logp.shape == old_logp.shape == advantages.shape):
+        raise ValueError(f"new_logp, old_logp and advantages must have one shape, got {tuple(new_logp.shape)}, "
+                         f"{tuple(old_logp.shape)}, {tuple(advantages.shape)}")
     ratio = torch.exp(new_logp - old_logp)
     return -torch.min(ratio * advantages, torch.clamp(ratio, 1 - clip, 1 + clip) * advantages).mean()
 
@@ -211,7 +234,8 @@ def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = 
     total_timesteps : int
         Environment steps in all (rounded down to whole batches of ``n_envs * n_steps``, at least one).
     seed : int
-        Seeds the environments, the network's initialization and the action sampling.
+        Seeds the environments, the network's initialization and the action sampling (a
+        non-negative integer: torch and gymnasium take integers).
     config : PPOConfig
         Hyperparameters.
     callback : callable, optional
@@ -225,16 +249,17 @@ def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = 
     """
     if schedule_timesteps is not None:
         schedule_timesteps = check_positive_int(schedule_timesteps, "schedule_timesteps")
+    seed = check_positive_int(seed, "seed", minimum=0)
+    total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
+    if not isinstance(config, PPOConfig):
+        raise TypeError(f"config must be a PPOConfig, got {type(config).__name__}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     with torch.random.fork_rng():
         return _train(env_id, total_timesteps, seed, config, callback, schedule_timesteps)
 
 
 def _train(env_id, total_timesteps, seed, config, callback=None, schedule_timesteps=None):
-    from .classic_control import make_vector_env
-
-    total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
-    if not isinstance(config, PPOConfig):
-        raise TypeError(f"config must be a PPOConfig, got {type(config).__name__}")
     envs = make_vector_env(env_id, config.n_envs)
     torch.manual_seed(seed)
     rng_actions = torch.Generator().manual_seed(seed)
@@ -350,7 +375,7 @@ def greedy_policy(model: ActorCritic) -> Callable[[np.ndarray], np.ndarray]:
 
 
 class Task(NamedTuple):
-    """How PPO is run on one of the chapter's tasks (scored by :func:`ce_lib.classic_control.evaluate`)."""
+    """How PPO is run on one of the chapter's tasks (scored by :func:`ce_lib.gym_tasks.evaluate`)."""
 
     config: PPOConfig  # PPO's hyperparameters (rl-baselines3-zoo's)
     budget: int  # environment steps PPO may use
@@ -403,7 +428,7 @@ def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: 
     env_id : str
         ``"CartPole-v1"`` or ``"Pendulum-v1"``.
     seed : int
-        Seed of training and of the evaluation episodes (:func:`ce_lib.classic_control.evaluation_seed`).
+        Seed of training and of the evaluation episodes (:func:`ce_lib.gym_tasks.evaluation_seed`).
     changes : dict, optional
         Fields of the task's :class:`PPOConfig` to change (the ablations).
     stop_at_target : bool
@@ -426,10 +451,14 @@ def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: 
     """
     from dataclasses import replace
 
-    from .classic_control import TARGETS, evaluate
+    from dataclasses import fields
 
     task = _task(env_id)
-    target = TARGETS[env_id].target
+    seed = check_positive_int(seed, "seed", minimum=0)
+    target = TASK_TARGETS[env_id].target
+    unknown = set(changes or {}) - {f.name for f in fields(PPOConfig)}
+    if unknown:
+        raise ValueError(f"changes: {sorted(unknown)} are not fields of PPOConfig")
     config = replace(task.config, **(changes or {}))
     evals: list[tuple[int, float]] = []
 
@@ -508,50 +537,3 @@ def _ablations(n_seeds, budget):
     out = parallel_map(_run_job, jobs, n_jobs=2)
     return {name: [{"steps": r["steps"], "returns": r["returns"]} for r in out[i * n_seeds:(i + 1) * n_seeds]]
             for i, name in enumerate(variants)}
-
-
-def ce_scores(env_id: str, n_seeds: int | None = None, model: str = "generic") -> np.ndarray:
-    """Scores of the CE controller on the same seeds as PPO (see :func:`ce_lib.classic_control.sweep`; cached)."""
-    from .classic_control import sweep
-
-    _task(env_id)
-    n_seeds = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
-    return cached(sweep, env_id=env_id, n_seeds=n_seeds, model=model)
-
-
-def ce_hits(env_id: str, scores: np.ndarray) -> np.ndarray:
-    """Per seed, the smallest data size from which the CE controller meets the target at every
-    larger size of the sweep (``inf`` if it never settles)."""
-    from .classic_control import SIZES, TARGETS
-
-    if env_id not in SIZES:
-        raise ValueError(f"env_id must be one of {sorted(SIZES)}, got {env_id!r}")
-    return samples_to_target(np.array(SIZES[env_id], dtype=float), scores, TARGETS[env_id].target,
-                             direction="above", persist=True)
-
-
-CE_LABELS = {"generic": "CE, generic linear model", "structured": "CE, structured linear model"}
-
-
-def headline(n_seeds: int | None = None) -> list[dict]:
-    """Scoreboard records: samples -- environment steps for PPO, random transitions for CE -- until
-    the greedy policy meets the target of :data:`ce_lib.classic_control.TARGETS` and keeps it."""
-    from .classic_control import SIZES, TARGETS
-
-    records = []
-    for env_id, models in (("CartPole-v1", ("generic", "structured")), ("Pendulum-v1", ("generic",))):
-        n = N_SEEDS[env_id] if n_seeds is None else n_seeds
-        ppo_hits = np.array([r["hit"] for r in runs(env_id, n)])
-        results = [("PPO (rl-baselines3-zoo settings)", "rl", ppo_hits)]
-        for m in models:
-            label = CE_LABELS[m] if env_id == "CartPole-v1" else "CE, known features + value iteration"
-            results.append((label, "ce", ce_hits(env_id, ce_scores(env_id, n, m))))
-        t = TARGETS[env_id]
-        if env_id == "CartPole-v1":
-            task, metric = "CartPole-v1, balance for 500 steps", "samples until 5 of 5 greedy episodes last 500 steps"
-        else:
-            task, metric = "Pendulum-v1, swing up and hold", "samples until 10 greedy episodes average >= -200"
-        records.append(make_record(chapter="ppo", task=task, metric=metric + ", and stay so",
-                                   target=t.target, n_seeds=n, budget=float(TASKS[env_id].budget),
-                                   results=results, ce_sizes=list(SIZES[env_id])))
-    return records

@@ -21,13 +21,13 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .experiments import as_rng, cached, check_positive_int, parallel_map
-from .lqr import check_system, fit_dynamics, lqr_cost, lqr_gain, rollouts, spectral_radius
+from .experiments import as_rng, cached, check_positive_int, check_real, child_seed, parallel_map
+from .lqr import check_system, fit_dynamics, lqr_cost, lqr_gain, problem, rollouts, spectral_radius
 
 __all__ = [
     "RobustResult", "bootstrap_errors", "sls_synthesis", "robust_static_gain", "sls_cost",
-    "sls_closed_loop", "sample_uncertainty", "GAMMAS", "SHORT_HORIZON", "ROLLOUT_COUNTS", "SWEEP_FIR",
-    "SWEEP_GAMMAS", "SWEEP_SOLVER", "fir_floor", "data_sweep",
+    "sls_closed_loop", "sample_uncertainty", "ROBUSTNESS_LEVELS", "SHORT_HORIZON", "ROLLOUT_COUNTS",
+    "SWEEP_FIR", "SWEEP_ROBUSTNESS_LEVELS", "SWEEP_SOLVER", "fir_floor", "data_sweep",
 ]
 
 
@@ -50,13 +50,16 @@ class RobustResult(NamedTuple):
 
 
 def _check_eps(eps, name):
-    try:
-        e = float(eps)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a non-negative number, got {eps!r}") from err
-    if not np.isfinite(e) or e < 0:
-        raise ValueError(f"{name} must be a non-negative finite number, got {eps!r}")
-    return e
+    return check_real(eps, name, low=0.0)
+
+
+SOLVERS = ("CLARABEL", "SCS")
+
+
+def _check_solver(solver):
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    return solver
 
 
 # ----------------------------------------------------------------------------------------------
@@ -64,7 +67,7 @@ def _check_eps(eps, name):
 # ----------------------------------------------------------------------------------------------
 
 
-def bootstrap_errors(A_hat, B_hat, n_rollouts: int, horizon: int, sigma_w: float, rng, *, n_boot: int = 100,
+def bootstrap_errors(A_hat, B_hat, n_rollouts: int, horizon: int, sigma_w: float, seed, *, n_boot: int = 100,
                      delta: float = 0.05, sigma_u: float = 1.0) -> tuple[float, float]:
     r"""Parametric bootstrap of the least-squares errors (Dean et al., Algorithm 2).
 
@@ -74,10 +77,9 @@ def bootstrap_errors(A_hat, B_hat, n_rollouts: int, horizon: int, sigma_w: float
     """
     A_hat, B_hat = check_system(A_hat, B_hat, stabilizable=False)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-    if not 0 < delta < 1:
-        raise ValueError(f"delta must lie in (0, 1), got {delta!r}")
-    rng = as_rng(rng)
-    X, U, Xn = rollouts(A_hat, B_hat, n_rollouts, horizon, rng, sigma_u=sigma_u, sigma_w=sigma_w, batch=n_boot)
+    delta = check_real(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    sigma_w = check_real(sigma_w, "sigma_w", low=0.0)
+    X, U, Xn = rollouts(A_hat, B_hat, n_rollouts, horizon, seed, sigma_u=sigma_u, sigma_w=sigma_w, batch=n_boot)
     n, m = B_hat.shape
     Z = np.concatenate([X, U], axis=2)
     G = np.einsum("bti,btj->bij", Z, Z)
@@ -93,7 +95,7 @@ def bootstrap_errors(A_hat, B_hat, n_rollouts: int, horizon: int, sigma_w: float
 # ----------------------------------------------------------------------------------------------
 
 #: Robustness levels tried by :func:`sls_synthesis` (the outer one-dimensional search).
-GAMMAS = (0.2, 0.45, 0.7, 0.9)
+ROBUSTNESS_LEVELS = (0.2, 0.45, 0.7, 0.9)
 
 
 def _solve(problem, solver):
@@ -127,7 +129,7 @@ def _solve(problem, solver):
 
 
 def sls_synthesis(A_hat, B_hat, Q, R, eps_A: float, eps_B: float, *, fir: int = 15,
-                  gammas: Sequence[float] = GAMMAS, solver: str = "CLARABEL") -> RobustResult:
+                  gammas: Sequence[float] = ROBUSTNESS_LEVELS, solver: str = "CLARABEL") -> RobustResult:
     r"""Robust LQR by System Level Synthesis over finite impulse responses (Dean et al., Section 4).
 
     The closed-loop responses :math:`\Phi_x(z) = \sum_{k=1}^F \Phi_x[k] z^{-k}` (disturbance to
@@ -153,10 +155,13 @@ def sls_synthesis(A_hat, B_hat, Q, R, eps_A: float, eps_B: float, *, fir: int = 
 
     A_hat, B_hat, Q, R = check_system(A_hat, B_hat, Q, R, stabilizable=False)
     eps_A, eps_B = _check_eps(eps_A, "eps_A"), _check_eps(eps_B, "eps_B")
+    _check_solver(solver)
     F = check_positive_int(fir, "fir", minimum=2)
-    gammas = [float(g) for g in gammas]
-    if not gammas or any(not 0 < g < 1 for g in gammas):
-        raise ValueError(f"gammas must be numbers in (0, 1), got {gammas}")
+    if isinstance(gammas, (str, bytes)) or not hasattr(gammas, "__iter__"):
+        raise TypeError(f"gammas must be a sequence of numbers in (0, 1), got {gammas!r}")
+    gammas = [check_real(g, "gammas (each)", low=0.0, high=1.0, low_open=True, high_open=True) for g in gammas]
+    if not gammas:
+        raise ValueError("gammas must not be empty")
     n, m = B_hat.shape
     Qh, Rh = np.linalg.cholesky(Q + 1e-12 * np.eye(n)).T, np.linalg.cholesky(R).T
     Px = [cp.Variable((n, n)) for _ in range(F)]
@@ -281,6 +286,7 @@ def robust_static_gain(A_hat, B_hat, Q, R, eps_A: float, eps_B: float, solver: s
 
     A_hat, B_hat, Q, R = check_system(A_hat, B_hat, Q, R, stabilizable=False)
     eps_A, eps_B = _check_eps(eps_A, "eps_A"), _check_eps(eps_B, "eps_B")
+    _check_solver(solver)
     n, m = B_hat.shape
     X = cp.Variable((n, n), symmetric=True)
     Y = cp.Variable((m, n))
@@ -303,11 +309,13 @@ def robust_static_gain(A_hat, B_hat, Q, R, eps_A: float, eps_B: float, solver: s
     return RobustResult("optimal", None, None, K, float("nan"), float(prob.value), elapsed, used)
 
 
-def sample_uncertainty(A_hat, B_hat, eps_A: float, eps_B: float, n: int, rng):
+def sample_uncertainty(A_hat, B_hat, eps_A: float, eps_B: float, n: int, seed):
     r"""Draw ``n`` systems :math:`(\hat A + \Delta_A, \hat B + \Delta_B)` with
     :math:`\|\Delta_A\|_2 = \epsilon_A` and :math:`\|\Delta_B\|_2 = \epsilon_B` (the boundary of
     the uncertainty set, where failures happen)."""
-    rng = as_rng(rng)
+    A_hat, B_hat = check_system(A_hat, B_hat, stabilizable=False)
+    eps_A, eps_B = _check_eps(eps_A, "eps_A"), _check_eps(eps_B, "eps_B")
+    rng = as_rng(seed)
     out = []
     for _ in range(check_positive_int(n, "n")):
         dA = rng.standard_normal(A_hat.shape)
@@ -325,7 +333,7 @@ SHORT_HORIZON = 6
 ROLLOUT_COUNTS = (4, 8, 16, 32, 64, 128)
 #: FIR length and robustness levels used in the sweep (the benchmark times the full length 15).
 SWEEP_FIR = 15
-SWEEP_GAMMAS = (0.3, 0.6, 0.9)
+SWEEP_ROBUSTNESS_LEVELS = (0.3, 0.6, 0.9)
 #: Solver of the sweep: SCS reaches the same optimum as CLARABEL on these programs about five times
 #: faster (``benchmarks/bench_robust.py`` prints both), which matters for 120 syntheses.
 SWEEP_SOLVER = "SCS"
@@ -334,23 +342,23 @@ SWEEP_SOLVER = "SCS"
 def _one_run(job):
     """Nominal CE, robust SLS and the robust static gain on one data set (one seed, one size)."""
     name, n_rollouts, seed = job
-    from .lqr import double_integrator, laplacian_system
-
-    problem = {"laplacian": laplacian_system, "double integrator": double_integrator}[name]()
-    A, B, Q, R = problem.A, problem.B, problem.Q, problem.R
-    _, j_star = problem.optimal()
-    rng = as_rng([seed, n_rollouts])
-    X, U, Xn = rollouts(A, B, n_rollouts, SHORT_HORIZON, rng)
+    prob = problem(name)
+    A, B, Q, R = prob.A, prob.B, prob.Q, prob.R
+    _, j_star = prob.optimal()
+    # The data sets of one seed are nested: the first n of max(ROLLOUT_COUNTS) rollouts.
+    X, U, Xn = rollouts(A, B, max(ROLLOUT_COUNTS), SHORT_HORIZON, child_seed(seed, 0))
+    keep = slice(0, n_rollouts * SHORT_HORIZON)
+    X, U, Xn = X[keep], U[keep], Xn[keep]
     A_hat, B_hat = fit_dynamics(X, U, Xn)
     sigma_w = float(np.sqrt(np.mean((Xn - X @ A_hat.T - U @ B_hat.T) ** 2)))
-    eps_A, eps_B = bootstrap_errors(A_hat, B_hat, n_rollouts, SHORT_HORIZON, sigma_w, rng)
+    eps_A, eps_B = bootstrap_errors(A_hat, B_hat, n_rollouts, SHORT_HORIZON, sigma_w, child_seed(seed, 1))
     covered = bool(np.linalg.norm(A - A_hat, 2) <= eps_A and np.linalg.norm(B - B_hat, 2) <= eps_B)
     rel = lambda J: (J - j_star) / j_star  # noqa: E731
     try:
         nominal = rel(lqr_cost(A, B, Q, R, lqr_gain(A_hat, B_hat, Q, R)))
     except ValueError:  # the fitted pair cannot be stabilized
         nominal = float("inf")
-    sls = sls_synthesis(A_hat, B_hat, Q, R, eps_A, eps_B, fir=SWEEP_FIR, gammas=SWEEP_GAMMAS, solver=SWEEP_SOLVER)
+    sls = sls_synthesis(A_hat, B_hat, Q, R, eps_A, eps_B, fir=SWEEP_FIR, gammas=SWEEP_ROBUSTNESS_LEVELS, solver=SWEEP_SOLVER)
     static = robust_static_gain(A_hat, B_hat, Q, R, eps_A, eps_B)
     return {"nominal": nominal, "sls": rel(sls_cost(A, B, Q, R, sls)), "sls_status": sls.status,
             "sls_bound": rel(sls.bound), "static": rel(sls_cost(A, B, Q, R, static)),
@@ -361,12 +369,10 @@ def _one_run(job):
 def fir_floor(name: str = "laplacian", fir: int = SWEEP_FIR) -> float:
     """Relative cost error of the best FIR controller of length ``fir`` when the model is exact:
     the price of the finite impulse response itself, below which the robust curve cannot go."""
-    from .lqr import double_integrator, laplacian_system
-
-    problem = {"laplacian": laplacian_system, "double integrator": double_integrator}[name]()
-    res = sls_synthesis(problem.A, problem.B, problem.Q, problem.R, 0.0, 0.0, fir=fir, gammas=(0.5,))
-    _, j_star = problem.optimal()
-    return (sls_cost(problem.A, problem.B, problem.Q, problem.R, res) - j_star) / j_star
+    prob = problem(name)
+    res = sls_synthesis(prob.A, prob.B, prob.Q, prob.R, 0.0, 0.0, fir=fir, gammas=(0.5,))
+    _, j_star = prob.optimal()
+    return (sls_cost(prob.A, prob.B, prob.Q, prob.R, res) - j_star) / j_star
 
 
 def data_sweep(name: str = "laplacian", counts: Sequence[int] = ROLLOUT_COUNTS, n_seeds: int = 20) -> dict:
@@ -379,9 +385,10 @@ def data_sweep(name: str = "laplacian", counts: Sequence[int] = ROLLOUT_COUNTS, 
         ``rollouts``, ``transitions`` and, for each key of a run (``nominal``, ``sls``, ``static``,
         ``sls_status``, ``eps_A``, ``covered``, ...), an array of shape (n_seeds, len(counts)).
     """
-    if name not in ("laplacian", "double integrator"):
-        raise ValueError(f"name must be 'laplacian' or 'double integrator', got {name!r}")
-    counts = [check_positive_int(int(c), "counts") for c in counts]
+    problem(name)
+    counts = [check_positive_int(c, "counts (each)") for c in counts]
+    if not counts or max(counts) > max(ROLLOUT_COUNTS):
+        raise ValueError(f"counts must be non-empty and at most {max(ROLLOUT_COUNTS)} (the nested data of a seed)")
     return cached(_data_sweep, name=name, counts=counts, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 

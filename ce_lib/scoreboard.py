@@ -1,16 +1,27 @@
-"""The book's scoreboard: every chapter's headline comparison in one table.
+"""The book's scoreboard: every chapter's headline comparisons, labelled by what CE was told.
 
 Each chapter registers a function in :data:`CHAPTERS` that runs (or reads from the cache of
-:func:`ce_lib.experiments.cached`) its headline experiment and returns records in the format of
-the book's conventions::
+:func:`ce_lib.experiments.cached`) its headline experiment and returns records built by
+:func:`ce_lib.experiments.make_record`::
 
-    {"chapter": "dfo", "task": "...", "metric": "...", "target": 0.01, "n_seeds": 20,
+    {"chapter": "lqr", "task": "...", "metric": "...", "target": 0.1, "n_seeds": 20, "budget": 5000.0,
+     "information": "same" | "more", "ce_given": "" | "one sentence: what CE is told",
      "methods": [{"name": "...", "family": "ce" | "rl",
-                  "samples_to_target": {"median": .., "lo": .., "hi": ..}, "success_rate": ..}, ...],
-     "ratio": {"median": .., "lo": .., "hi": ..}}
+                  "samples_to_target": {"median": .., "lo": .., "hi": ..}, "success_rate": ..,
+                  "tuning": "published: ..." | "grid of N on seeds A-B, chosen by ..." | "none needed"}, ...],
+     "ratio": {"median": .., "lo": .., "hi": .., "bound": "exact" | "lower" | "upper" | "none",
+               "rl": "<best RL method>", "ce": "<best CE method>"}}
 
-``ratio`` is (best RL samples to target) / (best CE samples to target) with a bootstrap interval
-over seeds. Command line: ``python -m ce_lib scoreboard [--chapter NAME] [--json] [--seeds N]``.
+``ratio`` is (best RL samples to target) / (best CE samples to target) with a paired bootstrap
+interval over the reported seeds; each family's best method was chosen on separate tuning seeds.
+``information`` says whether CE learned from exactly what the RL method observed (``"same"``: a
+claim about method) or was told more (``"more"``: a claim about information; ``ce_given`` says
+what). ``bound`` marks a ratio whose RL median (``"lower"``: the ratio is at least this) or CE
+median (``"upper"``) sits at the budget because most seeds never reached the target; ``"none"``
+(both censored) is an extension of the three values of the conventions, for a record that says
+nothing beyond "neither got there".
+
+Command line: ``python -m ce_lib scoreboard [--chapter NAME] [--json] [--seeds N]``.
 """
 
 from __future__ import annotations
@@ -20,9 +31,11 @@ import importlib
 import json
 import math
 import sys
+import textwrap
 from typing import Iterable
 
-__all__ = ["CHAPTERS", "format_markdown", "format_table", "main", "records", "validate_record"]
+__all__ = ["BOUNDS", "CHAPTERS", "CHAPTER_TITLES", "GROUP_TITLES", "best_method", "format_markdown", "format_table",
+           "format_tuning_markdown", "main", "ratio_phrase", "ratio_text", "records", "validate_record", "verdict"]
 
 #: Chapter name -> "module:function" returning that chapter's records; imported only when asked.
 CHAPTERS = {
@@ -31,8 +44,19 @@ CHAPTERS = {
     "contextual": "ce_lib.contextual:headline",
     "mdp": "ce_lib.mdp:headline",
     "lqr": "ce_lib.lqr:headline",
-    "ppo": "ce_lib.ppo:headline",
+    "ppo": "ce_lib.gym_comparison:headline",
     "dt": "ce_lib.dt:headline",
+}
+
+#: What a reader sees for each chapter name (the chapters' own titles, shortened).
+CHAPTER_TITLES = {
+    "dfo": "Derivative-free optimization",
+    "bandits": "Multi-armed bandits",
+    "contextual": "Contextual bandits",
+    "mdp": "Tabular MDPs",
+    "lqr": "LQR",
+    "ppo": "PPO and CE on CartPole and Pendulum",
+    "dt": "Decision transformers",
 }
 
 
@@ -50,14 +74,16 @@ def records(chapters: Iterable[str] | None = None, n_seeds: int | None = None) -
         Names from :data:`CHAPTERS` (default: all, in book order).
     n_seeds : int, optional
         Seeds per experiment. ``None`` (the default) uses each chapter's own number, the one the
-        book uses (20, or 10 for the decision-transformer sweep), so the results come from the
-        cache the chapters filled; another number recomputes.
+        book uses, so the results come from the cache the chapters filled; another number
+        recomputes.
 
     Returns
     -------
     list of dict
         Validated records (see :func:`validate_record`).
     """
+    if isinstance(chapters, str):
+        raise TypeError("chapters must be an iterable of chapter names, not one string")
     names = list(CHAPTERS) if chapters is None else list(chapters)
     unknown = [c for c in names if c not in CHAPTERS]
     if unknown:
@@ -77,7 +103,7 @@ def _check_interval(obj, where: str, positive: bool = True) -> None:
     if not isinstance(obj, dict) or set(obj) != {"median", "lo", "hi"}:
         raise ValueError(f"{where} must be a dict with exactly median, lo, hi; got {obj!r}")
     vals = [obj["median"], obj["lo"], obj["hi"]]
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in vals):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in vals):
         raise ValueError(f"{where} must hold finite numbers, got {obj!r}")
     if positive and min(vals) <= 0:
         raise ValueError(f"{where} must be positive, got {obj!r}")
@@ -85,34 +111,68 @@ def _check_interval(obj, where: str, positive: bool = True) -> None:
         raise ValueError(f"{where} must satisfy lo <= median <= hi, got {obj!r}")
 
 
+_RECORD_KEYS = {"chapter": str, "task": str, "metric": str, "target": (int, float), "n_seeds": int,
+                "budget": (int, float), "information": str, "ce_given": str, "methods": list, "ratio": dict}
+_METHOD_KEYS = {"name", "family", "samples_to_target", "success_rate", "tuning"}
+BOUNDS = ("exact", "lower", "upper", "none")
+
+
 def validate_record(rec: dict) -> dict:
     """Check one scoreboard record against the format; return it or raise ``ValueError``."""
     if not isinstance(rec, dict):
         raise ValueError(f"record must be a dict, got {type(rec).__name__}")
-    required = {"chapter": str, "task": str, "metric": str, "target": (int, float), "n_seeds": int,
-                "methods": list, "ratio": dict}
-    for key, kind in required.items():
+    for key, kind in _RECORD_KEYS.items():
         if key not in rec:
             raise ValueError(f"record is missing {key!r}")
         if not isinstance(rec[key], kind) or isinstance(rec[key], bool):
             raise ValueError(f"record[{key!r}] has the wrong type: {type(rec[key]).__name__}")
+    extra = set(rec) - set(_RECORD_KEYS)
+    if extra:
+        raise ValueError(f"record has unknown keys {sorted(extra)}")
     if rec["n_seeds"] < 1:
         raise ValueError("record['n_seeds'] must be at least 1")
-    families = set()
+    if not (math.isfinite(rec["budget"]) and rec["budget"] > 0):
+        raise ValueError(f"record['budget'] must be a positive number, got {rec['budget']!r}")
+    if rec["information"] not in ("same", "more"):
+        raise ValueError(f"record['information'] must be 'same' or 'more', got {rec['information']!r}")
+    if (rec["information"] == "more") != bool(rec["ce_given"].strip()):
+        raise ValueError("record['ce_given'] must say what CE is told when information is 'more', and be "
+                         "empty when it is 'same'")
+    families, names = {}, set()
     for i, m in enumerate(rec["methods"]):
         where = f"record['methods'][{i}]"
-        if not isinstance(m, dict) or set(m) != {"name", "family", "samples_to_target", "success_rate"}:
-            raise ValueError(f"{where} must have exactly name, family, samples_to_target, success_rate")
+        if not isinstance(m, dict) or set(m) != _METHOD_KEYS:
+            raise ValueError(f"{where} must have exactly {', '.join(sorted(_METHOD_KEYS))}")
         if m["family"] not in ("ce", "rl"):
             raise ValueError(f"{where}['family'] must be 'ce' or 'rl', got {m['family']!r}")
-        families.add(m["family"])
+        if m["name"] in names:
+            raise ValueError(f"{where}['name'] {m['name']!r} appears twice")
+        names.add(m["name"])
+        families[m["name"]] = m["family"]
         _check_interval(m["samples_to_target"], f"{where}['samples_to_target']")
-        if not (isinstance(m["success_rate"], (int, float)) and 0.0 <= m["success_rate"] <= 1.0):
-            raise ValueError(f"{where}['success_rate'] must be in [0, 1], got {m['success_rate']!r}")
-    if families != {"ce", "rl"}:
+        rate = m["success_rate"]
+        if not (isinstance(rate, (int, float)) and not isinstance(rate, bool) and 0.0 <= rate <= 1.0):
+            raise ValueError(f"{where}['success_rate'] must be in [0, 1], got {rate!r}")
+        if not isinstance(m["tuning"], str) or not m["tuning"].strip():
+            raise ValueError(f"{where}['tuning'] must say how the method's settings were chosen")
+    if set(families.values()) != {"ce", "rl"}:
         raise ValueError("record['methods'] must include at least one 'ce' and one 'rl' method")
-    _check_interval(rec["ratio"], "record['ratio']")
+    ratio = rec["ratio"]
+    if set(ratio) != {"median", "lo", "hi", "bound", "rl", "ce"}:
+        raise ValueError("record['ratio'] must have exactly median, lo, hi, bound, rl, ce")
+    _check_interval({k: ratio[k] for k in ("median", "lo", "hi")}, "record['ratio']")
+    if ratio["bound"] not in BOUNDS:
+        raise ValueError(f"record['ratio']['bound'] must be one of {BOUNDS}, got {ratio['bound']!r}")
+    for fam in ("rl", "ce"):
+        if families.get(ratio[fam]) != fam:
+            raise ValueError(f"record['ratio'][{fam!r}] must name one of the record's {fam!r} methods, "
+                             f"got {ratio[fam]!r}")
     return rec
+
+
+# ----------------------------------------------------------------------------------------------
+# Formatting
+# ----------------------------------------------------------------------------------------------
 
 
 def _fmt(x: float) -> str:
@@ -125,41 +185,130 @@ def _interval(iv: dict) -> str:
     return f"{_fmt(iv['median'])} [{_fmt(iv['lo'])}, {_fmt(iv['hi'])}]"
 
 
-def _best(rec: dict, family: str) -> dict:
-    ms = [m for m in rec["methods"] if m["family"] == family]
-    return min(ms, key=lambda m: (m["samples_to_target"]["median"], -m["success_rate"]))
+_MARK = {"exact": "", "lower": ">= ", "upper": "<= ", "none": "n/a: both censored, "}
 
 
-def _rows(recs: list[dict]) -> list[list[str]]:
-    rows = []
-    for r in recs:
-        ce, rl = _best(r, "ce"), _best(r, "rl")
-        rows.append([r["chapter"], r["task"], r["metric"],
-                     f"{ce['name']}: {_interval(ce['samples_to_target'])}",
-                     f"{rl['name']}: {_interval(rl['samples_to_target'])}"
-                     + ("" if rl["success_rate"] == 1 else f" ({rl['success_rate']:.0%} reached)"),
-                     _interval(r["ratio"]), str(r["n_seeds"])])
-    return rows
+def ratio_text(rec: dict) -> str:
+    """The ratio as the tables print it: ``>= 12 [8, 12]`` for a lower bound, and so on."""
+    r = rec["ratio"]
+    return _MARK[r["bound"]] + _interval(r)
 
 
-HEADER = ["chapter", "task", "metric", "best CE (median [95% CI])", "best RL (median [95% CI])",
-          "RL / CE", "seeds"]
+def ratio_phrase(rec: dict) -> str:
+    """The ratio in words, for prose: ``"704 (95% CI 678 to 881)"``, ``"at least 25 (...)"`` for a
+    lower bound, ``"at most 0.5 (...)"`` for an upper bound, or why there is no number."""
+    r = validate_record(rec)["ratio"]
+    if r["bound"] == "none":
+        return "not measurable (neither family's best method reached the target on most seeds)"
+    prefix = {"exact": "", "lower": "at least ", "upper": "at most "}[r["bound"]]
+    return f"{prefix}{_fmt(r['median'])} (95% CI {_fmt(r['lo'])} to {_fmt(r['hi'])})"
 
 
-def format_table(recs: list[dict]) -> str:
-    """Plain-text table of records, one line per record."""
-    rows = [HEADER] + _rows(recs)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def verdict(rec: dict) -> str:
+    """Which family needed fewer samples, in words, decided by the ratio's 95% interval."""
+    r = validate_record(rec)["ratio"]
+    if r["bound"] == "none":
+        return "neither family reached the target on most seeds"
+    if r["lo"] > 1:
+        return "certainty equivalence needed fewer samples (the interval excludes 1)"
+    if r["hi"] < 1:
+        return "reinforcement learning needed fewer samples (the interval excludes 1)"
+    return "the interval includes 1: neither is clearly faster"
+
+
+def best_method(rec: dict, family: str) -> dict:
+    """The method of ``family`` ("ce" or "rl") that the record's ratio uses (chosen on the tuning seeds)."""
+    if family not in ("ce", "rl"):
+        raise ValueError(f"family must be 'ce' or 'rl', got {family!r}")
+    return _method(validate_record(rec), family)
+
+
+def _method(rec: dict, family: str) -> dict:
+    name = rec["ratio"][family]
+    return next(m for m in rec["methods"] if m["name"] == name)
+
+
+def _method_text(m: dict) -> str:
+    return f"{m['name']}: {_interval(m['samples_to_target'])}, {m['success_rate']:.0%} reached"
+
+
+def _grouped(recs: list[dict]) -> list[tuple[str, list[dict]]]:
+    same = [r for r in recs if r["information"] == "same"]
+    more = [r for r in recs if r["information"] == "more"]
+    return [(k, g) for k, g in (("same", same), ("more", more)) if g]
+
+
+GROUP_TITLES = {
+    "same": "Same information: CE learns only from what the RL method observed",
+    "more": "More information: CE is told something the RL method is not",
+}
+
+
+def format_table(recs: list[dict], width: int = 100) -> str:
+    """Plain-text scoreboard, at most ``width`` characters wide: same-information records first,
+    each record as a block (task and metric, what CE is told, best CE, best RL, ratio)."""
+    if isinstance(width, bool) or not isinstance(width, int) or width < 60:
+        raise ValueError(f"width must be an integer >= 60, got {width!r}")
+    out = []
+    indent = " " * 4
+
+    def wrap(text, first=indent, rest=indent + "  "):
+        return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest)
+
+    for key, group in _grouped(recs):
+        out += [GROUP_TITLES[key], "=" * min(width, len(GROUP_TITLES[key]))]
+        for r in group:
+            out += wrap(f"[{r['chapter']}] {r['task']}: {r['metric']}", first="", rest="  ")
+            if r["information"] == "more":
+                out += wrap(f"CE is given: {r['ce_given']}")
+            out += wrap("best CE  " + _method_text(_method(r, "ce")))
+            out += wrap("best RL  " + _method_text(_method(r, "rl")))
+            out += wrap(f"RL / CE  {ratio_text(r)}   ({r['n_seeds']} seeds, median [95% CI])")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def format_markdown(recs: list[dict]) -> str:
-    """Markdown table of records (used by the book's scoreboard page)."""
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
-    lines += ["| " + " | ".join(row) + " |" for row in _rows(recs)]
-    return "\n".join(lines)
+    """Markdown tables of records (the book's scoreboard page): one table per information label,
+    same-information first."""
+    blocks = []
+    for key, group in _grouped(recs):
+        head = ["chapter", "task", "metric"] + (["CE is given"] if key == "more" else []) + [
+            "best CE (median [95% CI], reached)", "best RL (median [95% CI], reached)", "RL / CE"]
+        lines = [f"**{GROUP_TITLES[key]}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for r in group:
+            cells = [CHAPTER_TITLES.get(r["chapter"], r["chapter"]), r["task"], r["metric"]]
+            if key == "more":
+                cells.append(r["ce_given"])
+            cells += [_method_text(_method(r, "ce")), _method_text(_method(r, "rl")), ratio_text(r)]
+            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def format_tuning_markdown(recs: list[dict]) -> str:
+    """One Markdown table per chapter: every method of its records and how its settings were chosen."""
+    by_chapter: dict[str, dict[str, tuple[str, str]]] = {}
+    for r in recs:
+        seen = by_chapter.setdefault(r["chapter"], {})
+        for m in r["methods"]:
+            seen.setdefault(m["name"], (m["family"].upper(), m["tuning"]))
+    blocks = []
+    for chapter, methods in by_chapter.items():
+        lines = [f"**{CHAPTER_TITLES.get(chapter, chapter)}**", "", "| method | family | how its settings were chosen |",
+                 "|---|---|---|"]
+        lines += [f"| {_md(name)} | {fam} | {_md(tuning)} |" for name, (fam, tuning) in methods.items()]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------------
 
 
 class _Parser(argparse.ArgumentParser):
@@ -212,5 +361,5 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(recs, indent=2))
     else:
-        print(format_table(recs))
+        print(format_table(recs), end="")
     return 0

@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 from ce_lib import bandits as b
 
 
-TWO = b.BernoulliBandit.create([0.6, 0.4])
+TWO = b.BernoulliBandit([0.6, 0.4])
 
 
 def test_ucb_regret_is_below_its_theoretical_bound():
@@ -24,7 +24,7 @@ def test_thompson_sampling_concentrates_on_the_best_arm():
 
 
 def test_kl_ucb_and_ts_beat_epsilon_greedy_and_greedy_on_average():
-    env = b.BernoulliBandit.create(b.INSTANCE)
+    env = b.BernoulliBandit(b.INSTANCE)
     regret = {a.name: b.simulate(a, env, 5000, 200, seed=2).regret.sum(axis=1).mean()
               for a in (b.Greedy(), b.EpsilonGreedy(0.1), b.KLUCB(), b.ThompsonSampling())}
     assert regret["KL-UCB"] < regret["epsilon-greedy"] and regret["Thompson sampling"] < regret["greedy"]
@@ -37,7 +37,7 @@ def test_greedy_sometimes_locks_onto_a_bad_arm():
 
 
 def test_explore_then_commit_explores_round_robin_then_commits():
-    run = b.simulate(b.ExploreThenCommit(5), b.GaussianBandit.create([0.0, -1.0]), 50, 3, seed=0)
+    run = b.simulate(b.ExploreThenCommit(5), b.GaussianBandit([0.0, -1.0]), 50, 3, seed=0)
     np.testing.assert_array_equal(run.regret[:, :10], np.tile([0.0, 1.0] * 5, (3, 1)))
     assert np.all(run.regret[:, 10:] == run.regret[:, 10:11])  # committed: the same arm every round
 
@@ -50,7 +50,7 @@ def test_gradient_bandit_learns_the_best_arm_and_is_rl():
 
 
 def test_epsilon_one_is_uniform():
-    run = b.simulate(b.EpsilonGreedy(1.0), b.BernoulliBandit.create([0.9, 0.1, 0.1, 0.1]), 2000, 50, seed=5)
+    run = b.simulate(b.EpsilonGreedy(1.0), b.BernoulliBandit([0.9, 0.1, 0.1, 0.1]), 2000, 50, seed=5)
     assert run.optimal.mean() == pytest.approx(0.25, abs=0.02)
 
 
@@ -71,7 +71,7 @@ def test_simulation_is_reproducible_and_shaped():
 
 def test_per_run_instances():
     means = np.array([[0.9, 0.1], [0.1, 0.9]])
-    run = b.simulate(b.ThompsonSampling(), b.BernoulliBandit.create(means), 500, 2, seed=0)
+    run = b.simulate(b.ThompsonSampling(), b.BernoulliBandit(means), 500, 2, seed=0)
     assert run.optimal[:, -100:].mean() > 0.9
 
 
@@ -88,11 +88,6 @@ def test_lai_robbins_constant_golden_case():
     assert b.lai_robbins_constant([0.5, 0.4]) == pytest.approx(0.1 / b.kl_bernoulli(0.4, 0.5))
 
 
-def test_best_arm_rate_is_a_sliding_mean():
-    opt = np.array([[1, 1, 0, 0, 1, 1]], dtype=bool)
-    np.testing.assert_allclose(b.best_arm_rate(opt, 2), [[1.0, 0.5, 0.0, 0.5, 1.0]])
-
-
 def test_etc_bound_matches_theorem_6_1():
     assert b.etc_regret_bound(0.5, 1000, 10) == pytest.approx(10 * 0.5 + 980 * 0.5 * np.exp(-10 * 0.25 / 4))
 
@@ -102,24 +97,26 @@ def test_headline_record_validates():
 
     rec = b._headline(n_seeds=4)
     validate_record(rec)
-    assert rec["chapter"] == "bandits" and rec["tuning"]["runs"] == len(b.ALPHAS) * 2 * 4
+    assert rec["chapter"] == "bandits" and rec["information"] == "same"
+    rl = [m for m in rec["methods"] if m["family"] == "rl"]
+    assert len(rl) == 1 and f"grid of {len(b.GRADIENT_BANDIT_STEPS) * 2}" in rl[0]["tuning"]
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: b.BernoulliBandit.create([0.5, 1.5]), "probabilities"),
-    (lambda: b.BernoulliBandit.create([0.5]), "K >= 2"),
-    (lambda: b.GaussianBandit.create([0.0, 1.0], sigma=0), "sigma"),
-    (lambda: b.GaussianBandit.create([0.0, 1.0], sigma=-1.0), "sigma"),
-    (lambda: b.GaussianBandit.create(np.zeros((2, 2, 2))), "means"),
-    (lambda: b.GaussianBandit.create([0.0, np.nan]), "finite"),
+    (lambda: b.BernoulliBandit([0.5, 1.5]), "probabilities"),
+    (lambda: b.BernoulliBandit([0.5]), "K >= 2"),
+    (lambda: b.GaussianBandit([0.0, 1.0], sigma=0), "sigma"),
+    (lambda: b.GaussianBandit([0.0, 1.0], sigma=-1.0), "sigma"),
+    (lambda: b.GaussianBandit(np.zeros((2, 2, 2))), "means"),
+    (lambda: b.GaussianBandit([0.0, np.nan]), "finite"),
     (lambda: b.EpsilonGreedy(1.5), "epsilon"),
     (lambda: b.UCB(c=-1), "c must"),
     (lambda: b.GradientBandit(alpha=0), "alpha"),
     (lambda: b.ExploreThenCommit(0), "m must"),
     (lambda: b.simulate(b.UCB(), TWO, 0, 5, seed=0), "horizon"),
     (lambda: b.simulate(b.UCB(), TWO, 10, 0, seed=0), "n_runs"),
-    (lambda: b.simulate(b.UCB(), b.BernoulliBandit.create(np.full((3, 2), 0.5)), 10, 4, seed=0), "rows"),
-    (lambda: b.best_arm_rate(np.ones((2, 3)), 5), "window"),
+    (lambda: b.simulate(b.UCB(), b.BernoulliBandit(np.full((3, 2), 0.5)), 10, 4, seed=0), "rows"),
+    (lambda: b.rounds_to_commit(b.UCB(), horizon=50, n_runs=2), "window"),
 ])
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
@@ -137,29 +134,19 @@ def test_wrong_types_are_type_errors():
 
 def test_thompson_posteriors_match_the_closed_forms():
     ts = b.ThompsonSampling()
-    ts.reset(1, 2, b.BernoulliBandit.create([0.5, 0.5]))
+    ts.reset(1, 2, b.BernoulliBandit([0.5, 0.5]))
     for arm, r in [(0, 1.0), (0, 0.0), (0, 1.0), (1, 0.0)]:
         ts.update(np.array([arm]), np.array([r]))
     a, bb = ts.posterior()
     np.testing.assert_array_equal(a, [[3.0, 1.0]])   # Beta(1 + successes, ...)
     np.testing.assert_array_equal(bb, [[2.0, 2.0]])  # ... 1 + failures)
     g = b.ThompsonSampling()
-    g.reset(1, 2, b.GaussianBandit.create([0.0, 0.0], sigma=2.0))
+    g.reset(1, 2, b.GaussianBandit([0.0, 0.0], sigma=2.0))
     for r in (1.0, 2.0, 6.0):
         g.update(np.array([0]), np.array([r]))
     mean, sd = g.posterior()
     assert mean[0, 0] == pytest.approx(3.0) and sd[0, 0] == pytest.approx(2.0 / np.sqrt(3))
     assert np.isinf(sd[0, 1])
-
-
-class _TapeBandit(b.GaussianBandit):
-    """The k-th pull of arm a pays tape[run, a, k], whatever the order: a reference can replay it."""
-
-    def pull(self, means, arms, rng):
-        rows = np.arange(len(arms))
-        k = self._pulls[rows, arms]
-        self._pulls[rows, arms] += 1
-        return self._tape[rows, arms, k]
 
 
 def _reference_ucb(means, tape, horizon, c):
@@ -179,11 +166,18 @@ def _reference_ucb(means, tape, horizon, c):
     return np.array(regret)
 
 
+def _tapes(env, horizon, runs, seed):
+    """The rewards simulate() draws in advance for each run: run i's n-th pull of arm k."""
+    from ce_lib.experiments import spawn_rngs
+
+    rngs = spawn_rngs(seed, runs + 1)[:runs]
+    return np.stack([env.reward_table(np.asarray(env.means, float), horizon, r) for r in rngs])
+
+
 def test_vectorized_simulator_equals_a_per_run_reference():
     means, horizon, runs = [0.3, 0.0, -0.2], 300, 6
-    tape = np.random.default_rng(0).normal(np.array(means)[None, :, None], 1.0, (runs, 3, horizon))
-    env = _TapeBandit(np.array(means), 1.0)
-    env._tape, env._pulls = tape, np.zeros((runs, 3), dtype=int)
+    env = b.GaussianBandit(np.array(means), 1.0)
+    tape = _tapes(env, horizon, runs, seed=0)
     run = b.simulate(b.UCB(c=1.0), env, horizon, runs, seed=0)
     for i in range(runs):
         ref = _reference_ucb(means, tape[i], horizon, 1.0)
@@ -192,11 +186,25 @@ def test_vectorized_simulator_equals_a_per_run_reference():
         assert run.regret[i].sum() == pytest.approx(ref.sum())
 
 
+def test_every_agent_of_a_seed_sees_the_same_rewards_for_the_same_pulls():
+    # common random numbers: the n-th pull of arm k in run i pays the same whoever pulls it
+    env, horizon, runs = b.BernoulliBandit([0.6, 0.5, 0.4]), 200, 5
+    tape = _tapes(env, horizon, runs, seed=7)
+    for agent in (b.UCB(), b.GradientBandit(0.5), b.EpsilonGreedy(0.3)):
+        run = b.simulate(agent, env, horizon, runs, seed=7)
+        arms = np.argmax(np.isclose(run.regret[..., None], np.max(env.means) - env.means), axis=-1)
+        for i in range(runs):
+            counts = np.zeros(3, dtype=int)
+            for t in range(horizon):
+                assert run.rewards[i, t] == tape[i, arms[i, t], counts[arms[i, t]]]
+                counts[arms[i, t]] += 1
+
+
 def test_gradient_bandit_update_is_unbiased_for_the_softmax_gradient():
     # E[(R - b)(1{A=k} - pi_k)] = pi_k (mu_k - sum_j pi_j mu_j) with a baseline b independent of A.
     means, n = np.array([1.0, 0.0, -0.5]), 400_000
     agent = b.GradientBandit(alpha=1.0)
-    agent.reset(n, 3, b.GaussianBandit.create(means))
+    agent.reset(n, 3, b.GaussianBandit(means))
     agent.prefs[:] = [0.5, 0.0, -0.3]
     pi = agent._policy()[0]
     before = agent.prefs.copy()

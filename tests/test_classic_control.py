@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from ce_lib import classic_control as cc
+from ce_lib import gym_tasks as gt
 
 
 def test_library_linearization_matches_the_hand_derivation():
@@ -54,7 +55,7 @@ def test_cartpole_fit_recovers_the_linearization(model):
 def test_cartpole_fit_on_random_episodes_is_close():
     # Random episodes tilt the pole up to ~0.2 rad, where sin and the centripetal term bend the
     # dynamics: least squares finds the best linear fit over the data, not the tangent.
-    obs, act, nxt, _ = cc.random_transitions("CartPole-v1", 400, seed=0)
+    obs, act, nxt, _ = gt.random_transitions("CartPole-v1", 400, seed=0)
     A, B = _true_cartpole_linearization()
     for model in cc.CARTPOLE_MODELS:
         fit = cc.fit_cartpole(obs, act, nxt, model)
@@ -76,7 +77,7 @@ def test_structured_model_is_exact_on_noise_free_linear_data():
 def test_cartpole_controller_balances_with_the_true_linearization():
     A, B = _true_cartpole_linearization()
     policy = cc.cartpole_controller(cc.CartPoleModel(A, B, np.zeros(4)))
-    assert cc.evaluate(policy, "CartPole-v1", seed=3) == 500.0
+    assert gt.evaluate(policy, "CartPole-v1", seed=3) == 500.0
 
 
 def test_cartpole_trials_structured_beats_generic_with_few_transitions():
@@ -85,17 +86,8 @@ def test_cartpole_trials_structured_beats_generic_with_few_transitions():
     assert cc.cartpole_controller(cc.CartPoleModel(np.eye(4), np.zeros((4, 1)), np.zeros(4))) is None
 
 
-def test_run_episodes_seeded_and_stop_below():
-    left = lambda obs: np.zeros(len(obs), dtype=int)  # noqa: E731 - always push left: falls quickly
-    r1 = cc.run_episodes(left, "CartPole-v1", 4, seed=5)
-    r2 = cc.run_episodes(left, "CartPole-v1", 4, seed=5)
-    np.testing.assert_array_equal(r1, r2)
-    assert np.all(r1 < 50)
-    assert np.all(cc.run_episodes(left, "CartPole-v1", 4, seed=5, stop_below=500) == -np.inf)
-
-
 def test_pendulum_fit_recovers_the_constants():
-    obs, act, nxt, rew = cc.random_transitions("Pendulum-v1", 3, seed=0)
+    obs, act, nxt, rew = gt.random_transitions("Pendulum-v1", 3, seed=0)
     fit = cc.fit_pendulum(obs, act, nxt, rew)
     g, m, l, dt = 10.0, 1.0, 1.0, 0.05  # Pendulum-v1's defaults
     assert fit.a == pytest.approx(3 * g / (2 * l) * dt, rel=1e-6)
@@ -105,7 +97,7 @@ def test_pendulum_fit_recovers_the_constants():
 
 
 def test_pendulum_planner_swings_up():
-    obs, act, nxt, rew = cc.random_transitions("Pendulum-v1", 5, seed=0)
+    obs, act, nxt, rew = gt.random_transitions("Pendulum-v1", 5, seed=0)
     planner = cc.plan_pendulum(cc.fit_pendulum(obs, act, nxt, rew))
     # Value iteration's fixed point: V = max_u r + gamma V(next) at every grid point (to the tolerance).
     model = planner.model
@@ -113,8 +105,8 @@ def test_pendulum_planner_swings_up():
     backup = (cc._reward(model, TH, VV, U) + planner.gamma * planner.value(*cc._pendulum_step(model, TH, VV, U)))
     np.testing.assert_allclose(backup.max(axis=2), planner.values, atol=1e-3)
     assert planner.values.max() <= 0
-    score = cc.evaluate(planner, "Pendulum-v1", seed=0)
-    assert score > cc.TARGETS["Pendulum-v1"].target
+    score = gt.evaluate(planner, "Pendulum-v1", seed=0)
+    assert score > gt.TASK_TARGETS["Pendulum-v1"].target
     hanging = np.array([[-1.0, 0.0, 0.0]])  # at rest at the bottom: it must push
     assert abs(float(planner(hanging)[0, 0])) > 0
 
@@ -126,12 +118,6 @@ def test_sweep_shapes_and_nesting():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="env_id"):
-        cc.run_episodes(lambda o: 0, "NoSuchEnv-v9", 2)
-    with pytest.raises(ValueError, match="n_episodes"):
-        cc.run_episodes(lambda o: 0, "CartPole-v1", 0)
-    with pytest.raises(TypeError, match="policy"):
-        cc.run_episodes(3, "CartPole-v1", 1)
     with pytest.raises(ValueError, match="model"):
         cc.fit_cartpole(np.zeros((3, 4)), np.zeros(3, dtype=int), np.zeros((3, 4)), "quadratic")
     with pytest.raises(ValueError, match="actions"):
@@ -142,7 +128,5 @@ def test_bad_input():
         cc.fit_pendulum(np.zeros((3, 4)), np.zeros(3), np.zeros((3, 4)), np.zeros(3))
     with pytest.raises(ValueError, match="gamma"):
         cc.plan_pendulum(cc.PendulumModel(1.0, 1.0, 0.05, np.ones(3)), gamma=1.0)
-    with pytest.raises(ValueError, match="env_id"):
-        cc.evaluate(lambda o: 0, "MountainCar-v0", 0)
     with pytest.raises(ValueError, match="n_seeds"):
         cc.sweep("CartPole-v1", 0)

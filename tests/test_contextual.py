@@ -27,7 +27,7 @@ def test_greedy_fails_without_diversity_and_matches_linucb_with_it():
 
 
 def test_linear_learners_find_the_best_arm_on_diverse_contexts():
-    env = c.LinearBandit.create(n_arms=3, spread=1.0, seed=1)
+    env = c.LinearBandit.random(n_arms=3, spread=1.0, seed=1)
     for agent in (c.LinUCB(), c.LinearThompson(), c.GreedyLS()):
         run = c.simulate(agent, env, 3000, 10, seed=2)
         assert run.optimal[:, -500:].mean() > 0.9, agent.name
@@ -48,14 +48,28 @@ def test_digits_bandit_and_ceiling():
     np.testing.assert_array_equal(env.mean_rewards(idx).sum(axis=1), [1, 1])
 
 
-def test_regret_is_zero_for_an_oracle_choice():
-    env = c.LinearBandit.create(n_arms=2, spread=1.0, seed=3)
-    run = c.simulate(c.LinUCB(alpha=0.0, reg=1e-6), env, 1, 4, seed=0)
-    assert run.regret.shape == (4, 1) and np.all(run.regret >= 0)
+class _Oracle(c.GreedyLS):
+    """Greedy on the true parameters: after its round robin it must never regret a round."""
+
+    def __init__(self, theta):
+        super().__init__()
+        self.theta = theta
+
+    def estimates(self):
+        return np.broadcast_to(self.theta, self.b.shape)
+
+
+def test_an_oracle_has_zero_regret_and_regret_is_the_gap_otherwise():
+    env = c.LinearBandit.random(n_arms=3, spread=1.0, seed=3)
+    run = c.simulate(_Oracle(env.theta), env, 300, 4, seed=0)
+    assert np.all(run.regret[:, 3:] == 0) and np.all(run.optimal[:, 3:])
+    uniform = c.simulate(c.SoftmaxPolicyGradient(1e-12), env, 300, 4, seed=0)  # a policy that never moves
+    assert np.all((uniform.regret > 0) == ~uniform.optimal)
+    assert 0.2 < uniform.optimal.mean() < 0.5  # about one round in three is lucky
 
 
 def test_simulation_is_reproducible():
-    env = c.LinearBandit.create(seed=0)
+    env = c.LinearBandit.random(seed=0)
     a = c.simulate(c.LinearThompson(), env, 200, 3, seed=5)
     b = c.simulate(c.LinearThompson(), env, 200, 3, seed=5)
     np.testing.assert_array_equal(a.regret, b.regret)
@@ -66,19 +80,22 @@ def test_headline_record_validates():
 
     rec = c._headline(n_seeds=3)
     validate_record(rec)
-    assert rec["chapter"] == "contextual" and rec["tuning"]["runs"] == len(c.ALPHAS) * 3
+    assert rec["chapter"] == "contextual" and rec["information"] == "same"
+    assert rec["ratio"]["rl"].startswith("softmax policy gradient")
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: c.LinearBandit.create(n_arms=1), "n_arms"),
-    (lambda: c.LinearBandit.create(dim=1), "dim"),
-    (lambda: c.LinearBandit.create(spread=-1), "spread"),
-    (lambda: c.LinearBandit.create(noise=0), "noise"),
+    (lambda: c.LinearBandit.random(n_arms=1), "n_arms"),
+    (lambda: c.LinearBandit.random(dim=1), "dim"),
+    (lambda: c.LinearBandit(np.ones((1, 3)), 1.0, 0.5), "theta"),
+    (lambda: c.LinearBandit(np.ones((2, 3)), 1.0, -0.5), "noise"),
+    (lambda: c.LinearBandit.random(spread=-1), "spread"),
+    (lambda: c.LinearBandit.random(noise=0), "noise"),
     (lambda: c.GreedyLS(reg=0), "reg"),
     (lambda: c.LinUCB(alpha=-1), "alpha"),
     (lambda: c.LinearThompson(scale=0), "scale"),
     (lambda: c.SoftmaxPolicyGradient(alpha=np.inf), "alpha"),
-    (lambda: c.simulate(c.GreedyLS(), c.LinearBandit.create(), 0, 2, seed=0), "horizon"),
+    (lambda: c.simulate(c.GreedyLS(), c.LinearBandit.random(), 0, 2, seed=0), "horizon"),
     (lambda: c.digits_bandit(n_components=0), "n_components"),
     (lambda: c.diversity_sweep(spreads=[np.nan]), "spreads"),
 ])
@@ -91,11 +108,11 @@ def test_wrong_types_are_type_errors():
     with pytest.raises(TypeError, match="env"):
         c.simulate(c.GreedyLS(), "digits", 10, 2, seed=0)
     with pytest.raises(TypeError, match="agent"):
-        c.simulate(object(), c.LinearBandit.create(), 10, 2, seed=0)
+        c.simulate(object(), c.LinearBandit.random(), 10, 2, seed=0)
 
 
 def test_least_squares_recovers_the_parameters_on_noiseless_data():
-    env = c.LinearBandit.create(n_arms=2, dim=4, spread=1.0, noise=1e-9, seed=4)
+    env = c.LinearBandit.random(n_arms=2, dim=4, spread=1.0, noise=1e-9, seed=4)
     for agent in (c.GreedyLS(reg=1e-6), c.LinUCB(reg=1e-6)):
         c.simulate(agent, env, 400, 3, seed=0)
         est, checked = agent.estimates(), 0

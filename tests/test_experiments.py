@@ -34,6 +34,17 @@ def test_samples_to_target_hold_needs_a_lasting_stretch():
         ex.samples_to_target(n, curve, 1.0, hold=0.5)
 
 
+def test_hold_checks_the_next_point_of_a_coarse_grid():
+    # Points 10x apart: "held for 25% more samples" must look at the next recorded point, the first
+    # at or beyond 1.25 n, even though it lies far beyond 1.25 n. A dip at 10 that is gone at 100
+    # does not count, and a dip at the last point cannot be confirmed at all.
+    n = np.array([1.0, 10.0, 100.0, 1000.0])
+    assert np.isinf(ex.samples_to_target(n, [2.0, 0.5, 2.0, 0.5], 1.0, hold=1.25))
+    assert ex.samples_to_target(n, [2.0, 0.5, 0.5, 2.0], 1.0, hold=1.25) == 10
+    assert ex.samples_to_target(n, [2.0, 2.0, 0.5, 0.5], 1.0, hold=1.25) == 100
+    assert ex.samples_to_target(n, [0.5, 0.5, 2.0, 2.0], 1.0, hold=1.25) == 1
+
+
 def test_samples_to_target_already_at_target():
     assert ex.samples_to_target([0, 5], [0.1, 0.2], 1.0) == 0
 
@@ -92,6 +103,43 @@ def test_bootstrap_rejects_bad_input():
         ex.bootstrap_median([1, 2], level=1.5)
     with pytest.raises(ValueError, match="x must"):
         ex.bootstrap_median([])
+
+
+def test_censor_and_tuning_score_use_the_reported_statistic():
+    np.testing.assert_array_equal(ex.censor([3, np.inf, 5], 10), [3, 10, 5])
+    with pytest.raises(ValueError, match="exceed"):
+        ex.censor([30], 10)
+    # the median first: a fast but unreliable setting beats a slow reliable one on the median ...
+    fast, slow = [10, 12, 14, np.inf, np.inf], [50, 50, 50, 50, 50]
+    assert ex.best_by_tuning([slow, fast], 100) == 1
+    # ... and among equal medians, the one that reaches the target more often wins
+    assert ex.best_by_tuning([[5, np.inf, np.inf], [5, 100.0, np.inf]], 100) == 1
+    assert ex.tuning_score([np.inf, np.inf], 100)[0] == 100
+
+
+def test_window_mean_is_a_sliding_mean():
+    x = np.array([[1, 1, 0, 0, 1, 1]], dtype=float)
+    np.testing.assert_allclose(ex.window_mean(x, 2), [[1.0, 0.5, 0.0, 0.5, 1.0]])
+    with pytest.raises(ValueError, match="window"):
+        ex.window_mean(x, 7)
+
+
+def test_argmax_random_ties_breaks_ties_uniformly():
+    rng = np.random.default_rng(0)
+    picks = ex.argmax_random_ties(np.tile([1.0, 3.0, 3.0, 0.0], (4000, 1)), rng)
+    assert set(np.unique(picks)) == {1, 2}
+    assert abs(np.mean(picks == 1) - 0.5) < 0.03
+    assert np.all(ex.argmax_random_ties([[0.0, 1.0 - 1e-13]], rng, atol=1e-12) <= 1)
+
+
+def test_spawned_generators_are_a_pure_function_of_the_seed():
+    a = [g.random() for g in ex.spawn_rngs(5, 3)]
+    b = [g.random() for g in ex.spawn_rngs(5, 3)]
+    c = [g.random() for g in ex.spawn_rngs(np.random.SeedSequence(5), 4)]
+    assert a == b == c[:3] and len(set(a)) == 3
+    assert ex.as_rng(ex.child_seed(5, 1)).random() == a[1]
+    with pytest.raises(ValueError, match="seed"):
+        ex.spawn_rngs(-1, 2)
 
 
 def test_hit_summary_counts_misses_at_budget():
@@ -177,6 +225,29 @@ def test_cache_can_be_switched_off(monkeypatch):
     assert len(CALLS) == 2 and ex.cache_dir() is None
 
 
+def test_cache_keys_arrays_by_their_contents(tmp_cache):
+    # numpy prints long arrays with "...": two arrays that differ only in the middle must not share
+    # a cache entry (they did when the key was repr-based)
+    CALLS.clear()
+    x = np.zeros(2000)
+    y = x.copy()
+    y[1000] = 1.0
+    assert repr(x) == repr(y)
+    assert ex.cached(_expensive, a=x)["sum"].sum() == 2000
+    assert ex.cached(_expensive, a=y)["sum"].sum() == 2001
+    assert ex.cached(_expensive, a=x.astype(np.float32))["sum"].dtype == np.float32  # dtype is part of the key
+    assert len(CALLS) == 3
+    ex.cached(_expensive, a=y.copy())
+    assert len(CALLS) == 3  # same contents: a hit
+
+
+def test_cache_refuses_parameters_it_cannot_key_exactly(tmp_cache):
+    with pytest.raises(TypeError, match="cannot key"):
+        ex.cached(_expensive, a=object())
+    with pytest.raises(TypeError, match="object arrays"):
+        ex.cached(_expensive, a=np.array([1, "a"], dtype=object))
+
+
 def test_cache_rejects_a_failed_write_without_leftovers(tmp_cache):
     def unpicklable(seed):
         return lambda: seed  # lambdas cannot be pickled
@@ -187,24 +258,58 @@ def test_cache_rejects_a_failed_write_without_leftovers(tmp_cache):
 
 # ---- scoreboard records -----------------------------------------------------------------------
 
-def test_make_record_pairs_the_best_of_each_family():
-    rec = ex.make_record(chapter="toy", task="t", metric="m", target=0.5, n_seeds=3, budget=100,
-                         results=[("a", "ce", [2, 4, np.inf]), ("b", "ce", [10, 10, 10]),
-                                  ("c", "rl", [20, 40, 50])])
+def _record(**kw):
+    base = dict(chapter="toy", task="t", metric="m", target=0.5, budget=100, information="same")
+    base.update(kw)
+    return ex.make_record(**base)
+
+
+def test_make_record_chooses_each_family_on_the_tuning_seeds():
     from ce_lib.scoreboard import validate_record
+
+    M = ex.MethodResult
+    # "b" is faster on the reported seeds, "a" on the tuning seeds: "a" must be chosen
+    rec = _record(methods=[M("a", "ce", [2, 4, np.inf], "none needed", [1, 1, 1]),
+                           M("b", "ce", [1, 1, 1], "none needed", [9, 9, 9]),
+                           M("c", "rl", [20, 40, 50], "grid of 3 on seeds 1000-1002")])
     validate_record(rec)
+    assert rec["ratio"]["ce"] == "a" and rec["ratio"]["rl"] == "c"
     a = rec["methods"][0]
     assert a["samples_to_target"]["median"] == 4 and a["success_rate"] == pytest.approx(2 / 3)
-    assert rec["ratio"]["median"] == pytest.approx(40 / 4)
-    with pytest.raises(ValueError, match="family"):
-        ex.make_record(chapter="t", task="t", metric="m", target=1, n_seeds=1, budget=10,
-                       results=[("a", "bayes", [1])])
-    with pytest.raises(ValueError, match="shape"):
-        ex.make_record(chapter="t", task="t", metric="m", target=1, n_seeds=2, budget=10,
-                       results=[("a", "ce", [1])])
-    with pytest.raises(ValueError, match="'rl'"):
-        ex.make_record(chapter="t", task="t", metric="m", target=1, n_seeds=1, budget=10,
-                       results=[("a", "ce", [1])])
+    assert rec["ratio"]["median"] == pytest.approx(40 / 4) and rec["ratio"]["bound"] == "exact"
+    assert a["tuning"] == "none needed"
+    with pytest.raises(ValueError, match="tuning_hits"):
+        _record(methods=[M("a", "ce", [1]), M("b", "ce", [2]), M("c", "rl", [3])])
+
+
+def test_make_record_marks_censored_ratios():
+    M = ex.MethodResult
+    rl_misses = _record(methods=[M("a", "ce", [2, 4, 5]), M("c", "rl", [20, np.inf, np.inf])])
+    assert rl_misses["ratio"]["bound"] == "lower" and rl_misses["ratio"]["median"] == pytest.approx(100 / 4)
+    ce_misses = _record(methods=[M("a", "ce", [2, np.inf, np.inf]), M("c", "rl", [20, 30, 40])])
+    assert ce_misses["ratio"]["bound"] == "upper"
+    both = _record(methods=[M("a", "ce", [np.inf] * 2), M("c", "rl", [np.inf] * 2)])
+    assert both["ratio"]["bound"] == "none"
+    # with an even number of seeds the median is censored once half of the seeds missed
+    assert ex.ratio_bound([1, 2, np.inf, np.inf], [1, 1, 1, 1]) == "lower"
+    assert ex.ratio_bound([1, 2, 3, np.inf], [1, 1, 1, 1]) == "exact"
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(information="maybe"), "information"),
+    (dict(information="more"), "ce_given"),
+    (dict(information="same", ce_given="the model"), "ce_given"),
+    (dict(methods=[ex.MethodResult("a", "bayes", [1]), ex.MethodResult("c", "rl", [2])]), "family"),
+    (dict(methods=[ex.MethodResult("a", "ce", [1, 2]), ex.MethodResult("c", "rl", [2])]), "same seeds"),
+    (dict(methods=[ex.MethodResult("a", "ce", [1])]), "'rl'"),
+    (dict(methods=[ex.MethodResult("a", "ce", [1], ""), ex.MethodResult("c", "rl", [2])]), "tuning"),
+    (dict(budget=0), "budget"),
+])
+def test_make_record_rejects_bad_input(kw, match):
+    base = dict(methods=[ex.MethodResult("a", "ce", [1]), ex.MethodResult("c", "rl", [2])])
+    base.update(kw)
+    with pytest.raises((ValueError, TypeError), match=match):
+        _record(**base)
 
 
 def test_log_grid():
@@ -215,3 +320,19 @@ def test_log_grid():
     assert len(log_grid(1000, 4)) == 13
     with pytest.raises(ValueError, match="maximum"):
         log_grid(0)
+
+
+# ---- beyond one machine: joblib's Dask backend -------------------------------------------------
+
+def test_run_seeds_on_a_dask_cluster_returns_exactly_the_local_results():
+    distributed = pytest.importorskip("distributed")
+    import joblib
+
+    local = ex.run_seeds(_noisy_mean, range(8), n_jobs=1, n=50)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+        # the three lines the README shows: a Client, joblib's dask backend, the usual call
+        with joblib.parallel_backend("dask"):
+            remote = ex.run_seeds(_noisy_mean, range(8), n=50)
+        named = ex.run_seeds(_noisy_mean, range(8), n=50, backend="dask")
+    assert remote == named == local

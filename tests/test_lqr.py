@@ -101,12 +101,12 @@ def test_nominal_ce_and_lspi_are_near_optimal_with_enough_data():
 def test_model_free_searches_improve_on_the_double_integrator():
     prob = L.double_integrator()
     checks = [2, 1000]
-    rs = L.random_search(prob, 1000, np.random.default_rng(0), step=0.02, explore=0.05, directions=4,
-                         horizon=50, checkpoints=checks, n_runs=4)
+    rs = L.random_search(prob, 1000, step=0.02, explore=0.05, directions=4,
+                         horizon=50, checkpoints=checks, n_runs=4, seed=0)
     errs = [[L.relative_error(prob, K[r]) for r in range(4)] for K in rs]
     assert np.median(errs[-1]) < 0.1 and np.all(np.isinf(errs[0]))  # K = 0 is not stabilizing
-    pg = L.policy_gradient(prob, 1000, np.random.default_rng(0), step=0.02, explore=0.5, batch=10,
-                           horizon=50, checkpoints=checks, n_runs=4)
+    pg = L.policy_gradient(prob, 1000, step=0.02, explore=0.5, batch=10,
+                           horizon=50, checkpoints=checks, n_runs=4, seed=np.random.default_rng(0))
     assert np.median([L.relative_error(prob, pg[-1][r]) for r in range(4)]) < 1.0
 
 
@@ -161,3 +161,40 @@ def test_rollout_cost_matches_simulated_rollouts_and_tends_to_the_average_cost()
     lap = L.laplacian_system()
     assert L.relative_error(lap, L.best_rollout_gain(lap, 10)) == np.inf
     assert L.relative_error(lap, L.best_rollout_gain(lap, 200)) < 0.01
+
+
+def test_searches_refuse_settings_that_would_hang_or_do_nothing():
+    prob = L.double_integrator()
+    with pytest.raises(ValueError, match="batch"):
+        L.policy_gradient(prob, 100, step=0.01, explore=0.5, batch=0)  # once an endless loop
+    with pytest.raises(ValueError, match="budget"):
+        L.random_search(prob, 3, step=0.01, explore=0.1, directions=4)  # below one iteration: K = 0
+    for bad in (-1.0, np.nan, "0.1"):
+        with pytest.raises((ValueError, TypeError), match="step"):
+            L.random_search(prob, 100, step=bad, explore=0.1)
+
+
+def test_problems_and_costs_validate_however_they_are_built():
+    with pytest.raises(ValueError, match="stabilizable"):
+        L.LQRProblem(np.diag([2.0, 0.5]), np.array([[0.0], [1.0]]), np.eye(2), np.eye(1), "bad")
+    with pytest.raises(ValueError, match="R must"):
+        L.LQRProblem(np.eye(2), np.eye(2), np.eye(2), -np.eye(2), "bad")
+    prob = L.double_integrator()
+    K, _ = prob.optimal()
+    with pytest.raises(ValueError, match="W must be"):
+        L.lqr_cost(prob.A, prob.B, prob.Q, prob.R, K, W=-np.eye(2))  # a negative "cost" before
+    assert L.problem("laplacian").name == L.laplacian_system().name
+    with pytest.raises(ValueError, match="name"):
+        L.problem("cart-pole")
+
+
+def test_rollouts_with_one_seed_share_their_noise_whatever_the_gain():
+    # common random numbers for CE and LSPI: the same disturbances and input noise, rollout by rollout
+    prob = L.double_integrator()
+    X0, U0, Xn0 = L.rollouts(prob.A, prob.B, 3, 10, 7)
+    K = np.array([[0.3, 1.0]])
+    X1, U1, Xn1 = L.rollouts(prob.A, prob.B, 3, 10, 7, K=K)
+    w0 = Xn0 - X0 @ prob.A.T - U0 @ prob.B.T
+    w1 = Xn1 - X1 @ prob.A.T - U1 @ prob.B.T
+    np.testing.assert_allclose(w0, w1, atol=1e-12)
+    np.testing.assert_allclose(U0, U1 + X1 @ K.T, atol=1e-12)

@@ -149,8 +149,8 @@ def test_bad_input_names_the_argument(lake4):
         M.TabularMDP(np.full((2, 2), 0.5), np.zeros((2, 1)), [0.5, 0.5])
     with pytest.raises(ValueError, match="R must contain only finite"):
         M.TabularMDP(good, [[np.nan], [0.0]], [0.5, 0.5])
-    for gamma in (1.0, -0.1, 1.5, "x"):
-        with pytest.raises(ValueError, match="gamma"):
+    for gamma in (1.0, -0.1, 1.5, "x", None):
+        with pytest.raises((ValueError, TypeError), match="gamma"):
             M.value_iteration(lake4, gamma)
     with pytest.raises(ValueError, match="n_max"):
         M.generative_experiment(lake4, 0.9, -5, 2)
@@ -195,6 +195,7 @@ def test_horizon_scaling_recovers_a_known_slope():
         sweep.append({"gamma": gamma, "hits_ce": ce, "hits_q": ce * 3.0 / (1 - gamma) * 0.1, "budget": 1e9})
     out = M.horizon_scaling(sweep, n_boot=200)
     assert out["slope"].median == pytest.approx(1.0, abs=1e-9)  # Q / CE = 3 H / 10 exactly
+    assert out["bound"] == ["exact"] * 3
     np.testing.assert_allclose(out["horizon"], [10, 100, 1000])
     with pytest.raises(ValueError, match="sweep"):
         M.horizon_scaling(sweep[:1])

@@ -62,3 +62,38 @@ def test_colab_notebooks_match_their_chapters(root):
         assert [(c.cell_type, c.source, c.metadata) for c in stored.cells] == \
             [(c.cell_type, c.source, c.metadata) for c in fresh.cells], \
             f"{ipynb.name} is out of date: run `make notebooks`"
+
+
+def test_every_library_name_a_chapter_uses_is_public_and_documented(root):
+    """The API page documents each module's __all__: every ce_lib name a chapter uses must be in it."""
+    import importlib
+
+    missing = []
+    for md in sorted((root / "chapters").glob("[0-9][0-9]_*.md")):
+        text = md.read_text()
+        aliases = {}
+        for names in re.findall(r"^from ce_lib import (.+)$", text, flags=re.M):
+            for item in names.split(","):
+                parts = item.split(" as ")
+                aliases[parts[-1].strip()] = f"ce_lib.{parts[0].strip()}"
+        for mod, names in re.findall(r"^from (ce_lib\.\w+) import (.+)$", text, flags=re.M):
+            public = importlib.import_module(mod).__all__
+            missing += [f"{md.name}: {mod}.{n.strip()}" for n in names.split(",") if n.strip() not in public]
+        for alias, mod in aliases.items():
+            public = importlib.import_module(mod).__all__
+            for attr in set(re.findall(rf"\b{alias}\.([A-Za-z_]\w*)", text)):
+                if attr not in public:
+                    missing.append(f"{md.name}: {mod}.{attr}")
+    assert not missing, f"not in the module's __all__ (so not on the API page): {sorted(set(missing))}"
+
+
+def test_every_module_lists_only_names_it_has(root):
+    import importlib
+
+    for path in sorted((root / "ce_lib").glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        module = importlib.import_module(f"ce_lib.{path.stem}")
+        assert hasattr(module, "__all__"), f"{path.stem} has no __all__"
+        for name in module.__all__:
+            assert hasattr(module, name), f"ce_lib.{path.stem}.__all__ names {name!r}, which it lacks"

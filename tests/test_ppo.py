@@ -146,16 +146,17 @@ def test_run_evaluates_with_the_shared_target_and_stops():
 
 
 def test_ce_hits_need_the_target_kept_at_every_larger_size():
+    from ce_lib import gym_comparison
     from ce_lib.classic_control import SIZES
 
     n = len(SIZES["CartPole-v1"])
     scores = np.full((2, n), 500.0)
     scores[0, :3] = 10.0
     scores[1, 5] = 499.0  # a failure later on: the hit moves past it
-    hits = ppo.ce_hits("CartPole-v1", scores)
+    hits = gym_comparison.ce_hits("CartPole-v1", scores)
     assert hits[0] == SIZES["CartPole-v1"][3] and hits[1] == SIZES["CartPole-v1"][6]
     with pytest.raises(ValueError, match="env_id"):
-        ppo.ce_hits("MountainCar-v0", scores)
+        gym_comparison.ce_hits("MountainCar-v0", scores)
 
 
 def test_policy_is_frozen_after_the_schedule_ends():

@@ -9,15 +9,24 @@ from ce_lib import scoreboard
 
 
 GOOD = {
-    "chapter": "dfo", "task": "toy", "metric": "samples to 1%", "target": 0.01, "n_seeds": 20,
+    "chapter": "dfo", "task": "toy", "metric": "samples to 1%", "target": 0.01, "n_seeds": 20, "budget": 1000.0,
+    "information": "more", "ce_given": "each sample's target",
     "methods": [
         {"name": "model known (CE)", "family": "ce", "samples_to_target": {"median": 2, "lo": 1, "hi": 3},
-         "success_rate": 1.0},
+         "success_rate": 1.0, "tuning": "none needed"},
         {"name": "random search (ARS)", "family": "rl",
-         "samples_to_target": {"median": 300, "lo": 210, "hi": 420}, "success_rate": 0.95},
+         "samples_to_target": {"median": 300, "lo": 210, "hi": 420}, "success_rate": 0.95,
+         "tuning": "grid of 16 on seeds 1000-1009, chosen by median samples-to-target (misses at the budget)"},
     ],
-    "ratio": {"median": 150, "lo": 80, "hi": 300},
+    "ratio": {"median": 150, "lo": 80, "hi": 300, "bound": "exact", "rl": "random search (ARS)",
+              "ce": "model known (CE)"},
 }
+
+
+def _same(rec):
+    out = copy.deepcopy(rec)
+    out.update(information="same", ce_given="", task="toy, same data")
+    return out
 
 
 def test_a_good_record_validates():
@@ -33,6 +42,14 @@ def test_a_good_record_validates():
     (lambda r: r["ratio"].update(lo=400), "lo <= median <= hi"),
     (lambda r: r["methods"][0]["samples_to_target"].update(median=float("nan")), "finite"),
     (lambda r: r["methods"][0].update(extra=1), "exactly"),
+    (lambda r: r.update(information="partial"), "information"),
+    (lambda r: r.update(ce_given=""), "ce_given"),
+    (lambda r: r["ratio"].update(bound="approximately"), "bound"),
+    (lambda r: r["ratio"].update(ce="random search (ARS)"), "'ce'"),
+    (lambda r: r["methods"][1].pop("tuning"), "exactly"),
+    (lambda r: r["methods"][1].update(tuning=" "), "tuning"),
+    (lambda r: r.update(surprise=1), "unknown keys"),
+    (lambda r: r.update(budget=-1.0), "budget"),
 ])
 def test_bad_records_are_rejected(mutate, match):
     rec = copy.deepcopy(GOOD)
@@ -41,12 +58,22 @@ def test_bad_records_are_rejected(mutate, match):
         scoreboard.validate_record(rec)
 
 
-def test_tables_show_the_best_of_each_family():
-    table = scoreboard.format_table([GOOD])
-    assert "model known (CE): 2 [1, 3]" in table
-    assert "random search (ARS): 300 [210, 420] (95% reached)" in table
-    md = scoreboard.format_markdown([GOOD])
-    assert md.count("\n") == 2 and md.startswith("| chapter")
+def test_tables_group_by_information_mark_censoring_and_fit_100_columns():
+    lower = copy.deepcopy(_same(GOOD))
+    lower["ratio"]["bound"] = "lower"
+    lower["task"] = "a censored toy " * 12  # long: must wrap
+    table = scoreboard.format_table([GOOD, lower])
+    assert max(len(line) for line in table.splitlines()) <= 100
+    assert table.index("Same information") < table.index("More information")  # same-information rows first
+    assert "model known (CE): 2 [1, 3], 100% reached" in table
+    assert "random search (ARS): 300 [210, 420], 95% reached" in table
+    assert "CE is given: each sample's target" in table
+    assert ">= 150 [80, 300]" in table and "RL / CE  150 [80, 300]" in table
+    md = scoreboard.format_markdown([GOOD, lower])
+    assert md.index("Same information") < md.index("More information")
+    assert "CE is given" in md and "&gt;=" not in md and ">= 150" in md
+    tuning = scoreboard.format_tuning_markdown([GOOD])
+    assert "grid of 16 on seeds 1000-1009" in tuning and "Derivative-free optimization" in tuning
 
 
 def test_records_rejects_unknown_chapters_and_bad_seed_counts():
