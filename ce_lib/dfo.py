@@ -30,7 +30,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import (Interval, MethodResult, as_rng, best_by_tuning, cached, check_finite_array,
+from .experiments import (Interval, MethodResult, as_rng, best_by_tuning, cached, censor, check_finite_array,
                           check_positive_int, check_real, grid_tuning, make_record, parallel_map,
                           samples_to_target, tuning_score, tuning_seeds)
 
@@ -51,7 +51,7 @@ __all__ = [
     "HEADLINE",
     "LOGISTIC",
     "RECORD_METHODS",
-    "SETTLE",
+    "HOLD",
     "TUNING_SEEDS",
     "antithetic_gradient",
     "ce_theory_samples",
@@ -340,10 +340,11 @@ def _per_run(value, name: str, n_runs: int) -> np.ndarray:
 
 StopRule = Callable[[float, np.ndarray, np.ndarray], bool]
 
-#: A run has *settled* at the target once it has stayed at or below it from some sample count
-#: n until 1.25 n; its count is that n (``samples_to_target(..., hold=SETTLE)``). Counting the
-#: first touch instead would reward steps so large that a run bounces through the target by luck.
-SETTLE = 1.25
+#: A run has *settled* at the target once it is at or below it at a checkpoint n and at every
+#: checkpoint up to the first one at or beyond 1.25 n; its count is that n
+#: (``samples_to_target(..., hold=HOLD)``). Counting the first touch instead would reward steps so
+#: large that a run bounces through the target by luck.
+HOLD = 1.25
 
 
 def _stop_when_all_settled(samples: float, settled: np.ndarray, dead: np.ndarray) -> bool:
@@ -362,7 +363,7 @@ class _Settling:
     def update(self, samples: float, gap: np.ndarray) -> np.ndarray:
         """Record the gap at ``samples``; return which runs have settled (once settled, always)."""
         self.since = np.where(gap <= self.stop_below, np.minimum(self.since, samples), np.inf)
-        self.settled = self.settled | (np.isfinite(self.since) & (samples >= SETTLE * self.since))
+        self.settled = self.settled | (np.isfinite(self.since) & (samples >= HOLD * self.since))
         return self.settled
 
 
@@ -372,7 +373,7 @@ def _loop(obj, budget: int, per_iter: int, n_runs: int, direction, step: np.ndar
 
     Checkpoints are spaced geometrically in iterations. With ``stop_below``, the loop ends when
     ``stop_rule(samples, settled, dead)`` says so -- by default once every run has settled at the
-    target (see :data:`SETTLE`) or diverged.
+    target (see :data:`HOLD`) or diverged.
     """
     if per_iter > budget:
         raise ValueError(f"budget ({budget}) is below the {per_iter} samples one iteration of {name} needs")
@@ -510,7 +511,7 @@ def reinforce(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1, s
         Independent runs advanced together.
     seed : int or numpy.random.Generator
     stop_below : float, optional
-        A run settles once its gap stays at most this (see :data:`SETTLE`); the batch stops when
+        A run settles once its gap stays at most this (see :data:`HOLD`); the batch stops when
         ``stop_rule`` says so (default: when every run settled or diverged).
     stop_rule : callable, optional
         ``stop_rule(samples, settled, dead) -> bool`` (boolean arrays over runs).
@@ -650,7 +651,7 @@ def model_based(obj, budget: int, *, n_runs: int = 1, seed: Any = 0, stop_below:
     n_runs : int
     seed : int or numpy.random.Generator
     stop_below : float, optional
-        Stop once every run has settled at or below this (see :data:`SETTLE`).
+        Stop once every run has settled at or below this (see :data:`HOLD`).
     growth : float
         Ratio between successive sample sizes (> 1).
 
@@ -770,7 +771,7 @@ def _median_decided_rule(n_configs: int, n_seeds: int, cap: float) -> StopRule:
     """Stop a tuning batch once some configuration's median over the tuning seeds is decided.
 
     A configuration's median is decided when more than half of its seeds have settled. A run that
-    settles at ``n`` is confirmed at the first checkpoint at or beyond ``SETTLE * n``, and that
+    settles at ``n`` is confirmed at the first checkpoint at or beyond ``HOLD * n``, and that
     checkpoint grows with ``n``: when the first median is confirmed, every smaller count of any
     configuration is confirmed too, so nothing still running can have a smaller median.
     """
@@ -818,11 +819,11 @@ def tune(method: str, obj, *, budget: int, target: float, seeds=TUNING_SEEDS) ->
         groups.setdefault(_structure(h), []).append(h)
     best_score, best_hyper, best_hits = (np.inf,), grid[0], np.full(len(seeds), np.inf)
     for hypers in groups.values():
-        # A rival's median is confirmed at the first checkpoint at or beyond SETTLE times it: run this
+        # A rival's median is confirmed at the first checkpoint at or beyond HOLD times it: run this
         # batch until then, or until its own winner is decided.
-        rule = _median_decided_rule(len(hypers), len(seeds), cap=min(SETTLE * best_score[0], budget))
+        rule = _median_decided_rule(len(hypers), len(seeds), cap=min(HOLD * best_score[0], budget))
         trace = run_batch(method, obj, budget, hypers, seeds, stop_below=target, stop_rule=rule)
-        hits = samples_to_target(trace.samples, trace.gap, target, hold=SETTLE).reshape(len(hypers), len(seeds))
+        hits = samples_to_target(trace.samples, trace.gap, target, hold=HOLD).reshape(len(hypers), len(seeds))
         i = best_by_tuning(hits, budget)
         score = tuning_score(hits[i], budget)
         if score < best_score:
@@ -887,7 +888,7 @@ def _sweep_cell(task) -> dict:
     tol = target * float(obj.gap(obj.start))
     tuned = tune(name, obj, budget=budget, target=tol)
     trace = run_batch(name, obj, budget, [tuned["hyper"]], list(range(n_seeds)), stop_below=tol)
-    return {"hits": samples_to_target(trace.samples, trace.gap, tol, hold=SETTLE), "hyper": tuned["hyper"],
+    return {"hits": samples_to_target(trace.samples, trace.gap, tol, hold=HOLD), "hyper": tuned["hyper"],
             "tuning_hits": tuned["tuning_hits"], "grid_size": tuned["grid_size"],
             "tuning_runs": tuned["runs"] if tuned["grid_size"] > 1 else 0,
             "step_at_edge": tuned["step_at_edge"]}
@@ -916,7 +917,7 @@ def loglog_slope(dims, hits, *, budget=None, n_boot: int = 2000, seed: Any = 0) 
     if d.size < 2 or np.any(d <= 0):
         raise ValueError("dims must hold at least two positive dimensions")
     if budget is not None:
-        h = np.where(np.isfinite(h), h, np.asarray(budget, dtype=float)[:, None])
+        h = censor(h, np.asarray(budget, dtype=float)[:, None])
     if not np.all(np.isfinite(h)) or np.any(h <= 0):
         raise ValueError("hits must be positive and finite (pass budget to count misses)")
     n_boot = check_positive_int(n_boot, "n_boot")

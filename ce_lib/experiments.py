@@ -351,7 +351,7 @@ def bootstrap_ratio(numerator, denominator, *, paired: bool = True, level: float
     return Interval(float(np.median(a) / np.median(b)), float(lo), float(hi))
 
 
-def censor(hits, budget: float) -> np.ndarray:
+def censor(hits, budget) -> np.ndarray:
     """Samples-to-target with every miss (``inf``) counted at ``budget``: the statistic every
     chapter reports and every tuning minimizes.
 
@@ -359,8 +359,10 @@ def censor(hits, budget: float) -> np.ndarray:
     ----------
     hits : array_like
         Samples to target per seed, ``inf`` for a seed that never reached it.
-    budget : float
-        The samples each seed was allowed (positive and finite); no hit may exceed it.
+    budget : float or array_like
+        The samples each seed was allowed (positive and finite), one number or an array that
+        broadcasts against ``hits`` (for example one budget per row of a (dims, seeds) table, as
+        ``budget[:, None]``); no hit may exceed its budget.
 
     Returns
     -------
@@ -372,10 +374,19 @@ def censor(hits, budget: float) -> np.ndarray:
         raise ValueError("hits must not be empty")
     if np.any(np.isnan(h)) or np.any(h < 0):
         raise ValueError("hits must hold non-negative numbers or inf (a miss)")
-    budget = check_real(budget, "budget", low=0, low_open=True)
-    if np.any(h[np.isfinite(h)] > budget):
-        raise ValueError(f"hits must not exceed budget ({budget:g}); got {h[np.isfinite(h)].max():g}")
-    return np.where(np.isfinite(h), h, budget)
+    if np.ndim(budget) == 0:
+        b = check_real(budget, "budget", low=0, low_open=True)
+    else:
+        b = check_finite_array(budget, "budget")
+        if np.any(b <= 0):
+            raise ValueError("budget must be positive")
+        try:
+            np.broadcast_shapes(h.shape, b.shape)
+        except ValueError as err:
+            raise ValueError(f"budget of shape {b.shape} does not broadcast against hits of shape {h.shape}") from err
+    if np.any(np.where(np.isfinite(h), h, 0.0) > b):
+        raise ValueError(f"hits must not exceed budget; got {h[np.isfinite(h)].max():g}")
+    return np.where(np.isfinite(h), h, b)
 
 
 def tuning_score(hits, budget: float) -> tuple[float, float, float]:

@@ -16,7 +16,7 @@ from typing import Iterator
 import matplotlib as mpl
 import numpy as np
 
-from .experiments import bootstrap_median
+from .experiments import bootstrap_median, censor
 
 __all__ = [
     "CE_PALETTE",
@@ -223,7 +223,7 @@ def plot_scaling(ax, xs, hits: dict, families: dict, *, budgets=None, level: flo
         if name not in families:
             raise ValueError(f"families has no family for {name!r}")
         if budgets is not None:
-            h = np.where(np.isfinite(h), h, budgets[:, None])
+            h = censor(h, budgets[:, None])
         elif not np.all(np.isfinite(h)):
             raise ValueError(f"hits[{name!r}] has misses (inf): pass budgets to count them at the budget")
         ivs = [bootstrap_median(row, level=level) for row in h]

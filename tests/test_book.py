@@ -110,6 +110,7 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
     import numpy as np
 
     from ce_lib import ppo
+    from ce_lib.experiments import censor
 
     if not os.environ.get("CE_LIB_CACHE"):
         monkeypatch.setenv("CE_LIB_CACHE", str(root / "_build" / "ce_cache"))
@@ -125,7 +126,7 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
 
     def steps(name):
         h = np.array([ppo.steps_to_mean_return(r["steps"], r["returns"]) for r in abl[name]])
-        return np.median(np.where(np.isfinite(h), h, ppo.ABLATION_BUDGET)), np.mean(np.isfinite(h))
+        return np.median(censor(h, ppo.ABLATION_BUDGET)), np.mean(np.isfinite(h))
 
     final = {name: np.median([np.mean(r["returns"][-20:]) for r in runs]) for name, runs in abl.items()}
     assert final["no critic"] == min(final.values())

@@ -232,7 +232,7 @@ def test_tune_minimizes_the_reported_median_over_the_whole_grid():
     medians = []
     for hypers in groups.values():
         trace = dfo.run_batch("random search (ARS)", obj, 8000, hypers, seeds)
-        hits = samples_to_target(trace.samples, trace.gap, 0.05, hold=dfo.SETTLE).reshape(len(hypers), len(seeds))
+        hits = samples_to_target(trace.samples, trace.gap, 0.05, hold=dfo.HOLD).reshape(len(hypers), len(seeds))
         medians += list(np.median(np.where(np.isfinite(hits), hits, 8000), axis=1))
     assert out["median_samples"] == pytest.approx(min(medians))
 
@@ -258,7 +258,7 @@ def test_lucky_bounces_do_not_win_the_tuning():
     tol = 0.1 * float(obj.gap(obj.start))
     tuned = dfo.tune("REINFORCE", obj, budget=32_000, target=tol)
     trace = dfo.run_batch("REINFORCE", obj, 32_000, [tuned["hyper"]], list(range(10)), stop_below=tol)
-    hits = samples_to_target(trace.samples, trace.gap, tol, hold=dfo.SETTLE)
+    hits = samples_to_target(trace.samples, trace.gap, tol, hold=dfo.HOLD)
     assert np.mean(np.isfinite(hits)) >= 0.8
 
 
