@@ -164,7 +164,7 @@ def cartpole_controller(fitted: CartPoleModel, Q=CARTPOLE_Q, R=CARTPOLE_R) -> Ca
 
 
 def cartpole_trial(n_transitions: int, seed: int, model: str = "generic") -> float:
-    """Score (:func:`evaluate`) of the CE controller fitted on ``n_transitions`` random transitions
+    """Score (:func:`ce_lib.gym_tasks.evaluate`) of the CE controller fitted on ``n_transitions`` random transitions
     drawn with seed ``seed``; 500 means it balanced in every evaluation episode."""
     obs, act, nxt, _ = random_transitions("CartPole-v1", n_transitions, seed)
     return evaluate(cartpole_controller(fit_cartpole(obs, act, nxt, model)), "CartPole-v1", seed)
@@ -310,7 +310,7 @@ def plan_pendulum(model: PendulumModel, *, n_grid: int = 81, n_torques: int = 9,
 
 
 def pendulum_trial(n_transitions: int, seed: int) -> float:
-    """Score (:func:`evaluate`: mean return of 10 episodes) of the CE planner fitted on
+    """Score (:func:`ce_lib.gym_tasks.evaluate`: mean return of 10 episodes) of the CE planner fitted on
     ``n_transitions`` random transitions drawn with seed ``seed``."""
     obs, act, nxt, rew = random_transitions("Pendulum-v1", n_transitions, seed)
     try:

@@ -795,7 +795,7 @@ def tune(method: str, obj, *, budget: int, target: float, seeds=TUNING_SEEDS) ->
 
     This is the statistic the chapter reports, so the configuration is tuned for what is measured.
     Tuning seeds are disjoint from the reported ones. Each structure's configurations run as one
-    batch that stops as soon as its winner is decided (:func:`_median_decided_rule`).
+    batch that stops as soon as its winner is decided (more than half of its seeds settled).
 
     Returns
     -------
