@@ -30,7 +30,8 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import (Interval, MethodResult, as_rng, best_by_tuning, cached, censor, check_finite_array,
+from .experiments import (Interval, MethodResult, as_float_array, as_rng, best_by_tuning, cached, censor,
+                          check_finite_array,
                           check_positive_int, check_real, grid_tuning, make_record, parallel_map,
                           samples_to_target, tuning_score, tuning_seeds)
 
@@ -323,12 +324,7 @@ def _check_problem(obj) -> None:
 
 def _per_run(value, name: str, n_runs: int) -> np.ndarray:
     """A positive hyperparameter given as a scalar or one value per run, as shape (n_runs, 1)."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or an array of numbers, got {value!r}") from err
+    arr = as_float_array(value, name)
     if arr.ndim == 0:
         arr = np.full(n_runs, float(arr))
     if arr.shape != (n_runs,):

@@ -28,6 +28,7 @@ __all__ = [
     "REPORTED_SEED_START",
     "TUNING_SEED_START",
     "argmax_random_ties",
+    "as_float_array",
     "as_rng",
     "best_by_tuning",
     "bootstrap_median",
@@ -102,6 +103,17 @@ def check_real(value: Any, name: str, *, low: float | None = None, high: float |
     if high is not None and (x > high or (high_open and x == high)):
         raise ValueError(f"{name} must be {'<' if high_open else '<='} {high:g}, got {value!r}")
     return x
+
+
+def as_float_array(value: Any, name: str) -> np.ndarray:
+    """``value`` as a float array (NaN and inf allowed: a missing point, a miss), or a ``TypeError``
+    naming ``name`` for a string, ``None`` or anything else that is not numbers."""
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{name} must be an array of numbers, got {value!r}")
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from err
 
 
 def check_finite_array(value: Any, name: str, ndim: int | None = None) -> np.ndarray:
@@ -222,12 +234,7 @@ def samples_to_target(samples, values, target: float, *, direction: str = "below
         raise ValueError("samples must not be empty")
     if np.any(np.diff(n) <= 0):
         raise ValueError("samples must be strictly increasing")
-    if isinstance(values, (str, bytes)) or values is None:
-        raise TypeError(f"values must be an array of numbers, got {values!r}")
-    try:
-        v = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"values must be an array of numbers, got {values!r}") from err
+    v = as_float_array(values, "values")
     if v.ndim == 0 or v.shape[-1] != n.size:
         raise ValueError(f"values must have last dimension {n.size} (the length of samples), "
                          f"got shape {v.shape}")

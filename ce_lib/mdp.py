@@ -738,6 +738,15 @@ def _generative_tuned(job: tuple) -> dict:
             "grid_size": len(tuning_hits), "tuning_runs": len(tuning_hits) * TUNING_RUNS}
 
 
+def _check_sweep(lake, gammas) -> list[float]:
+    if lake not in ("4x4", "8x8"):
+        raise ValueError(f"lake must be '4x4' or '8x8', got {lake!r}")
+    gammas = [check_gamma(g) for g in gammas]
+    if not gammas:
+        raise ValueError("gammas must not be empty")
+    return gammas
+
+
 def generative_sweep(lake: str = "8x8", gammas: Sequence[float] = DISCOUNTS, n_seeds: int = 20) -> list[dict]:
     """The chapter's generative-model comparison on FrozenLake, one entry per discount factor (cached).
 
@@ -745,11 +754,7 @@ def generative_sweep(lake: str = "8x8", gammas: Sequence[float] = DISCOUNTS, n_s
     :data:`TUNING_RUNS` runs drawn from the tuning seed, by the median samples-to-target (misses at
     the budget); the reported runs are drawn from seed 0. Every discount factor uses the same seeds.
     """
-    if lake not in ("4x4", "8x8"):
-        raise ValueError(f"lake must be '4x4' or '8x8', got {lake!r}")
-    gammas = [check_gamma(g) for g in gammas]
-    if not gammas:
-        raise ValueError("gammas must not be empty")
+    gammas = _check_sweep(lake, gammas)
     return cached(_generative_sweep, lake=lake, gammas=gammas, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 
@@ -822,11 +827,7 @@ def online_sweep(lake: str = "4x4", gammas: Sequence[float] = (0.9, 0.99), n_see
     """The chapter's online comparison, one entry per discount factor (cached); every learner tuned
     over :data:`ONLINE_GRID` on :data:`TUNING_RUNS` runs drawn from the tuning seed, by the median
     samples-to-target (misses at the budget)."""
-    if lake not in ("4x4", "8x8"):
-        raise ValueError(f"lake must be '4x4' or '8x8', got {lake!r}")
-    gammas = [check_gamma(g) for g in gammas]
-    if not gammas:
-        raise ValueError("gammas must not be empty")
+    gammas = _check_sweep(lake, gammas)
     return cached(_online_sweep, lake=lake, gammas=gammas, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 

@@ -16,7 +16,7 @@ from typing import Iterator
 import matplotlib as mpl
 import numpy as np
 
-from .experiments import bootstrap_median, censor
+from .experiments import as_float_array, bootstrap_median, censor
 
 __all__ = [
     "CE_PALETTE",
@@ -130,16 +130,6 @@ def book_style() -> Iterator[None]:
         yield
 
 
-def _float_array(value, name):
-    """``value`` as a float array (NaN allowed: a missing point), or a TypeError naming ``name``."""
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"{name} must be an array of numbers, got {value!r}")
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers, got {value!r}") from err
-
-
 def median_band(curves, *, band: tuple[float, float] = (0.25, 0.75)):
     """Median and a quantile band across seeds, ignoring runs that are ``nan`` at a point.
 
@@ -153,7 +143,7 @@ def median_band(curves, *, band: tuple[float, float] = (0.25, 0.75)):
     -------
     (median, lo, hi) : tuple of numpy.ndarray, each of shape (T,)
     """
-    y = _float_array(curves, "curves")
+    y = as_float_array(curves, "curves")
     if y.ndim != 2:
         raise ValueError(f"curves must be 2-d (n_seeds, T), got shape {y.shape}")
     q_lo, q_hi = band
@@ -211,13 +201,13 @@ def plot_scaling(ax, xs, hits: dict, families: dict, *, budgets=None, level: flo
     level : float
         Coverage of the bands.
     """
-    xs = _float_array(xs, "xs")
+    xs = as_float_array(xs, "xs")
     if budgets is not None:
-        budgets = _float_array(budgets, "budgets")
+        budgets = as_float_array(budgets, "budgets")
         if budgets.shape != xs.shape:
             raise ValueError(f"budgets must have one entry per x ({xs.size}), got shape {budgets.shape}")
     for name, h in hits.items():
-        h = _float_array(h, f"hits[{name!r}]")
+        h = as_float_array(h, f"hits[{name!r}]")
         if h.ndim != 2 or h.shape[0] != xs.size:
             raise ValueError(f"hits[{name!r}] must have {xs.size} rows, got shape {h.shape}")
         if name not in families:
