@@ -47,7 +47,6 @@ __all__ = [
     "parallel_map",
     "progress_enabled",
     "ratio_bound",
-    "reported_seeds",
     "run_seeds",
     "samples_to_target",
     "seed_span",
@@ -427,12 +426,6 @@ def best_by_tuning(candidates: Sequence, budget: float) -> int:
 #: First seed of the runs every chapter reports, and of the disjoint runs used for tuning and for
 #: choosing each family's best method. Seeds are these explicit numbers, never derived from labels.
 REPORTED_SEED_START, TUNING_SEED_START = 0, 1000
-
-
-def reported_seeds(n: int) -> tuple[int, ...]:
-    """The seeds of ``n`` reported runs: ``0 .. n - 1``."""
-    n = check_positive_int(n, "n")
-    return tuple(range(REPORTED_SEED_START, REPORTED_SEED_START + n))
 
 
 def tuning_seeds(n: int) -> tuple[int, ...]:

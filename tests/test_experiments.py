@@ -336,3 +336,19 @@ def test_run_seeds_on_a_dask_cluster_returns_exactly_the_local_results():
             remote = ex.run_seeds(_noisy_mean, range(8), n=50)
         named = ex.run_seeds(_noisy_mean, range(8), n=50, backend="dask")
     assert remote == named == local
+
+
+def test_seed_and_tuning_descriptions():
+    assert ex.tuning_seeds(3) == (1000, 1001, 1002)
+    assert ex.seed_span([1000, 1001, 1002]) == "1000-1002" and ex.seed_span([3, 7]) == "3, 7"
+    text = ex.grid_tuning(12, ex.tuning_seeds(10))
+    assert text.startswith("grid of 12 on seeds 1000-1009") and "median" in text
+    assert "20 runs split from seed 1000" in ex.grid_tuning(4, "20 runs split from seed 1000")
+    with pytest.raises(ValueError, match="seeds"):
+        ex.seed_span([])
+
+
+def test_as_float_array_keeps_misses_and_refuses_text():
+    np.testing.assert_array_equal(ex.as_float_array([1, np.inf, np.nan], "x")[:2], [1, np.inf])
+    with pytest.raises(TypeError, match="curves"):
+        ex.as_float_array("1, 2", "curves")

@@ -120,3 +120,19 @@ def _toy_headline(n_seeds=7):
     rec = copy.deepcopy(GOOD)
     rec["n_seeds"] = n_seeds
     return [rec]
+
+
+def test_prose_helpers_follow_the_ratio_and_its_bound():
+    rec = copy.deepcopy(GOOD)
+    assert scoreboard.ratio_phrase(rec) == "150 (95% CI 80 to 300)"
+    assert scoreboard.verdict(rec).startswith("certainty equivalence needed fewer")
+    assert scoreboard.best_method(rec, "rl")["name"] == "random search (ARS)"
+    rec["ratio"].update(median=0.5, lo=0.2, hi=0.8, bound="upper")
+    assert scoreboard.ratio_phrase(rec).startswith("at most 0.5")
+    assert scoreboard.verdict(rec).startswith("reinforcement learning needed fewer")
+    rec["ratio"].update(hi=2.0, bound="lower")
+    assert scoreboard.ratio_phrase(rec).startswith("at least") and "includes 1" in scoreboard.verdict(rec)
+    rec["ratio"]["bound"] = "none"
+    assert "not measurable" in scoreboard.ratio_phrase(rec)
+    with pytest.raises(ValueError, match="family"):
+        scoreboard.best_method(rec, "both")
