@@ -29,9 +29,11 @@ __all__ = [
     "COMMIT_HORIZON",
     "COMMIT_LEVEL",
     "COMMIT_WINDOW",
+    "EXP3",
     "EpsilonGreedy",
     "ExploreThenCommit",
     "GRADIENT_BANDIT_STEPS",
+    "EXP3_SCALES",
     "GaussianBandit",
     "GradientBandit",
     "Greedy",
@@ -39,8 +41,13 @@ __all__ = [
     "INSTANCE",
     "KLUCB",
     "RECORD_CE_AGENTS",
+    "RECORD_RUNS",
+    "RL_AGENTS",
+    "RL_GRIDS",
+    "TSALLIS_SCALES",
     "Run",
     "ThompsonSampling",
+    "TsallisINF",
     "UCB",
     "etc_experiment",
     "etc_regret_bound",
@@ -51,7 +58,9 @@ __all__ = [
     "rounds_to_commit",
     "simulate",
     "testbed",
-    "tune_gradient_bandit",
+    "tsallis_weights",
+    "setting_label",
+    "tune_policy_learner",
 ]
 
 
@@ -309,8 +318,7 @@ class GradientBandit(_Agent):
 
     def select(self, t: int, rng) -> np.ndarray:
         self._pi = self._policy()
-        u = rng.random((self._pi.shape[0], 1))
-        return np.minimum((np.cumsum(self._pi, axis=1) < u).sum(axis=1), self._pi.shape[1] - 1)
+        return _sample(self._pi, rng)
 
     def update(self, arms: np.ndarray, rewards: np.ndarray) -> None:
         super().update(arms, rewards)
@@ -320,6 +328,147 @@ class GradientBandit(_Agent):
         onehot[np.arange(len(arms)), arms] = 1.0
         self.prefs += self.alpha * (rewards - base)[:, None] * (onehot - self._pi)
         self.avg += (rewards - self.avg) / self.t
+
+
+def _sample(policy: np.ndarray, rng) -> np.ndarray:
+    """One arm per row of ``policy`` (n_runs, K), by inverse-CDF sampling."""
+    u = rng.random((policy.shape[0], 1))
+    return np.minimum((np.cumsum(policy, axis=1) < u).sum(axis=1), policy.shape[1] - 1)
+
+
+def tsallis_weights(losses, eta, newton_steps: int = 30) -> np.ndarray:
+    """The FTRL distribution of Tsallis-INF for cumulative loss estimates ``losses``.
+
+    .. math::
+        w = \\arg\\min_{w \\in \\Delta_K} \\langle w, \\hat L\\rangle - \\frac{4}{\\eta}\\sum_k \\sqrt{w_k}
+        \\quad\\Longrightarrow\\quad w_k = \\frac{4}{\\eta^2 (\\hat L_k - x)^2},
+
+    with the normalizer :math:`x < \\min_k \\hat L_k` fixed by :math:`\\sum_k w_k = 1`, found by
+    Newton's method from :math:`x_0 = \\min_k \\hat L_k - 2/\\eta` (where the sum is at least 1; the
+    sum is convex and increasing in :math:`x`, so the iterates decrease monotonically to the root).
+
+    Parameters
+    ----------
+    losses : array (..., K)
+        Cumulative importance-weighted loss estimates.
+    eta : float or array broadcastable to ``losses[..., 0]``
+        Learning rate, positive.
+    newton_steps : int
+
+    Returns
+    -------
+    numpy.ndarray, the same shape as ``losses``, rows summing to 1.
+
+    References
+    ----------
+    Zimmert & Seldin (2021), Tsallis-INF: an optimal algorithm for stochastic and adversarial
+    bandits, JMLR 22, Algorithm 1 with :math:`\\alpha = 1/2`.
+    """
+    L = check_finite_array(losses, "losses")
+    if L.ndim < 1 or L.shape[-1] < 2:
+        raise ValueError(f"losses must have a last axis of at least 2 arms, got shape {L.shape}")
+    eta = np.asarray(eta, dtype=float)
+    if not np.all(np.isfinite(eta)) or np.any(eta <= 0):
+        raise ValueError("eta must be positive and finite")
+    newton_steps = check_positive_int(newton_steps, "newton_steps")
+    eta = eta[..., None] if eta.ndim else eta
+    x = L.min(axis=-1, keepdims=True) - 2.0 / eta
+    for _ in range(newton_steps):
+        w = 4.0 / (eta * (L - x)) ** 2
+        excess = w.sum(axis=-1, keepdims=True) - 1.0
+        if np.all(np.abs(excess) < 1e-13):
+            break
+        x = x - excess / (eta * (w ** 1.5).sum(axis=-1, keepdims=True))
+    w = 4.0 / (eta * (L - x)) ** 2
+    return w / w.sum(axis=-1, keepdims=True)
+
+
+class TsallisINF(_Agent):
+    """Tsallis-INF (Zimmert & Seldin, 2021): follow the regularized leader on the simplex with the
+    1/2-Tsallis entropy and importance-weighted loss estimates.
+
+    .. math::
+        w_t = \\arg\\min_{w\\in\\Delta_K} \\langle w, \\hat L_{t-1}\\rangle
+              - \\frac{4}{\\eta_t}\\sum_k \\sqrt{w_k}, \\qquad \\eta_t = \\frac{2c}{\\sqrt t},
+        \\qquad \\hat L_{t,k} = \\hat L_{t-1,k} + \\frac{\\ell_t - B_{t,k}}{w_{t,k}}\\mathbb 1\\{A_t = k\\} + B_{t,k},
+
+    with the loss :math:`\\ell_t = 1 - R_t` (rewards in [0, 1]). ``estimator="iw"`` is the plain
+    importance-weighted estimate (:math:`B = 0`); ``"rv"`` is the paper's reduced-variance one,
+    :math:`B_{t,k} = \\tfrac12 \\mathbb 1\\{w_{t,k} \\ge \\eta_t^2\\}`. ``c = 1`` is the paper's
+    learning rate. Optimal up to constants in both the adversarial (:math:`\\sqrt{KT}`) and the
+    stochastic (:math:`\\sum_k \\log T/\\Delta_k`) regimes.
+
+    Family: the policy :math:`w_t` is the learner's only object, moved by a reward-weighted
+    gradient estimate (the importance-weighted loss is an unbiased estimate of the gradient of the
+    expected loss with respect to the policy): RL, the strongest policy-based bandit learner.
+    """
+
+    name = "Tsallis-INF"
+    family = "rl"
+
+    def __init__(self, c: float = 1.0, estimator: str = "iw"):
+        self.c = check_real(c, "c", low=0.0, low_open=True)
+        if estimator not in ("iw", "rv"):
+            raise ValueError(f"estimator must be 'iw' or 'rv', got {estimator!r}")
+        self.estimator = estimator
+
+    def reset(self, n_runs: int, n_arms: int, bandit) -> None:
+        super().reset(n_runs, n_arms, bandit)
+        self.L = np.zeros((n_runs, n_arms))
+
+    def select(self, t: int, rng) -> np.ndarray:
+        self._eta = 2.0 * self.c / np.sqrt(t)
+        self._w = tsallis_weights(self.L, self._eta)
+        return _sample(self._w, rng)
+
+    def update(self, arms: np.ndarray, rewards: np.ndarray) -> None:
+        super().update(arms, rewards)
+        rows = np.arange(len(arms))
+        loss = 1.0 - rewards
+        if self.estimator == "rv":
+            base = 0.5 * (self._w >= self._eta**2)
+            self.L += base
+            self.L[rows, arms] += (loss - base[rows, arms]) / self._w[rows, arms]
+        else:
+            self.L[rows, arms] += loss / self._w[rows, arms]
+
+
+class EXP3(_Agent):
+    """EXP3 with an anytime learning rate (Auer et al., 2002; Bubeck & Cesa-Bianchi, 2012, section 3):
+    exponential weights on importance-weighted loss estimates.
+
+    .. math::
+        w_{t,k} \\propto e^{-\\eta_t \\hat L_{t-1,k}}, \\qquad
+        \\eta_t = c\\sqrt{\\frac{\\log K}{t K}}, \\qquad
+        \\hat L_{t,k} = \\hat L_{t-1,k} + \\frac{1 - R_t}{w_{t,k}}\\mathbb 1\\{A_t = k\\}.
+
+    Family: RL (a softmax policy whose preferences :math:`-\\eta_t \\hat L` are moved by
+    importance-weighted rewards), kept for reference: it is minimax-optimal up to a log factor in the
+    adversarial regime but pays :math:`\\sqrt T` regret in the stochastic one.
+    """
+
+    name = "EXP3"
+    family = "rl"
+
+    def __init__(self, c: float = 1.0):
+        self.c = check_real(c, "c", low=0.0, low_open=True)
+
+    def reset(self, n_runs: int, n_arms: int, bandit) -> None:
+        super().reset(n_runs, n_arms, bandit)
+        self.L = np.zeros((n_runs, n_arms))
+
+    def select(self, t: int, rng) -> np.ndarray:
+        k = self.L.shape[1]
+        eta = self.c * np.sqrt(np.log(k) / (t * k))
+        z = -eta * (self.L - self.L.min(axis=1, keepdims=True))
+        w = np.exp(z)
+        self._w = w / w.sum(axis=1, keepdims=True)
+        return _sample(self._w, rng)
+
+    def update(self, arms: np.ndarray, rewards: np.ndarray) -> None:
+        super().update(arms, rewards)
+        rows = np.arange(len(arms))
+        self.L[rows, arms] += (1.0 - rewards) / self._w[rows, arms]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -485,14 +634,23 @@ INSTANCE = (0.5, 0.45, 0.4, 0.35, 0.3)
 
 
 def regret_curves(means=INSTANCE, horizon: int = 20_000, n_runs: int = 200, seed: Any = 0,
-                  alpha: float = 0.1, baseline: bool = True) -> dict:
+                  rl_settings: dict | None = None) -> dict:
     """Cumulative pseudo-regret of every agent on one Bernoulli instance, per run (every agent on
     the same reward draws).
 
+    ``rl_settings`` maps names of :data:`RL_AGENTS` to their keyword arguments (the tuned settings
+    of :func:`tune_policy_learner`); a learner left out runs with its published default.
+
     Returns ``{name: {"family", "regret": (n_runs, horizon) cumulative}}``.
     """
+    rl_settings = {} if rl_settings is None else dict(rl_settings)
+    unknown = set(rl_settings) - set(RL_AGENTS)
+    if unknown:
+        raise ValueError(f"rl_settings has unknown learners {sorted(unknown)}; expected names of {sorted(RL_AGENTS)}")
     env = BernoulliBandit(means)
-    agents = [Greedy(), EpsilonGreedy(0.1), UCB(), KLUCB(), ThompsonSampling(), GradientBandit(alpha, baseline)]
+    agents = [Greedy(), EpsilonGreedy(0.1), UCB(), KLUCB(), ThompsonSampling()]
+    agents += [cls(**rl_settings.get(name, {"alpha": 0.1} if cls is GradientBandit else {}))
+               for name, cls in RL_AGENTS.items()]
     out = {}
     for agent in agents:
         run = simulate(agent, env, horizon, n_runs, seed=seed)
@@ -519,38 +677,75 @@ def rounds_to_commit(agent, means=INSTANCE, horizon: int = COMMIT_HORIZON, n_run
     return samples_to_target(ends, rate, COMMIT_LEVEL, direction="above", hold=HOLD)
 
 
-#: The gradient bandit's tuning grid: step sizes, each with and without the reward baseline.
+#: Runs per method in the scoreboard record (reported and tuning runs alike).
+RECORD_RUNS = 50
+#: The gradient bandit's step sizes (each with and without the reward baseline).
 GRADIENT_BANDIT_STEPS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+#: Multipliers of Tsallis-INF's published learning rate 2/sqrt(t) (1 = the paper's), each with both estimators.
+TSALLIS_SCALES = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+#: Multipliers of EXP3's anytime learning rate sqrt(log K / (t K)).
+EXP3_SCALES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+#: The policy-based learners of the scoreboard record and their tuning grids (keyword arguments).
+RL_GRIDS = {
+    "gradient bandit": [{"alpha": a, "baseline": b} for a in GRADIENT_BANDIT_STEPS for b in (True, False)],
+    "Tsallis-INF": [{"c": c, "estimator": e} for c in TSALLIS_SCALES for e in ("iw", "rv")],
+    "EXP3": [{"c": c} for c in EXP3_SCALES],
+}
+RL_AGENTS = {"gradient bandit": GradientBandit, "Tsallis-INF": TsallisINF, "EXP3": EXP3}
 #: The model-based agents of the scoreboard record (untuned: their textbook settings).
 RECORD_CE_AGENTS = {"UCB": UCB, "KL-UCB": KLUCB, "Thompson sampling": ThompsonSampling}
 
 
-def tune_gradient_bandit(n_seeds: int = 20) -> dict:
-    """The gradient bandit's step size and baseline, chosen over :data:`GRADIENT_BANDIT_STEPS` (with
-    and without the baseline) on ``n_seeds`` runs split from the tuning seed, by the median rounds to
-    commit (misses at the budget) -- the statistic the scoreboard reports (cached).
+def setting_label(name: str, setting: dict) -> str:
+    """A short readable label of one learner's setting, e.g. ``'Tsallis-INF (c = 1, rv)'``."""
+    if name not in RL_AGENTS:
+        raise ValueError(f"name must be one of {sorted(RL_AGENTS)}, got {name!r}")
+    parts = []
+    for key, value in setting.items():
+        if key == "baseline":
+            parts.append("baseline" if value else "no baseline")
+        elif key == "estimator":
+            parts.append({"iw": "IW estimates", "rv": "RV estimates"}[value])
+        else:
+            parts.append(f"{key} = {value:g}")
+    return f"{name} ({', '.join(parts)})"
+
+
+def tune_policy_learner(name: str, n_seeds: int = RECORD_RUNS) -> dict:
+    """One policy-based learner's setting, chosen over its grid in :data:`RL_GRIDS` on ``n_seeds``
+    runs split from the tuning seed, by the median rounds to commit (misses at the budget) -- the
+    statistic the scoreboard reports (cached).
 
     Returns
     -------
     dict
-        ``alpha``, ``baseline``, ``tuning_hits`` (the chosen setting's counts on the tuning runs),
-        ``grid_size`` and ``medians`` (every setting's tuning median, for the record of the search).
+        ``setting`` (keyword arguments of the learner), ``label``, ``tuning_hits`` (the chosen
+        setting's counts on the tuning runs), ``grid_size``, ``at_edge`` (whether a chosen numeric
+        value is the smallest or largest of its grid) and ``medians`` (every setting's tuning median,
+        keyed by label).
     """
-    return cached(_tune_gradient_bandit, n_seeds=check_positive_int(n_seeds, "n_seeds", minimum=2))
+    if name not in RL_GRIDS:
+        raise ValueError(f"name must be one of {sorted(RL_GRIDS)}, got {name!r}")
+    return cached(_tune_policy_learner, name=name, grid=RL_GRIDS[name],
+                  n_seeds=check_positive_int(n_seeds, "n_seeds", minimum=2))
 
 
-def _tune_gradient_bandit(n_seeds: int) -> dict:
-    grid = [(alpha, baseline) for alpha in GRADIENT_BANDIT_STEPS for baseline in (True, False)]
-    tuned = [rounds_to_commit(GradientBandit(a, b), n_runs=n_seeds, seed=TUNING_SEED_START) for a, b in grid]
+def _tune_policy_learner(name: str, grid: list, n_seeds: int) -> dict:
+    cls = RL_AGENTS[name]
+    tuned = [rounds_to_commit(cls(**kw), n_runs=n_seeds, seed=TUNING_SEED_START) for kw in grid]
     i = best_by_tuning(tuned, COMMIT_HORIZON)
-    return {"alpha": grid[i][0], "baseline": grid[i][1], "tuning_hits": tuned[i], "grid_size": len(grid),
-            "medians": {f"{a}, {'baseline' if b else 'no baseline'}": float(np.median(censor(h, COMMIT_HORIZON)))
-                        for (a, b), h in zip(grid, tuned)}}
+    numeric = [k for k, v in grid[i].items() if isinstance(v, float)]
+    at_edge = any(grid[i][k] in (min(g[k] for g in grid), max(g[k] for g in grid)) for k in numeric)
+    return {"setting": dict(grid[i]), "label": setting_label(name, grid[i]), "tuning_hits": tuned[i],
+            "grid_size": len(grid), "at_edge": bool(at_edge),
+            "medians": {setting_label(name, kw): float(np.median(censor(h, COMMIT_HORIZON)))
+                        for kw, h in zip(grid, tuned)}}
 
 
-def headline(n_seeds: int = 20) -> list[dict]:
+def headline(n_seeds: int = RECORD_RUNS) -> list[dict]:
     """Scoreboard record: rounds to commit to the best arm, the CE agents against the tuned
-    gradient bandit (same rewards seen: ``information="same"``)."""
+    policy-based learners -- the gradient bandit, Tsallis-INF and EXP3 (same rewards seen:
+    ``information="same"``)."""
     return [cached(_headline, n_seeds=check_positive_int(n_seeds, "n_seeds", minimum=2))]
 
 
@@ -558,16 +753,15 @@ def _headline(n_seeds: int) -> dict:
     # Every method runs on the tuning runs and on the reported runs, with the rewards shared between
     # methods run by run (see simulate): the reported runs are split from seed 0, the tuning runs
     # from seed 1000.
-    tuned = tune_gradient_bandit(n_seeds)
-    alpha, baseline = tuned["alpha"], tuned["baseline"]
     report, tune = REPORTED_SEED_START, TUNING_SEED_START
     methods = [MethodResult(name, "ce", rounds_to_commit(cls(), n_runs=n_seeds, seed=report),
                             "none needed (textbook settings)", rounds_to_commit(cls(), n_runs=n_seeds, seed=tune))
                for name, cls in RECORD_CE_AGENTS.items()]
-    methods.append(MethodResult(
-        f"gradient bandit (alpha = {alpha}{'' if baseline else ', no baseline'})", "rl",
-        rounds_to_commit(GradientBandit(alpha, baseline), n_runs=n_seeds, seed=report),
-        grid_tuning(tuned["grid_size"], f"{n_seeds} runs split from seed {tune}"), tuned["tuning_hits"]))
+    for name, cls in RL_AGENTS.items():
+        tuned = tune_policy_learner(name, n_seeds)
+        methods.append(MethodResult(
+            tuned["label"], "rl", rounds_to_commit(cls(**tuned["setting"]), n_runs=n_seeds, seed=report),
+            grid_tuning(tuned["grid_size"], f"{n_seeds} runs split from seed {tune}"), tuned["tuning_hits"]))
     return make_record(chapter="bandits", task=f"Bernoulli arms {list(INSTANCE)}",
                        metric=f"rounds until a best arm is pulled in {COMMIT_LEVEL:.0%} of a "
                               f"{COMMIT_WINDOW}-round window",

@@ -92,14 +92,68 @@ def test_etc_bound_matches_theorem_6_1():
     assert b.etc_regret_bound(0.5, 1000, 10) == pytest.approx(10 * 0.5 + 980 * 0.5 * np.exp(-10 * 0.25 / 4))
 
 
-def test_headline_record_validates():
+def test_headline_record_validates(monkeypatch):
     from ce_lib.scoreboard import validate_record
 
+    small = {"gradient bandit": [{"alpha": 0.4, "baseline": True}, {"alpha": 0.8, "baseline": True}],
+             "Tsallis-INF": [{"c": 2.0, "estimator": "rv"}], "EXP3": [{"c": 1.0}]}
+    monkeypatch.setattr(b, "RL_GRIDS", small)
     rec = b._headline(n_seeds=4)
     validate_record(rec)
     assert rec["chapter"] == "bandits" and rec["information"] == "same"
-    rl = [m for m in rec["methods"] if m["family"] == "rl"]
-    assert len(rl) == 1 and f"grid of {len(b.GRADIENT_BANDIT_STEPS) * 2}" in rl[0]["tuning"]
+    rl = {m["name"].split(" (")[0]: m for m in rec["methods"] if m["family"] == "rl"}
+    assert set(rl) == {"gradient bandit", "Tsallis-INF", "EXP3"}
+    assert "grid of 2" in rl["gradient bandit"]["tuning"] and "grid of 1" in rl["EXP3"]["tuning"]
+
+
+def _ftrl_by_bisection(L, eta):
+    """The Tsallis-INF distribution from its optimality conditions, by bisection on the normalizer."""
+    lo, hi = L.min() - 1e6, L.min() - 1e-12
+    for _ in range(200):
+        x = 0.5 * (lo + hi)
+        total = np.sum(4.0 / (eta * (L - x)) ** 2)
+        lo, hi = (x, hi) if total < 1 else (lo, x)
+    w = 4.0 / (eta * (L - 0.5 * (lo + hi))) ** 2
+    return w / w.sum()
+
+
+def test_tsallis_weights_solve_the_ftrl_problem():
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        L = rng.exponential(scale=rng.choice([0.1, 10.0, 1000.0]), size=5)
+        eta = 2.0 / np.sqrt(rng.integers(1, 10_000))
+        w = b.tsallis_weights(L, eta)
+        np.testing.assert_allclose(w, _ftrl_by_bisection(L, eta), rtol=1e-8, atol=1e-12)
+    # and the same point minimizes <w, L> - (4 / eta) sum sqrt(w) over the simplex (a generic solver)
+    L, eta = np.array([3.0, 1.0, 2.5, 4.0]), 0.7
+    objective = lambda w: w @ L - 4.0 / eta * np.sum(np.sqrt(np.maximum(w, 0.0)))
+    res = minimize(objective, np.full(4, 0.25), method="SLSQP", bounds=[(1e-9, 1)] * 4,
+                   constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1}], options={"ftol": 1e-14})
+    np.testing.assert_allclose(b.tsallis_weights(L, eta), res.x, atol=1e-5)
+
+
+def test_tsallis_weights_batched_and_uniform_for_equal_losses():
+    w = b.tsallis_weights(np.zeros((3, 4)), np.array([0.1, 1.0, 10.0]))
+    np.testing.assert_allclose(w, 0.25)
+    w = b.tsallis_weights(np.array([[0.0, 50.0], [50.0, 0.0]]), 1.0)
+    assert w[0, 0] > 0.99 and w[1, 1] > 0.99
+
+
+@pytest.mark.parametrize("agent", [b.TsallisINF(1.0), b.TsallisINF(2.0, "rv"), b.EXP3(4.0)])
+def test_policy_learners_find_a_clear_best_arm(agent):
+    run = b.simulate(agent, b.BernoulliBandit([0.9, 0.1]), 2000, 20, seed=0)
+    assert run.optimal[:, -200:].mean() > 0.9
+    # regret grows sublinearly: the second half costs less than the first
+    assert run.regret[:, 1000:].sum() < run.regret[:, :1000].sum()
+
+
+def test_importance_weighted_estimates_are_unbiased():
+    """EXP3 with a tiny learning rate plays nearly uniformly; its loss estimates then average to t * (1 - mu)."""
+    agent = b.EXP3(1e-6)
+    b.simulate(agent, b.BernoulliBandit([0.8, 0.5, 0.2]), 3000, 400, seed=1)
+    np.testing.assert_allclose(agent.L.mean(axis=0) / 3000, [0.2, 0.5, 0.8], atol=0.02)
 
 
 @pytest.mark.parametrize("call, match", [
@@ -112,6 +166,13 @@ def test_headline_record_validates():
     (lambda: b.EpsilonGreedy(1.5), "epsilon"),
     (lambda: b.UCB(c=-1), "c must"),
     (lambda: b.GradientBandit(alpha=0), "alpha"),
+    (lambda: b.TsallisINF(c=0), "c must"),
+    (lambda: b.TsallisINF(estimator="ix"), "estimator"),
+    (lambda: b.EXP3(c=-1.0), "c must"),
+    (lambda: b.tsallis_weights([1.0], 1.0), "losses"),
+    (lambda: b.tsallis_weights([1.0, 2.0], 0.0), "eta"),
+    (lambda: b.tune_policy_learner("PPO"), "name must"),
+    (lambda: b.regret_curves(rl_settings={"PPO": {}}), "rl_settings"),
     (lambda: b.ExploreThenCommit(0), "m must"),
     (lambda: b.simulate(b.UCB(), TWO, 0, 5, seed=0), "horizon"),
     (lambda: b.simulate(b.UCB(), TWO, 10, 0, seed=0), "n_runs"),
