@@ -192,10 +192,47 @@ def test_horizon_scaling_recovers_a_known_slope():
     sweep = []
     for gamma in (0.9, 0.99, 0.999):
         ce = rng.uniform(90, 110, 30)
-        sweep.append({"gamma": gamma, "hits_ce": ce, "hits_q": ce * 3.0 / (1 - gamma) * 0.1, "budget": 1e9})
+        sweep.append({"gamma": gamma, "hits_ce": ce, "hits_rl": ce * 3.0 / (1 - gamma) * 0.1, "budget": 1e9})
     out = M.horizon_scaling(sweep, n_boot=200)
     assert out["slope"].median == pytest.approx(1.0, abs=1e-9)  # Q / CE = 3 H / 10 exactly
     assert out["bound"] == ["exact"] * 3
     np.testing.assert_allclose(out["horizon"], [10, 100, 1000])
     with pytest.raises(ValueError, match="sweep"):
         M.horizon_scaling(sweep[:1])
+
+
+def test_variance_reduced_q_learning_converges_to_the_value_iteration_fixed_point():
+    lake4 = M.frozen_lake("4x4")
+    gamma = 0.9
+    q_star = M.bellman_q(lake4, M.value_iteration(lake4, gamma).V, gamma)
+    # 4,228 rounds end the fourth epoch: recentrings of 8, 32, 128, 512 and 2,048 rounds, 300 updates each
+    out = M.generative_experiment(lake4, gamma, 4228, 8, seed=2, schedules=[("rescaled linear", 1.0)],
+                                  vr_settings=[(300, 8)])
+    err_vr = np.abs(out["q_vr_final"][0] - q_star).max(axis=(1, 2)).mean()
+    err_q = np.abs(out["q_final"][0] - q_star).max(axis=(1, 2)).mean()
+    assert err_vr < 0.035 * q_star.max()
+    assert err_vr < err_q  # recentring removes most of the noise synchronous Q-learning keeps
+
+
+def test_variance_reduced_q_learning_is_exact_on_a_deterministic_mdp():
+    """With no noise, every recentring is exact and the epochs contract to Q* like value iteration."""
+    cliff = M.cliff_walking()
+    gamma = 0.5
+    q_star = M.bellman_q(cliff, M.value_iteration(cliff, gamma).V, gamma)
+    out = M.generative_experiment(cliff, gamma, 400, 1, seed=0, schedules=(), vr_settings=[(50, 1)])
+    np.testing.assert_allclose(out["q_vr_final"][0, 0], q_star, atol=1e-3 * np.abs(q_star).max())
+
+
+def test_optimistic_q_learning_stays_below_v_max_and_learns():
+    lake4 = M.frozen_lake("4x4")
+    configs = [("optimistic-q", 0.0), ("optimistic-q", 0.1)]
+    out = M.online_experiment(lake4, 0.9, 20_000, configs, 6, seed=3, episode_cap=100)
+    assert out["labels"] == ["optimistic Q-learning (beta = 0)", "optimistic Q-learning (beta = 0.1)"]
+    # the returned greedy policies lose less than the uniformly random policy does after 20,000 steps
+    random_gap = 1 - lake4.mu @ M.policy_evaluation(lake4, np.full((lake4.n_states, lake4.n_actions), 0.25), 0.9) \
+        / out["v_star"]
+    assert np.median(out["gap"][:, :, -1]) < 0.5 * random_gap
+    with pytest.raises(ValueError, match="bonus scales"):
+        M.online_experiment(lake4, 0.9, 10, [("optimistic-q", -1.0)], 2)
+    with pytest.raises(ValueError, match="vr_settings"):
+        M.generative_experiment(lake4, 0.9, 5, 2, vr_settings=[(0, 2)])
