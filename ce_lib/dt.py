@@ -29,7 +29,8 @@ from .mdp import EmpiricalModel
 __all__ = [
     "RandomGraph", "random_graph", "GraphWalkEnv", "Walks", "random_walks", "shortest_paths",
     "plan_from_data", "optimal_steps", "optimal_success", "CONTEXT", "DecisionTransformer", "FitResult", "train",
-    "evaluate", "N_NODES", "EDGE_P", "MAX_STEPS", "WALK_COUNTS", "SLIP", "SLIP_WALKS", "POLICIES", "LABELS",
+    "evaluate",
+    "fitted_q_iteration", "N_NODES", "EDGE_P", "MAX_STEPS", "WALK_COUNTS", "SLIP", "SLIP_WALKS", "POLICIES", "LABELS",
     "RECORD_CE", "sweep", "headline",
 ]
 
@@ -245,6 +246,49 @@ def plan_from_data(walks: Walks, n: int, goal: int, max_steps: int = 20):
     return policy, np.where(reachable, V, -np.inf)
 
 
+def fitted_q_iteration(walks: Walks, n: int, goal: int, iterations: int = 20):
+    r"""Offline value learning: fitted Q-iteration (Ernst, Geurts & Wehenkel, 2005) on the logged
+    transitions, with a table as the function class and the maximum restricted to actions seen in
+    the data (the batch-constrained choice of Fujimoto et al., 2019, which keeps the targets away
+    from pairs the data say nothing about).
+
+    .. math::
+        Q_{k+1} = \arg\min_{Q} \sum_{(s, a, r, s')} \Big(Q(s, a) - r - \mathbb 1\{s' \ne g\}
+        \max_{a' \in \mathcal A_{\text{seen}}(s')} Q_k(s', a')\Big)^2, \qquad Q_0 = 0,
+
+    the maximum over an empty set being ``-iterations`` (a node the data never leave). With a table
+    the regression is an average over the samples of each pair, so this is value iteration on the
+    counted model: offline value learning and certainty equivalence coincide in the tabular case.
+
+    Returns
+    -------
+    (policy, Q)
+        ``policy[s]``: the greedy action among those seen at ``s`` (``-1`` if none, and at the goal);
+        ``Q``: (n, n) with ``-inf`` on pairs never seen.
+    """
+    _check_walks(walks)
+    n = check_positive_int(n, "n", minimum=2)
+    if not 0 <= int(goal) < n:
+        raise ValueError(f"goal must be a node in [0, {n}), got {goal}")
+    iterations = check_positive_int(iterations, "iterations")
+    mask = np.arange(walks.states.shape[1])[None, :] < walks.lengths[:, None]
+    s, a, r, s2 = walks.states[mask], walks.actions[mask], walks.rewards[mask], walks.next_states[mask]
+    counts = np.zeros((n, n))
+    np.add.at(counts, (s, a), 1.0)
+    seen = counts > 0
+    Q = np.where(seen, 0.0, -np.inf)
+    for _ in range(iterations):
+        V = np.where(seen.any(axis=1), Q.max(axis=1), -float(iterations))
+        V[goal] = 0.0
+        target = r + np.where(s2 == goal, 0.0, V[s2])
+        sums = np.zeros((n, n))
+        np.add.at(sums, (s, a), target)
+        Q = np.where(seen, sums / np.maximum(counts, 1.0), -np.inf)
+    policy = np.where(seen.any(axis=1), Q.argmax(axis=1), -1)
+    policy[goal] = -1
+    return policy, Q
+
+
 # ----------------------------------------------------------------------------------------------
 # The sequence model
 # ----------------------------------------------------------------------------------------------
@@ -384,8 +428,10 @@ def _best_observed_return(walks: Walks, n: int) -> np.ndarray:
 def evaluate(policy: str, graph: RandomGraph, walks: Walks, model=None, *, slip: float = 0.0, max_steps: int = 20,
              repeats: int = 1, seed: Any = 0) -> dict:
     """Run a policy from every start node that can reach the goal; ``policy`` is ``"dt"`` (return-
-    conditioned), ``"dt-model"`` (argmax of the return head), ``"planner"`` (explicit CE) or
-    ``"oracle"`` (shortest paths on the true graph).
+    conditioned), ``"dt-model"`` (argmax of the return head), ``"planner"`` (explicit CE),
+    ``"fqi"`` (:func:`fitted_q_iteration`) or ``"oracle"`` (shortest paths on the true graph). Every
+    policy learned from the walks chooses among the actions seen at its node in the walks (at a node
+    the walks never visited, among all).
 
     Returns
     -------
@@ -393,8 +439,8 @@ def evaluate(policy: str, graph: RandomGraph, walks: Walks, model=None, *, slip:
         ``starts``, ``success`` (fraction of runs reaching the goal, per start), ``steps`` (mean
         steps of the successful runs, per start; ``nan`` if none) and ``shortest`` (true distances).
     """
-    if policy not in ("dt", "dt-model", "planner", "oracle"):
-        raise ValueError(f"policy must be 'dt', 'dt-model', 'planner' or 'oracle', got {policy!r}")
+    if policy not in ("dt", "dt-model", "planner", "fqi", "oracle"):
+        raise ValueError(f"policy must be 'dt', 'dt-model', 'planner', 'fqi' or 'oracle', got {policy!r}")
     if policy.startswith("dt") and not isinstance(model, DecisionTransformer):
         raise ValueError("model must be the trained DecisionTransformer for the transformer policies")
     if not isinstance(graph, RandomGraph):
@@ -419,6 +465,8 @@ def evaluate(policy: str, graph: RandomGraph, walks: Walks, model=None, *, slip:
     steps = np.zeros(B, int)
     if policy == "planner":
         plan, _ = plan_from_data(walks, n, goal, max_steps)
+    if policy == "fqi":
+        plan, _ = fitted_q_iteration(walks, n, goal, max_steps)
     if policy == "oracle":
         nxt_dist = np.where(adj, dist[None, :], np.inf)
         plan = np.where(np.isfinite(nxt_dist.min(axis=1)), nxt_dist.argmin(axis=1), -1)
@@ -430,7 +478,7 @@ def evaluate(policy: str, graph: RandomGraph, walks: Walks, model=None, *, slip:
     for t in range(T):
         S[:, t] = node
         G[:, t] = target
-        if policy in ("planner", "oracle"):
+        if policy in ("planner", "fqi", "oracle"):
             act = plan[node]
             act = np.where(act < 0, node, act)  # no plan: stay
         else:
@@ -444,9 +492,9 @@ def evaluate(policy: str, graph: RandomGraph, walks: Walks, model=None, *, slip:
             gt = torch.as_tensor(np.where(real, G[:, cc], 0.0), dtype=torch.float32)
             tt = torch.as_tensor(np.where(real, cols, T)).expand(B, K)
             with torch.no_grad():
-                if policy == "dt":
+                if policy == "dt":  # the action head, among the actions seen at this node
                     logits, _ = model(gt, st, at, tt, torch.zeros(B, dtype=torch.bool))
-                    act = logits[:, -1].argmax(dim=1).numpy()
+                    act = np.where(tried[node], logits[:, -1].numpy(), -np.inf).argmax(axis=1)
                 else:  # score every action tried from this node in the data with the return head
                     at_c = at.repeat_interleave(n, 0).clone()
                     at_c[:, -1] = torch.arange(n).repeat(B)
@@ -522,8 +570,9 @@ N_NODES, EDGE_P, MAX_STEPS = 20, 0.1, 20
 WALK_COUNTS = (10, 30, 100, 300, 1000)
 #: Slip probability of the stochastic variant, and the walks it is given.
 SLIP, SLIP_WALKS = 0.3, 1000
-POLICIES = ("dt", "dt-model", "planner")
-LABELS = {"dt": "decision transformer", "dt-model": "sequence model as a model", "planner": "plan on the data's graph"}
+POLICIES = ("dt", "dt-model", "planner", "fqi")
+LABELS = {"dt": "decision transformer", "dt-model": "sequence model as a model", "planner": "plan on the data's graph",
+          "fqi": "fitted Q-iteration"}
 
 
 def _summary(res, optimal):
@@ -595,11 +644,18 @@ RECORD_CE = ("planner", "dt-model")
 
 def headline(n_seeds: int = 10) -> list[dict]:
     """Scoreboard records: random walks until 95% success with paths within 10% of the shortest, the
-    decision transformer against the planner, and against the same network read as a model (both
-    learn from the same logged walks: ``information="same"``)."""
+    decision transformer against the planner, and against the same network read as a model, and
+    offline value learning (fitted Q-iteration) against the planner (all learn from the same logged
+    walks: ``information="same"``)."""
     out = sweep(n_seeds)
     dt_hits = _walks_to_target(out, "dt")
     tuning = "none (one architecture and training length, checked only for a levelled-off loss)"
+    task = (f"reach a goal on random graphs ({N_NODES} nodes, edge probability {EDGE_P}) from logged random walks")
+    fqi = make_record(chapter="dt", task=task, metric="random walks until >= 95% success from every start with "
+                      "paths within 10% of the shortest", target=0.95, budget=float(WALK_COUNTS[-1]), information="same",
+                      methods=[MethodResult(LABELS["planner"], "ce", _walks_to_target(out, "planner"), "none needed"),
+                               MethodResult(LABELS["fqi"], "rl", _walks_to_target(out, "fqi"),
+                                            f"none needed ({MAX_STEPS} iterations, the episode length)")])
     return [make_record(chapter="dt", task=f"reach a goal on random graphs ({N_NODES} nodes, edge probability "
                         f"{EDGE_P}) from logged random walks", metric="random walks until >= 95% success from every "
                         "start with paths within 10% of the shortest", target=0.95, budget=float(WALK_COUNTS[-1]),
@@ -607,4 +663,4 @@ def headline(n_seeds: int = 10) -> list[dict]:
                         methods=[MethodResult(LABELS[p], "ce", _walks_to_target(out, p),
                                               "none needed" if p == "planner" else tuning),
                                  MethodResult(LABELS["dt"], "rl", dt_hits, tuning)])
-            for p in RECORD_CE]
+            for p in RECORD_CE] + [fqi]

@@ -142,3 +142,37 @@ def test_optimal_success_is_one_without_slip_and_lower_with_it(graph):
     np.testing.assert_allclose(D.optimal_success(graph, 0.0, 20)[~reach], 0.0)
     slippery = D.optimal_success(graph, 0.3, 20)
     assert np.all(slippery <= 1.0 + 1e-12) and slippery[reach].min() < 1.0
+
+
+def test_fitted_q_iteration_is_value_iteration_on_the_counted_model():
+    """With a table, FQI is the planner: the same greedy actions wherever the walks contain a path to the
+    goal, and values one higher (the planner charges the step into the goal, the data's reward does not)."""
+    for slip, seed in ((0.0, 3), (0.3, 4)):
+        graph = D.random_graph(12, 0.25, seed=seed)
+        walks = D.random_walks(graph, 300, seed=seed, slip=slip, max_steps=20)
+        policy, Q = D.fitted_q_iteration(walks, graph.n, graph.goal, 20)
+        _, V_plan = D.plan_from_data(walks, graph.n, graph.goal, 20)
+        V = np.where(np.isfinite(Q).any(axis=1), Q.max(axis=1), -np.inf)
+        ok = np.isfinite(V_plan) & (np.arange(graph.n) != graph.goal)
+        plan, _ = D.plan_from_data(walks, graph.n, graph.goal, 20)
+        np.testing.assert_array_equal(policy[ok], plan[ok])
+        np.testing.assert_allclose(V[ok], V_plan[ok] + 1.0, atol=1e-6 if slip == 0 else 0.05)
+        if slip == 0:  # deterministic: minus the shortest path on the edges seen
+            seen = np.zeros((graph.n, graph.n), bool)
+            mask = np.arange(walks.states.shape[1])[None, :] < walks.lengths[:, None]
+            seen[walks.states[mask], walks.next_states[mask]] = True
+            np.fill_diagonal(seen, False)
+            dist = D.shortest_paths(seen, graph.goal)
+            np.testing.assert_allclose(V[ok], 1.0 - dist[ok])
+        assert policy[graph.goal] == -1
+
+
+def test_fitted_q_iteration_rejects_bad_input():
+    graph = D.random_graph(8, 0.3, seed=0)
+    walks = D.random_walks(graph, 5, seed=0)
+    with pytest.raises(ValueError, match="goal"):
+        D.fitted_q_iteration(walks, graph.n, 99)
+    with pytest.raises(ValueError, match="iterations"):
+        D.fitted_q_iteration(walks, graph.n, graph.goal, iterations=0)
+    with pytest.raises(TypeError, match="walks"):
+        D.fitted_q_iteration([1, 2], graph.n, graph.goal)
