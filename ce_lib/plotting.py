@@ -75,6 +75,14 @@ METHOD_COLORS = {
     "entropy bonus 0.01": RL_PALETTE[1],
     "no advantage normalization": RL_PALETTE[5],
     "LSPI": RL_PALETTE[3],
+    "Tsallis-INF": RL_PALETTE[1],
+    "EXP3": RL_PALETTE[2],
+    "CMA-ES": RL_PALETTE[3],
+    "variance-reduced Q-learning": RL_PALETTE[1],
+    "optimistic Q-learning": RL_PALETTE[1],
+    "natural policy gradient": RL_PALETTE[5],
+    "random search (ARS V2-t)": RL_PALETTE[2],
+    "fitted Q-iteration": RL_PALETTE[3],
 }
 
 _FAMILIES = {"ce": CE_PALETTE, "rl": RL_PALETTE}

@@ -44,6 +44,7 @@ CHAPTERS = {
     "contextual": "ce_lib.contextual:headline",
     "mdp": "ce_lib.mdp:headline",
     "lqr": "ce_lib.lqr:headline",
+    "robust": "ce_lib.robust:headline",
     "ppo": "ce_lib.gym_comparison:headline",
     "dt": "ce_lib.dt:headline",
 }
@@ -55,6 +56,7 @@ CHAPTER_TITLES = {
     "contextual": "Contextual bandits",
     "mdp": "Tabular MDPs",
     "lqr": "LQR",
+    "robust": "Robust CE control",
     "ppo": "PPO and CE on CartPole and Pendulum",
     "dt": "Decision transformers",
 }

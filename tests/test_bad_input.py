@@ -135,6 +135,11 @@ CASES = {
         ("loglog_slope dims", lambda: dfo.loglog_slope([2], [[1.0]]), "dims"),
     ],
     "bandits": [
+        ("TsallisINF c", lambda: bandits.TsallisINF(c=0.0), "c must"),
+        ("TsallisINF estimator", lambda: bandits.TsallisINF(estimator="x"), "estimator"),
+        ("EXP3 c", lambda: bandits.EXP3(c="1"), "c must"),
+        ("tsallis_weights eta", lambda: bandits.tsallis_weights([0.0, 1.0], -1.0), "eta"),
+        ("tune_policy_learner name", lambda: bandits.tune_policy_learner("UCB"), "name must"),
         ("Bernoulli >1", lambda: bandits.BernoulliBandit([0.5, 1.5]), "probabilities"),
         ("Bernoulli one arm", lambda: bandits.BernoulliBandit([0.5]), "K >= 2"),
         ("Bernoulli str", lambda: bandits.BernoulliBandit("ab"), "means"),
@@ -159,6 +164,8 @@ CASES = {
         ("headline seeds", lambda: bandits.headline(n_seeds=1), "n_seeds"),
     ],
     "contextual": [
+        ("PG baseline", lambda: contextual.SoftmaxPolicyGradient(0.1, baseline="critic"), "baseline"),
+        ("tune baseline", lambda: contextual.tune_policy_gradient(baseline="none"), "baseline"),
         ("LinearBandit theta", lambda: contextual.LinearBandit(np.ones((1, 3)), 1.0, 0.5), "theta"),
         ("LinearBandit noise", lambda: contextual.LinearBandit(np.ones((2, 3)), 1.0, -0.5), "noise"),
         ("LinearBandit spread", lambda: contextual.LinearBandit(np.ones((2, 3)), -1.0, 0.5), "spread"),
@@ -229,6 +236,9 @@ CASES = {
         ("best_rollout_gain horizon", lambda: lqr.best_rollout_gain(_prob(), 0), "horizon"),
     ],
     "robust": [
+        ("headline seeds", lambda: robust.headline(n_seeds=1), "n_seeds"),
+        ("transitions_to_safe key", lambda: robust.transitions_to_safe({}, "cma"), "key"),
+        ("data_sweep seed_start", lambda: robust.data_sweep(seed_start=-1), "seed_start"),
         ("bootstrap delta", lambda: robust.bootstrap_errors(np.eye(2), np.eye(2), 5, 6, 1.0, 0, delta=1.5), "delta"),
         ("bootstrap n_boot", lambda: robust.bootstrap_errors(np.eye(2), np.eye(2), 5, 6, 1.0, 0, n_boot=1), "n_boot"),
         ("bootstrap sigma_w", lambda: robust.bootstrap_errors(np.eye(2), np.eye(2), 5, 6, -1.0, 0), "sigma_w"),
@@ -345,6 +355,8 @@ CASES = {
         ("ppo_hits seeds float", lambda: gym_comparison.ppo_hits("CartPole-v1", 2.0), "n_seeds"),
     ],
     "dt": [
+        ("fqi iterations", lambda: dt.fitted_q_iteration(dt.random_walks(dt.random_graph(6, 0.4), 3, 0), 6, 0,
+                                                          iterations=0), "iterations"),
         ("random_graph n", lambda: dt.random_graph(1), "n must"),
         ("random_graph p", lambda: dt.random_graph(10, 0.0), "p must"),
         ("random_graph goal", lambda: dt.random_graph(10, 0.2, goal=10), "goal"),

@@ -92,10 +92,10 @@ def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root
     recs = _cached_records(root, python)
     assert recs and all(validate_record(r) for r in recs)
     chapters = {r["chapter"] for r in recs}
-    assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "ppo", "dt"}
+    assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "ppo", "dt"}
     # every chapter with a same-data CE method has a same-information record
     same = {r["chapter"] for r in recs if r["information"] == "same"}
-    assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "dt"}
+    assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "dt"}
     # the introduction and the README list which comparisons give CE more: they must match the records
     more_tasks = {(r["chapter"], r["task"].split(",")[0]) for r in recs if r["information"] == "more"}
     assert more_tasks == {

@@ -88,7 +88,7 @@ def _cli(*args):
 
 
 @pytest.mark.parametrize("args, match", [
-    (["scoreboard", "--chapter", "bandits-of-mars"], "known chapters: dfo, bandits, contextual, mdp, lqr, ppo, dt"),
+    (["scoreboard", "--chapter", "bandits-of-mars"], "known chapters: dfo, bandits, contextual, mdp, lqr, robust, ppo, dt"),
     (["scoreboard", "--seeds", "0"], "--seeds must be at least 2"),
     (["scoreboard", "--seeds", "many"], "--seeds must be an integer"),
     (["scoreboard", "--colour"], "unrecognized arguments"),
