@@ -205,6 +205,15 @@ def _check_walks(walks):
         raise ValueError("walks must not be empty")
 
 
+def _check_data(walks, n, goal) -> int:
+    """Validate logged walks, the number of nodes and the goal; return ``n`` as an int."""
+    _check_walks(walks)
+    n = check_positive_int(n, "n", minimum=2)
+    if not 0 <= int(goal) < n:
+        raise ValueError(f"goal must be a node in [0, {n}), got {goal}")
+    return n
+
+
 def plan_from_data(walks: Walks, n: int, goal: int, max_steps: int = 20):
     r"""Explicit certainty equivalence: the empirical transition model of the logged moves, planned
     on by dynamic programming (for a deterministic graph, shortest paths on the edges seen).
@@ -220,10 +229,7 @@ def plan_from_data(walks: Walks, n: int, goal: int, max_steps: int = 20):
         ``policy[s]`` is the planned action (``-1`` where the data show no move from ``s``), and
         ``values[s]`` the planned value, ``-inf`` where the edges seen contain no path to the goal.
     """
-    _check_walks(walks)
-    n = check_positive_int(n, "n", minimum=2)
-    if not 0 <= int(goal) < n:
-        raise ValueError(f"goal must be a node in [0, {n}), got {goal}")
+    n = _check_data(walks, n, goal)
     max_steps = check_positive_int(max_steps, "max_steps")
     mask = np.arange(walks.states.shape[1])[None, :] < walks.lengths[:, None]
     model = EmpiricalModel(1, n, n)
@@ -266,10 +272,7 @@ def fitted_q_iteration(walks: Walks, n: int, goal: int, iterations: int = 20):
         ``policy[s]``: the greedy action among those seen at ``s`` (``-1`` if none, and at the goal);
         ``Q``: (n, n) with ``-inf`` on pairs never seen.
     """
-    _check_walks(walks)
-    n = check_positive_int(n, "n", minimum=2)
-    if not 0 <= int(goal) < n:
-        raise ValueError(f"goal must be a node in [0, {n}), got {goal}")
+    n = _check_data(walks, n, goal)
     iterations = check_positive_int(iterations, "iterations")
     mask = np.arange(walks.states.shape[1])[None, :] < walks.lengths[:, None]
     s, a, r, s2 = walks.states[mask], walks.actions[mask], walks.rewards[mask], walks.next_states[mask]
