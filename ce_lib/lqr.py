@@ -9,30 +9,34 @@ and the cost of a static gain is the average cost per step
 
 The certainty-equivalent (nominal) controller fits :math:`(\hat A, \hat B)` by least squares from
 rollouts driven by random inputs and solves the Riccati equation of the fitted model as if it were
-true. The model-free baselines search over gains ``K`` with the same rollouts as their only
-information: random search (Mania, Guy & Recht), REINFORCE with Gaussian exploration, and
-least-squares policy iteration (LSTD-Q). Every returned gain is scored exactly with
+true. With ``cost="fitted"`` it also fits Q and R from the per-step costs it observed.
+The model-free baselines search over gains ``K`` with the same rollouts as their only
+information: random search (ARS V1-t and V2-t, Mania, Guy & Recht), REINFORCE with Gaussian
+exploration, the model-free natural policy gradient (Fazel et al.), and least-squares policy
+iteration (LSTD-Q). Every returned gain is scored exactly with
 :func:`lqr_cost`, so the curves carry no evaluation noise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .experiments import (REPORTED_SEED_START, TUNING_SEED_START, MethodResult, as_rng, best_by_tuning, cached,
-                          check_positive_int, check_real, child_seed, grid_tuning, log_grid, make_record,
+from .experiments import (REPORTED_SEED_START, TUNING_SEED_START, MethodResult, as_float_array, as_rng, best_by_tuning,
+                          cached, check_positive_int, check_real, child_seed, grid_tuning, log_grid, make_record,
                           parallel_map, samples_to_target)
 
 __all__ = [
     "LQRProblem", "laplacian_system", "double_integrator", "check_system", "is_stabilizable", "dare",
     "lqr_gain", "lqr_cost", "spectral_radius", "relative_error", "fit_dynamics", "rollouts", "LQREnv",
-    "rollout_cost", "best_rollout_gain", "DEFAULT_ROLLOUT_STEPS", "ROLLOUT_LENGTH", "STABILIZING_START", "BUDGET",
-    "ARS_GRID", "PG_GRID", "ERROR_TARGETS", "HOLD", "TUNING_RUNS", "CE_BUDGET", "LSPI_BUDGET", "comparison",
-    "nominal_ce", "random_search", "policy_gradient", "lspi", "METHOD_NAMES", "SEARCHES", "PROBLEMS", "problem",
-    "learning_curves", "CE_GIVEN", "RECORDS", "headline",
+    "rollout_cost", "rollout_state_covariance", "lqr_gradient", "best_rollout_gain", "stage_costs", "fit_cost",
+    "DEFAULT_ROLLOUT_STEPS", "ROLLOUT_LENGTH", "STABILIZING_START", "STARTS", "BUDGET", "SEARCH_METHODS",
+    "SEARCH_GRIDS", "ERROR_TARGETS", "HOLD", "TUNING_RUNS", "CE_BUDGET", "LSPI_BUDGET", "COST_CAP", "comparison",
+    "nominal_ce", "random_search", "policy_gradient", "natural_policy_gradient", "lspi", "METHOD_NAMES", "SEARCHES",
+    "PER_RUN_SETTINGS", "PROBLEMS", "problem", "grid_edges", "learning_curves", "CE_GIVEN", "RECORDS", "headline",
 ]
 
 
@@ -399,24 +403,45 @@ def _check_problem(problem):
     return problem
 
 
-def _rollout_costs(problem, K, rng, horizon, sigma_u=0.0):
-    """Average cost per step of rollouts under gains ``K`` of shape (N, m, n) (plus exploration).
+def _rollout_costs(problem, K, rng, horizon, sigma_u=None, states=False):
+    r"""Average cost per step of rollouts from rest under gains ``K`` of shape (N, m, n), with
+    exploration noise of scale ``sigma_u`` (None, or one per rollout) on the inputs.
 
-    Returns the costs (N,) and, when ``sigma_u > 0``, the score terms needed by REINFORCE.
+    Returns the costs (N,), the score terms REINFORCE needs (zeros without ``sigma_u``) and, with
+    ``states=True``, the per-step averages of :math:`x_t` (N, n) and of :math:`x_t x_t^\top` (N, n, n)
+    along each rollout (else ``None``): what the state-normalizing and natural-gradient searches read
+    from the states they visit. Costs of rollouts that blew up are capped at :data:`COST_CAP`.
     """
     A, B, Q, R = problem.A, problem.B, problem.Q, problem.R
-    N = K.shape[0]
-    x = np.zeros((N, problem.n))
+    N, m, n = K.shape
+    eta = None if sigma_u is None else rng.standard_normal((horizon, N, m, 1))  # input noise, then disturbances
+    w = rng.standard_normal((horizon, N, n))
+    sig = None if sigma_u is None else np.broadcast_to(np.asarray(sigma_u, dtype=float), (N,))[:, None, None]
+    x = np.zeros((N, n, 1))
     cost = np.zeros(N)
     score = np.zeros_like(K)
-    for _ in range(horizon):
-        eta = rng.standard_normal((N, problem.m))
-        u = -np.einsum("bmn,bn->bm", K, x) + sigma_u * eta
-        cost += np.einsum("bi,ij,bj->b", x, Q, x) + np.einsum("bi,ij,bj->b", u, R, u)
-        if sigma_u > 0:  # d/dK log N(u; -Kx, s^2 I) = -(u + Kx) x^T / s^2 = -eta x^T / s
-            score -= eta[:, :, None] * x[:, None, :] / sigma_u
-        x = x @ A.T + u @ B.T + rng.standard_normal((N, problem.n))
-    return cost / horizon, score
+    mean = np.zeros((N, n, 1)) if states else None
+    outer = np.zeros((N, n, n)) if states else None
+    At, Bt = A.T, B.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t in range(horizon):
+            u = -(K @ x) if sig is None else sig * eta[t] - K @ x
+            xr, ur = x[:, :, 0], u[:, :, 0]
+            cost += ((xr @ Q) * xr).sum(axis=1) + ((ur @ R) * ur).sum(axis=1)
+            if sig is not None:  # d/dK log N(u; -Kx, s^2 I) = -(u + Kx) x^T / s^2 = -eta x^T / s
+                score -= (eta[t] @ np.swapaxes(x, 1, 2)) / sig
+            if states:
+                mean += x
+                outer += x @ np.swapaxes(x, 1, 2)
+            x = (xr @ At + ur @ Bt + w[t])[:, :, None]
+    cost = np.nan_to_num(cost / horizon, nan=COST_CAP, posinf=COST_CAP)
+    if not states:
+        return np.minimum(cost, COST_CAP), score, None
+    return np.minimum(cost, COST_CAP), score, (mean[:, :, 0] / horizon, outer / horizon)
+
+
+#: Rollout costs above this are treated as this (a gain that blows up gives no usable number).
+COST_CAP = 1e12
 
 
 def rollout_cost(problem: LQRProblem, K, horizon: int) -> float:
@@ -428,9 +453,7 @@ def rollout_cost(problem: LQRProblem, K, horizon: int) -> float:
     """
     _check_problem(problem)
     T = check_positive_int(horizon, "horizon")
-    K = _matrix(K, "K")
-    if K.shape != (problem.m, problem.n):
-        raise ValueError(f"K must have shape {(problem.m, problem.n)}, got {K.shape}")
+    K = _gain(problem, K, "K")
     L = problem.A - problem.B @ K
     M = problem.Q + K.T @ problem.R @ K
     S = np.zeros((problem.n, problem.n))
@@ -440,6 +463,53 @@ def rollout_cost(problem: LQRProblem, K, horizon: int) -> float:
             total += float(np.trace(M @ S))
             S = L @ S @ L.T + np.eye(problem.n)
     return total / T if np.isfinite(total) else float("inf")
+
+
+def rollout_state_covariance(problem: LQRProblem, K, horizon: int) -> np.ndarray:
+    r"""The per-step average state covariance :math:`\frac{1}{T}\sum_{t<T}\Sigma_t` of a rollout of
+    ``horizon`` steps from rest under ``K`` (the recursion of :func:`rollout_cost`): what the natural
+    policy gradient's :math:`\hat\Sigma` estimates."""
+    _check_problem(problem)
+    T = check_positive_int(horizon, "horizon")
+    K = _gain(problem, K, "K")
+    L = problem.A - problem.B @ K
+    S = np.zeros((problem.n, problem.n))
+    total = np.zeros_like(S)
+    for _ in range(T):
+        total += S
+        S = L @ S @ L.T + np.eye(problem.n)
+    return total / T
+
+
+def lqr_gradient(problem: LQRProblem, K):
+    r"""Exact gradient of the average cost :math:`J(K)` of a stabilizing gain (Fazel et al. 2018, Lemma 1):
+
+    .. math:: \nabla J(K) = 2 E_K \Sigma_K, \qquad E_K = (R + B^\top P_K B) K - B^\top P_K A,
+
+    with :math:`P_K = Q + K^\top R K + (A - BK)^\top P_K (A - BK)` and :math:`\Sigma_K` the stationary
+    state covariance under unit noise. :math:`2E_K = \nabla J(K)\,\Sigma_K^{-1}` is the natural gradient.
+
+    Returns
+    -------
+    (gradient, Sigma_K) : arrays (m, n) and (n, n)
+
+    Raises
+    ------
+    ValueError
+        If ``K`` does not stabilize the system (the cost, and its gradient, are infinite).
+    """
+    from scipy.linalg import solve_discrete_lyapunov
+
+    _check_problem(problem)
+    K = _gain(problem, K, "K")
+    A, B, Q, R = problem.A, problem.B, problem.Q, problem.R
+    L = A - B @ K
+    if spectral_radius(L) >= 1:
+        raise ValueError("K must stabilize the system (spectral radius of A - BK below 1)")
+    P = solve_discrete_lyapunov(L.T, Q + K.T @ R @ K)
+    Sigma = solve_discrete_lyapunov(L, np.eye(problem.n))
+    E = (R + B.T @ P @ B) @ K - B.T @ P @ A
+    return 2 * E @ Sigma, Sigma
 
 
 def best_rollout_gain(problem: LQRProblem, horizon: int) -> np.ndarray:
@@ -455,14 +525,68 @@ def best_rollout_gain(problem: LQRProblem, horizon: int) -> np.ndarray:
     return res.x.reshape(shape)
 
 
-def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int = DEFAULT_ROLLOUT_STEPS):
-    """Certainty equivalence: excite with white noise, fit (A, B) by least squares, solve the DARE
-    of the fit. Returns the gain, or ``None`` if the fitted pair cannot be stabilized."""
+def stage_costs(problem: LQRProblem, X, U) -> np.ndarray:
+    r"""The cost the system reports at each step, :math:`c_t = x_t^\top Q x_t + u_t^\top R u_t` (what every
+    learner observes; :func:`fit_cost` recovers Q and R from it)."""
     _check_problem(problem)
+    X, U = _matrix(X, "X"), _matrix(U, "U")
+    if X.shape[1] != problem.n or U.shape != (X.shape[0], problem.m):
+        raise ValueError(f"X, U must have shapes (N, {problem.n}) and (N, {problem.m}); got {X.shape}, {U.shape}")
+    return np.einsum("ti,ij,tj->t", X, problem.Q, X) + np.einsum("ti,ij,tj->t", U, problem.R, U)
+
+
+def fit_cost(X, U, costs):
+    r"""Least-squares fit of a quadratic stage cost :math:`c_t \approx x_t^\top \hat Q x_t + u_t^\top \hat R u_t`
+    from observed per-step costs (the cost half of certainty equivalence when Q and R are not given).
+
+    The symmetric :math:`\hat Q, \hat R` are found by ordinary least squares on the entries of
+    :math:`x_t x_t^\top` and :math:`u_t u_t^\top`; negative eigenvalues of :math:`\hat Q` (noise) are set to 0.
+
+    Returns
+    -------
+    (Q_hat, R_hat), or ``None`` when the data cannot identify the cost (too few transitions, rank-deficient
+    features) or :math:`\hat R` is not positive definite (no Riccati equation to solve).
+    """
+    X, U = _matrix(X, "X"), _matrix(U, "U")
+    c = np.asarray(costs, dtype=float)
+    if c.shape != (X.shape[0],) or U.shape[0] != X.shape[0]:
+        raise ValueError(f"X, U, costs must have the same number of rows; got {X.shape}, {U.shape}, {c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("costs must contain only finite numbers")
+    n, m = X.shape[1], U.shape[1]
+    F = np.hstack([_svec_features(X), _svec_features(U)])
+    if F.shape[0] < F.shape[1] or np.linalg.matrix_rank(F) < F.shape[1]:
+        return None
+    theta, *_ = np.linalg.lstsq(F, c, rcond=None)
+    k = n * (n + 1) // 2
+    Q_hat, R_hat = _unsvec(theta[:k], n), _unsvec(theta[k:], m)
+    w, V = np.linalg.eigh(Q_hat)
+    Q_hat = (V * np.maximum(w, 0.0)) @ V.T
+    if np.linalg.eigvalsh(R_hat).min() <= 0:
+        return None
+    return Q_hat, R_hat
+
+
+def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int = DEFAULT_ROLLOUT_STEPS,
+               cost: str = "fitted"):
+    """Certainty equivalence: excite with white noise, fit (A, B) by least squares -- and, with
+    ``cost="fitted"``, Q and R from the observed per-step costs (:func:`fit_cost`); with ``cost="given"``
+    use the problem's Q and R -- then solve the DARE of the fit. Returns the gain, or ``None`` if the
+    fitted model cannot be solved (a pair that cannot be stabilized, an unidentifiable cost)."""
+    _check_problem(problem)
+    if cost not in ("fitted", "given"):
+        raise ValueError(f"cost must be 'fitted' or 'given', got {cost!r}")
     X, U, Xn = rollouts(problem.A, problem.B, n_rollouts, horizon, seed)
+    return _ce_gain(problem, X, U, Xn, cost)
+
+
+def _ce_gain(problem, X, U, Xn, cost="fitted"):
     A_hat, B_hat = fit_dynamics(X, U, Xn)
+    QR = fit_cost(X, U, stage_costs(problem, X, U)) if cost == "fitted" else (problem.Q, problem.R)
+    if QR is None:
+        return None
     try:
-        return lqr_gain(A_hat, B_hat, problem.Q, problem.R)
+        return lqr_gain(A_hat, B_hat, *QR)
     except ValueError:
         return None
 
@@ -478,85 +602,183 @@ def _check_checkpoints(checkpoints, budget, per_iter):
     return [int(x) for x in c]
 
 
-def _search_args(problem, step, explore, horizon, n_runs):
+def _gain(problem, K, name):
+    K = _matrix(K, name)
+    if K.shape != (problem.m, problem.n):
+        raise ValueError(f"{name} must have shape {(problem.m, problem.n)}, got {K.shape}")
+    return K
+
+
+def _per_run(value, name, n_runs):
+    """A positive setting, one number for every run or an array with one per run (so that a tuning grid
+    can run as one batch): returned as an array (n_runs,)."""
+    if np.ndim(value) == 0:
+        return np.full(n_runs, check_real(value, name, low=0.0, low_open=True))
+    v = as_float_array(value, name)
+    if v.shape != (n_runs,) or not np.all(np.isfinite(v)) or np.any(v <= 0):
+        raise ValueError(f"{name} must be a positive number or an array of {n_runs} positive numbers (one per run), "
+                         f"got {value!r}")
+    return v
+
+
+def _search_args(problem, step, explore, horizon, n_runs, K0, explore_name="explore"):
     _check_problem(problem)
-    return (check_real(step, "step", low=0.0, low_open=True), check_real(explore, "explore", low=0.0, low_open=True),
-            check_positive_int(horizon, "horizon"), check_positive_int(n_runs, "n_runs"))
+    K0 = np.zeros((problem.m, problem.n)) if K0 is None else _gain(problem, K0, "K0")
+    n_runs = check_positive_int(n_runs, "n_runs")
+    return (_per_run(step, "step", n_runs), _per_run(explore, explore_name, n_runs),
+            check_positive_int(horizon, "horizon"), n_runs, np.repeat(K0[None], n_runs, axis=0))
 
 
 def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, directions: int = 4,
-                  top: int | None = None, horizon: int = DEFAULT_ROLLOUT_STEPS, checkpoints=None, n_runs: int = 1,
-                  seed: Any = 0):
-    r"""Basic random search (ARS V1-t, Mania, Guy & Recht 2018) on static gains, from :math:`K = 0`.
+                  top: int | None = None, normalize: bool = False, K0=None, horizon: int = DEFAULT_ROLLOUT_STEPS,
+                  checkpoints=None, n_runs: int = 1, seed: Any = 0):
+    r"""Basic random search on static gains, ARS V1-t or (``normalize=True``) V2-t of Mania, Guy &
+    Recht (2018), from ``K0`` (default :math:`K = 0`).
 
     Each iteration draws ``directions`` Gaussian perturbations :math:`\delta_i`, runs one rollout
-    at :math:`K \pm \nu\delta_i` (two rollouts per direction), keeps the ``top`` directions with the
+    at :math:`M \pm \nu\delta_i` (two rollouts per direction), keeps the ``top`` directions with the
     lowest :math:`\min(J^+, J^-)` and steps
 
-    .. math:: K \leftarrow K - \frac{\alpha}{b\,\sigma_J} \sum_{i \le b} (J_i^+ - J_i^-)\,\delta_i ,
+    .. math:: M \leftarrow M - \frac{\alpha}{b\,\sigma_J} \sum_{i \le b} (J_i^+ - J_i^-)\,\delta_i ,
 
-    where :math:`\sigma_J` is the standard deviation of the :math:`2b` costs used.
+    where :math:`\sigma_J` is the standard deviation of the :math:`2b` costs used. V1-t acts with
+    :math:`K = M`. V2-t acts on normalized states, :math:`u = -M\,\mathrm{diag}(\sigma)^{-1} x`, where
+    :math:`\sigma` is the running standard deviation of every state visited so far (statistics start at
+    1, as in the paper, so the first gain is ``K0``; the running mean the paper also subtracts is left
+    out, because the states' mean is zero here and the scored policy must be a static gain).
     ``n_runs`` independent runs are simulated together, from one generator seeded by ``seed``.
 
     Returns
     -------
     list of arrays (n_runs, m, n)
-        The gain of every run at each checkpoint (rollouts used so far).
+        The gain acting on raw states, :math:`M\,\mathrm{diag}(\sigma)^{-1}`, at each checkpoint
+        (rollouts used so far).
     """
-    step, explore, horizon, n_runs = _search_args(problem, step, explore, horizon, n_runs)
+    step, explore, horizon, n_runs, M = _search_args(problem, step, explore, horizon, n_runs, K0)
     directions = check_positive_int(directions, "directions")
     top = directions if top is None else check_positive_int(top, "top")
     if top > directions:
         raise ValueError(f"top must lie in [1, directions={directions}], got {top}")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise TypeError(f"normalize must be True or False, got {normalize!r}")
     per_iter = 2 * directions
     checks = _check_checkpoints(checkpoints, budget, per_iter)
     rng = as_rng(seed)
     m, n = problem.m, problem.n
-    K = np.zeros((n_runs, m, n))
+    count = np.zeros(n_runs)  # running state statistics of V2-t, per run
+    first, second = np.zeros((n_runs, n)), np.zeros((n_runs, n))
+    scale = np.ones((n_runs, 1, n))
     used, out = 0, []
     for c in checks:
         while used + per_iter <= c:  # the gain read at checkpoint c has used at most c rollouts
             delta = rng.standard_normal((n_runs, directions, m, n))
-            Kpm = np.concatenate([K[:, None] + explore * delta, K[:, None] - explore * delta], axis=1)
-            J, _ = _rollout_costs(problem, Kpm.reshape(-1, m, n), rng, horizon)
-            J = np.minimum(J.reshape(n_runs, 2, directions), 1e12)  # cap blown-up rollouts
+            nu_delta = explore[:, None, None, None] * delta
+            Mpm = np.concatenate([M[:, None] + nu_delta, M[:, None] - nu_delta], axis=1)
+            J, _, st = _rollout_costs(problem, (Mpm / scale[:, None]).reshape(-1, m, n), rng, horizon,
+                                      states=normalize)
+            J = J.reshape(n_runs, 2, directions)
             order = np.argsort(J.min(axis=1), axis=1)[:, :top]
             Jp = np.take_along_axis(J[:, 0], order, axis=1)
             Jm = np.take_along_axis(J[:, 1], order, axis=1)
             d = np.take_along_axis(delta, order[:, :, None, None], axis=1)
             sigma = np.std(np.concatenate([Jp, Jm], axis=1), axis=1) + 1e-12
-            K = K - step / (top * sigma)[:, None, None] * np.einsum("rb,rbmn->rmn", Jp - Jm, d)
+            M = M - (step / (top * sigma))[:, None, None] * np.einsum("rb,rbmn->rmn", Jp - Jm, d)
+            if normalize:  # fold this iteration's states into the statistics (runs whose states stayed finite)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    mean = st[0].reshape(n_runs, -1, n).mean(axis=1)
+                    sq = np.diagonal(st[1], axis1=1, axis2=2).reshape(n_runs, -1, n).mean(axis=1)
+                ok = np.all(np.isfinite(sq), axis=1)
+                k = horizon * per_iter
+                first[ok] += k * mean[ok]
+                second[ok] += k * sq[ok]
+                count[ok] += k
+                seen = count > 0
+                var = second[seen] / count[seen, None] - (first[seen] / count[seen, None]) ** 2
+                scale[seen, 0] = np.sqrt(np.maximum(var, 1e-8))
             used += per_iter
-        out.append(K.copy())
+        out.append(M / scale)
     return out
 
 
-def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: float, batch: int = 10,
+def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: float, batch: int = 10, K0=None,
                     horizon: int = DEFAULT_ROLLOUT_STEPS, checkpoints=None, n_runs: int = 1, seed: Any = 0):
-    r"""REINFORCE on the linear-Gaussian policy :math:`u = -Kx + \sigma\eta`, from :math:`K = 0`.
+    r"""REINFORCE on the linear-Gaussian policy :math:`u = -Kx + \sigma\eta`, from ``K0`` (default 0).
 
     Each iteration runs ``batch`` rollouts, estimates :math:`\nabla_K J` by the likelihood ratio with
     the batch's mean cost as baseline, and takes a normalized step of length ``step`` (the cost of
     an unstable gain explodes, so raw gradient steps are unusable without it). Returns the
     deterministic gain at each checkpoint, as :func:`random_search` does.
     """
-    step, explore, horizon, n_runs = _search_args(problem, step, explore, horizon, n_runs)
+    step, explore, horizon, n_runs, K = _search_args(problem, step, explore, horizon, n_runs, K0)
     batch = check_positive_int(batch, "batch", minimum=2)  # a baseline needs two rollouts
     checks = _check_checkpoints(checkpoints, budget, batch)
     rng = as_rng(seed)
     m, n = problem.m, problem.n
-    K = np.zeros((n_runs, m, n))
     used, out = 0, []
     for c in checks:
         while used + batch <= c:
             Kb = np.repeat(K, batch, axis=0)
-            J, score = _rollout_costs(problem, Kb, rng, horizon, sigma_u=explore)
-            J = np.minimum(J.reshape(n_runs, batch), 1e12)
+            J, score, _ = _rollout_costs(problem, Kb, rng, horizon, sigma_u=np.repeat(explore, batch))
+            J = J.reshape(n_runs, batch)
             adv = J - J.mean(axis=1, keepdims=True)
             g = np.einsum("rb,rbmn->rmn", adv, score.reshape(n_runs, batch, m, n)) / batch
             norm = np.linalg.norm(g.reshape(n_runs, -1), axis=1)[:, None, None] + 1e-12
-            K = K - step * g / norm
+            K = K - step[:, None, None] * g / norm
             used += batch
+        out.append(K.copy())
+    return out
+
+
+def _npg_estimate(problem, K, rng, directions, radius, horizon):
+    r"""Zeroth-order estimates of the rollout cost's gradient and of the state covariance at gains ``K``
+    (R, m, n), from ``2 * directions`` rollouts per gain (see :func:`natural_policy_gradient`)."""
+    R_, m, n = K.shape
+    U = rng.standard_normal((R_, directions, m, n))
+    radius = np.broadcast_to(radius, (R_,))
+    U *= radius[:, None, None, None] / np.linalg.norm(U.reshape(R_, directions, -1), axis=2)[:, :, None, None]
+    Kpm = np.concatenate([K[:, None] + U, K[:, None] - U], axis=1)
+    J, _, (_, outer) = _rollout_costs(problem, Kpm.reshape(-1, m, n), rng, horizon, states=True)
+    J = J.reshape(R_, 2, directions)
+    grad = ((m * n) / (2 * radius ** 2))[:, None, None] * np.einsum("rb,rbmn->rmn", J[:, 0] - J[:, 1], U) / directions
+    with np.errstate(invalid="ignore", over="ignore"):  # rollouts that blew up give non-finite statistics
+        return grad, outer.reshape(R_, 2 * directions, n, n).mean(axis=1)
+
+
+def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, radius: float, directions: int = 4,
+                            K0=None, horizon: int = DEFAULT_ROLLOUT_STEPS, checkpoints=None, n_runs: int = 1,
+                            seed: Any = 0):
+    r"""Model-free natural policy gradient on static gains (Fazel, Ge, Kakade & Mesbahi 2018), from ``K0``.
+
+    Each iteration draws ``directions`` perturbations :math:`U_i` uniform on the Frobenius sphere of
+    radius :math:`r`, runs one rollout at :math:`K + U_i` and one at :math:`K - U_i` (the two-point
+    estimator of Malik et al. 2019), and estimates the gradient of the rollout cost and the state
+    covariance from those rollouts alone:
+
+    .. math:: \widehat{\nabla J} = \frac{mn}{2r^2}\,\frac{1}{N}\sum_i (J_i^+ - J_i^-)\,U_i, \qquad
+              \hat\Sigma = \text{average of } x_t x_t^\top \text{ over the rollouts}, \qquad
+              K \leftarrow K - \eta\, \widehat{\nabla J}\, \hat\Sigma^{-1} .
+
+    :math:`\nabla J\,\Sigma^{-1} = 2E_K` (:func:`lqr_gradient`), so the step is the natural gradient,
+    invariant to how large the states are. A run whose rollouts blew up (non-finite statistics) keeps
+    its gain for that iteration. Returns the gain at each checkpoint, as :func:`random_search` does.
+    """
+    step, radius, horizon, n_runs, K = _search_args(problem, step, radius, horizon, n_runs, K0, "radius")
+    directions = check_positive_int(directions, "directions")
+    per_iter = 2 * directions
+    checks = _check_checkpoints(checkpoints, budget, per_iter)
+    rng = as_rng(seed)
+    used, out = 0, []
+    for c in checks:
+        while used + per_iter <= c:
+            grad, Sigma = _npg_estimate(problem, K, rng, directions, radius, horizon)
+            ok = np.all(np.isfinite(Sigma), axis=(1, 2)) & np.all(np.isfinite(grad), axis=(1, 2))
+            if np.any(ok):
+                with np.errstate(all="ignore"):
+                    nat = np.linalg.pinv(Sigma[ok], hermitian=True) @ np.swapaxes(grad[ok], 1, 2)  # Sigma^-1 grad^T
+                good = np.all(np.isfinite(nat), axis=(1, 2))
+                idx = np.flatnonzero(ok)[good]
+                K[idx] = K[idx] - step[idx, None, None] * np.swapaxes(nat[good], 1, 2)
+            used += per_iter
         out.append(K.copy())
     return out
 
@@ -639,30 +861,50 @@ def problem(name: str) -> LQRProblem:
 #: Rollout length per problem: long enough that the minimizer of the rollout cost (what a
 #: model-free method optimizes) is within 1% of the infinite-horizon optimum (see the chapter).
 ROLLOUT_LENGTH = {"Laplacian system (3 states)": 200, "double integrator": 50}
-#: A stabilizing gain that LSPI starts from and explores around (CE and the searches start from nothing).
+#: A stabilizing gain: LSPI always starts from it and explores around it; the searches start from it in the
+#: ``"stabilizing"`` variant of the comparison and from zero in the ``"zero"`` one. CE starts from nothing.
 STABILIZING_START = {"Laplacian system (3 states)": 0.1 * np.eye(3), "double integrator": np.array([[0.3, 1.0]])}
+#: Where the model-free searches start: from K = 0, or from :data:`STABILIZING_START`.
+STARTS = ("zero", "stabilizing")
 
-METHOD_NAMES = ("nominal CE", "LSPI", "random search (ARS)", "policy gradient")
-SEARCHES = ("random search (ARS)", "policy gradient")
+#: The model-free searches over gains, by name: the function and its fixed arguments.
+SEARCH_METHODS = {
+    "random search (ARS)": (random_search, {}),
+    "random search (ARS V2-t)": (random_search, {"normalize": True}),
+    "policy gradient": (policy_gradient, {}),
+    "natural policy gradient": (natural_policy_gradient, {}),
+}
+SEARCHES = tuple(SEARCH_METHODS)
+METHOD_NAMES = ("nominal CE", "LSPI", *SEARCHES)
 
 
-def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 0, *, ars: dict | None = None,
-                    pg: dict | None = None, ce_budget: int = 100, lspi_budget: int = 300) -> dict:
+def _err(problem, K, j_star):
+    if K is None or not np.all(np.isfinite(K)):
+        return np.inf
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ill-conditioned Lyapunov solves of gains far from stabilizing
+        return (lqr_cost(problem.A, problem.B, problem.Q, problem.R, K) - j_star) / j_star
+
+
+def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 0, *, searches: dict | None = None,
+                    start: str = "zero", ce_budget: int = 100, lspi_budget: int = 300) -> dict:
     r"""Relative cost error :math:`(J(\hat K) - J^\star)/J^\star` against rollouts used, per method and seed.
 
     Every rollout has ``ROLLOUT_LENGTH[problem.name]`` steps (or :data:`DEFAULT_ROLLOUT_STEPS` for other
-    problems). Nominal CE and LSPI are batch methods: at each checkpoint they are rerun on the first
-    ``N`` rollouts; random search and policy gradient are run once and read at the checkpoints.
+    problems). Nominal CE (dynamics and cost fitted) and LSPI are batch methods: at each checkpoint they
+    are rerun on the first ``N`` rollouts (a budget of 1 skips them); the ``searches`` (a dict from a name of
+    :data:`SEARCH_METHODS` to its settings) are run once, from ``start`` (``"zero"`` or ``"stabilizing"``,
+    see :data:`STARTS`), and read at the checkpoints.
 
     Randomness: ``seed`` is split into one generator per run (:func:`ce_lib.experiments.spawn_rngs`)
     plus one for the searches. Run ``b``'s CE and LSPI data come from run ``b``'s child seed, so they
     share the disturbances and input noise rollout by rollout (LSPI's inputs add its stabilizing
-    feedback to the same noise); the searches advance all runs together from their own generator.
+    feedback to the same noise); each search advances all runs together from the searches' generator.
 
     Returns
     -------
     dict
-        ``rollouts`` (checkpoints) and, per method, an array (n_seeds, T) of relative errors
+        ``rollouts`` (checkpoints), ``horizon`` and, per method, an array (n_seeds, T) of relative errors
         (``inf`` = not stabilizing), with ``nan`` beyond a batch method's budget.
     """
     _check_problem(problem)
@@ -670,48 +912,59 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
     B = check_positive_int(n_seeds, "n_seeds")
     ce_budget = check_positive_int(ce_budget, "ce_budget")
     lspi_budget = check_positive_int(lspi_budget, "lspi_budget")
+    if start not in STARTS:
+        raise ValueError(f"start must be one of {STARTS}, got {start!r}")
+    searches = {} if searches is None else dict(searches)
+    unknown = set(searches) - set(SEARCH_METHODS)
+    if unknown:
+        raise ValueError(f"searches: unknown method(s) {sorted(unknown)}; known: {list(SEARCH_METHODS)}")
     T = ROLLOUT_LENGTH.get(problem.name, DEFAULT_ROLLOUT_STEPS)
     checks = log_grid(budget)
     _, j_star = problem.optimal()
-
-    def err(K):
-        if K is None or not np.all(np.isfinite(K)):
-            return np.inf
-        return (lqr_cost(problem.A, problem.B, problem.Q, problem.R, K) - j_star) / j_star
-
     out = {"rollouts": checks, "horizon": T}
     run_seeds = [child_seed(seed, b) for b in range(B)]
-    ce = np.full((B, checks.size), np.nan)
-    ls = np.full((B, checks.size), np.nan)
     K0 = STABILIZING_START.get(problem.name)
-    for b in range(B):
-        X, U, Xn = rollouts(problem.A, problem.B, min(ce_budget, budget), T, run_seeds[b])
-        for j, N in enumerate(checks[checks <= ce_budget]):
-            A_hat, B_hat = fit_dynamics(X[: N * T], U[: N * T], Xn[: N * T])
-            try:
-                ce[b, j] = err(lqr_gain(A_hat, B_hat, problem.Q, problem.R))
-            except ValueError:
-                ce[b, j] = np.inf
-        if K0 is not None:
+    if start == "stabilizing" and K0 is None:
+        raise ValueError(f"start: no stabilizing gain is known for the problem {problem.name!r}")
+    if ce_budget > 1:
+        ce = np.full((B, checks.size), np.nan)
+        for b in range(B):
+            X, U, Xn = rollouts(problem.A, problem.B, min(ce_budget, budget), T, run_seeds[b])
+            for j, N in enumerate(checks[checks <= ce_budget]):
+                ce[b, j] = _err(problem, _ce_gain(problem, X[: N * T], U[: N * T], Xn[: N * T]), j_star)
+        out["nominal CE"] = ce
+    if lspi_budget > 1 and K0 is not None:
+        ls = np.full((B, checks.size), np.nan)
+        for b in range(B):
             X, U, Xn = rollouts(problem.A, problem.B, min(lspi_budget, budget), T, run_seeds[b], K=K0, sigma_u=1.0)
             for j, N in enumerate(checks[checks <= lspi_budget]):
-                ls[b, j] = err(lspi(problem, X[: N * T], U[: N * T], Xn[: N * T], K0))
-    out["nominal CE"], out["LSPI"] = ce, ls
-    for name, fn, kw in (("random search (ARS)", random_search, ars), ("policy gradient", policy_gradient, pg)):
-        if kw is None:
-            continue
-        Ks = fn(problem, budget, horizon=T, checkpoints=checks, n_runs=B, seed=child_seed(seed, B), **kw)
-        out[name] = np.array([[err(K[b]) for K in Ks] for b in range(B)])
+                ls[b, j] = _err(problem, lspi(problem, X[: N * T], U[: N * T], Xn[: N * T], K0), j_star)
+        out["LSPI"] = ls
+    for name, kw in searches.items():
+        fn, fixed = SEARCH_METHODS[name]
+        Ks = fn(problem, budget, horizon=T, checkpoints=checks, n_runs=B, seed=child_seed(seed, B),
+                K0=K0 if start == "stabilizing" else None, **fixed, **kw)
+        out[name] = np.array([[_err(problem, K[b], j_star) for K in Ks] for b in range(B)])
     return out
 
 
 #: Rollout budgets of the chapter (model-free searches; CE and LSPI stop earlier, see below).
 BUDGET = {"Laplacian system (3 states)": 5000, "double integrator": 2000}
-#: Tuning grids. ARS: four step sizes, two exploration scales, 4 or 16 directions (the algorithm of
-#: Mania, Guy & Recht; the grid is ours); REINFORCE: normalized step length and exploration.
-ARS_GRID = [dict(step=s, explore=e, directions=d) for d in (4, 16) for s in (0.001, 0.003, 0.01, 0.03)
-            for e in (0.01, 0.05)]
-PG_GRID = [dict(step=s, explore=e) for s in (0.001, 0.003, 0.01, 0.03) for e in (0.3, 1.0)]
+#: Tuning grids (the algorithms are the papers'; the grids are ours, around the scale of the optimal gain).
+#: ARS V1-t: seven step sizes, two exploration scales, 4 or 16 directions. ARS V2-t acts on normalized
+#: states, so its exploration scale is in those units; 4 directions (V1-t never chose 16 in a pilot on the
+#: tuning runs). REINFORCE: normalized step length and exploration.
+#: Natural policy gradient: step and smoothing radius (the two problems' gains differ twentyfold in size, so the
+#: radii span that); 16 directions (4 were worse in a pilot on the tuning runs).
+SEARCH_GRIDS = {
+    "random search (ARS)": [dict(step=s, explore=e, directions=d) for d in (4, 16)
+                            for s in (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.01, 0.05)],
+    "random search (ARS V2-t)": [dict(step=s, explore=e, directions=4) for s in (0.003, 0.01, 0.03, 0.1)
+                                 for e in (0.01, 0.05, 0.2, 0.5)],
+    "policy gradient": [dict(step=s, explore=e) for s in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.3, 1.0)],
+    "natural policy gradient": [dict(step=s, radius=r, directions=16) for s in (0.003, 0.01, 0.03, 0.1)
+                                for r in (0.02, 0.05, 0.1, 0.2, 0.5)],
+}
 #: The relative cost errors the records ask for; each search is tuned for each of them.
 ERROR_TARGETS = (0.10, 0.01)
 #: Hold factor of the targets (on the log grid of checkpoints: the next checkpoint).
@@ -726,116 +979,151 @@ def _hits_to(curves, rollouts, target):
     return samples_to_target(rollouts[ok], curves[:, ok], target, hold=HOLD)
 
 
-def _tune_one(job):
-    name, method, kw = job
-    prob = problem(name)
-    budget = BUDGET[prob.name]
-    args = {"ars": kw, "pg": None} if method == "ars" else {"ars": None, "pg": kw}
-    out = learning_curves(prob, budget, TUNING_RUNS, seed=TUNING_SEED_START, ce_budget=1, lspi_budget=1, **args)
-    key = "random search (ARS)" if method == "ars" else "policy gradient"
-    return {t: _hits_to(out[key], out["rollouts"], t) for t in ERROR_TARGETS}
+#: The settings of each search that are numbers per run (a tuning grid runs as one batch over them).
+PER_RUN_SETTINGS = ("step", "explore", "radius")
 
 
-def _batch_methods_on_tuning_runs(name):
+def _search_batch(job):
+    """Settings of one search from one start, ``n`` runs each, simulated as one batch of runs from ``seed``.
+    Settings that are not per-run numbers (the number of directions) must agree within a job.
+    Returns, per setting, the rollouts to each target and the curves (n, T)."""
+    name, method, start, settings, n, seed = job
     prob = problem(name)
-    out = learning_curves(prob, BUDGET[prob.name], TUNING_RUNS, seed=TUNING_SEED_START,
-                          ce_budget=CE_BUDGET, lspi_budget=LSPI_BUDGET)
-    return {m: {t: _hits_to(out[m], out["rollouts"], t) for t in ERROR_TARGETS} for m in ("nominal CE", "LSPI")}
+    kw = {k: np.repeat([dict(s)[k] for s in settings], n) if k in PER_RUN_SETTINGS else dict(settings[0])[k]
+          for k in dict(settings[0])}
+    out = learning_curves(prob, BUDGET[prob.name], n * len(settings), seed=seed, searches={method: kw}, start=start,
+                          ce_budget=1, lspi_budget=1)
+    curves = out[method].reshape(len(settings), n, -1)
+    return [({t: _hits_to(c, out["rollouts"], t) for t in ERROR_TARGETS}, c) for c in curves]
+
+
+def _batches(name, method, start, grid, n, seed):
+    """The jobs of :func:`_search_batch` that cover ``grid``: one per value of the settings that are not per-run."""
+    groups = {}
+    for kw in grid:
+        fixed = tuple((k, v) for k, v in sorted(kw.items()) if k not in PER_RUN_SETTINGS)
+        groups.setdefault(fixed, []).append(tuple(sorted(kw.items())))
+    return [(name, method, start, tuple(g), n, seed) for g in groups.values()]
+
+
+def grid_edges(tuned: dict, tuning_hits: dict | None = None, grids: dict | None = None) -> list[str]:
+    """The tuned settings that sit at an end of their grid, where the grid tried more than two values
+    of that setting: ``["<method>, from <start>, for <target>: <setting> = <value>", ...]``. With
+    ``tuning_hits`` (as :func:`comparison` returns it), settings chosen on a tie are left out: when the
+    chosen setting's median on the tuning runs never reached the target (every median sits at the
+    budget, and the choice falls to the share of runs that got there), or when the starting gain met the
+    target at the first rollout (every setting ties there)."""
+    grids = SEARCH_GRIDS if grids is None else grids
+    edges = []
+    for (method, start, t), kw in tuned.items():
+        if tuning_hits is not None:
+            h = np.asarray(tuning_hits[start][t][method], dtype=float)
+            if np.mean(np.isfinite(h)) <= 0.5 or np.all(h <= 1):
+                continue
+        for k, v in kw.items():
+            values = sorted({g[k] for g in grids[method]})
+            if len(values) > 2 and v in (values[0], values[-1]):
+                edges.append(f"{method}, from {start}, for {t:.0%}: {k} = {v:g}")
+    return edges
 
 
 def _tuned(name, n_seeds):
-    jobs = [(name, "ars", kw) for kw in ARS_GRID] + [(name, "pg", kw) for kw in PG_GRID]
-    tuned_hits = parallel_map(_tune_one, jobs, n_jobs=2)
     prob = problem(name)
     budget = BUDGET[prob.name]
-    grids = {"random search (ARS)": ("ars", ARS_GRID), "policy gradient": ("pg", PG_GRID)}
-    chosen = {}  # (method, target) -> (settings, tuning hits)
-    for method, (key, grid) in grids.items():
-        idx = [i for i, (_, m, _) in enumerate(jobs) if m == key]
-        for t in ERROR_TARGETS:
-            i = idx[best_by_tuning([tuned_hits[i][t] for i in idx], budget)]
-            chosen[method, t] = (jobs[i][2], tuned_hits[i][t])
-    out = {"rollouts": None, "budget": budget, "tuning_runs": len(jobs) * TUNING_RUNS, "tuned": {},
-           "tuning_hits": {t: {} for t in ERROR_TARGETS}, "hits": {t: {} for t in ERROR_TARGETS}, "curves": {}}
-    batch = _batch_methods_on_tuning_runs(name)
-    for t in ERROR_TARGETS:
-        for m in ("nominal CE", "LSPI"):
-            out["tuning_hits"][t][m] = batch[m][t]
-    # Reported runs: one learning-curve run per distinct setting of each search (per target).
-    settings = {}
-    for (method, t), (kw, th) in chosen.items():
-        settings.setdefault((method, tuple(sorted(kw.items()))), []).append(t)
-        out["tuned"][method, t] = kw
-        out["tuning_hits"][t][method] = th
+    jobs = [job for s in STARTS for m in SEARCHES
+            for job in _batches(name, m, s, SEARCH_GRIDS[m], TUNING_RUNS, TUNING_SEED_START)]
+    results = parallel_map(_search_batch, jobs, n_jobs=2)
+    tuned_hits = {(job[1], job[2], items): hits for job, res in zip(jobs, results) for items, (hits, _) in
+                  zip(job[3], res)}
+    out = {"budget": budget, "tuning_runs": len(tuned_hits) * TUNING_RUNS, "tuned": {}, "curves": {},
+           "tuning_hits": {s: {t: {} for t in ERROR_TARGETS} for s in STARTS},
+           "hits": {s: {t: {} for t in ERROR_TARGETS} for s in STARTS},
+           "grid_sizes": {m: len(SEARCH_GRIDS[m]) for m in SEARCHES}}
+    chosen = {}  # (method, start, target) -> settings
+    for s in STARTS:
+        for m in SEARCHES:
+            grid = [tuple(sorted(kw.items())) for kw in SEARCH_GRIDS[m]]
+            for t in ERROR_TARGETS:
+                items = grid[best_by_tuning([tuned_hits[m, s, g][t] for g in grid], budget)]
+                chosen[m, s, t] = items
+                out["tuned"][m, s, t] = dict(items)
+                out["tuning_hits"][s][t][m] = tuned_hits[m, s, items][t]
+    batch = learning_curves(prob, budget, TUNING_RUNS, seed=TUNING_SEED_START, ce_budget=CE_BUDGET,
+                            lspi_budget=LSPI_BUDGET)
     base = learning_curves(prob, budget, n_seeds, seed=REPORTED_SEED_START, ce_budget=CE_BUDGET,
                            lspi_budget=LSPI_BUDGET)
     out["rollouts"], out["horizon"] = base["rollouts"], base["horizon"]
     for m in ("nominal CE", "LSPI"):
         out["curves"][m] = base[m]
-        for t in ERROR_TARGETS:
-            out["hits"][t][m] = _hits_to(base[m], base["rollouts"], t)
-    for (method, items), targets in settings.items():
-        kw = dict(items)
-        args = {"ars": kw, "pg": None} if method == "random search (ARS)" else {"ars": None, "pg": kw}
-        run = learning_curves(prob, budget, n_seeds, seed=REPORTED_SEED_START, ce_budget=1, lspi_budget=1, **args)
-        for t in targets:
-            out["hits"][t][method] = _hits_to(run[method], run["rollouts"], t)
-            out["curves"][method, t] = run[method]
-    out["grid_sizes"] = {"random search (ARS)": len(ARS_GRID), "policy gradient": len(PG_GRID)}
+        for s in STARTS if m == "nominal CE" else ("stabilizing",):
+            for t in ERROR_TARGETS:
+                out["tuning_hits"][s][t][m] = _hits_to(batch[m], batch["rollouts"], t)
+                out["hits"][s][t][m] = _hits_to(base[m], base["rollouts"], t)
+    # Reported runs: each distinct chosen (method, start, setting) on the same reported runs, alone in its batch.
+    distinct = sorted({(m, s, items) for (m, s, _), items in chosen.items()})
+    runs = parallel_map(_search_batch, [(name, m, s, (items,), n_seeds, REPORTED_SEED_START)
+                                        for m, s, items in distinct], n_jobs=2)
+    by_setting = {key: res[0] for key, res in zip(distinct, runs)}
+    for (m, s, t), items in chosen.items():
+        hits, curves = by_setting[m, s, items]
+        out["hits"][s][t][m] = hits[t]
+        out["curves"][m, s, t] = curves
     return out
 
 
 def comparison(name: str = "laplacian", n_seeds: int = 20) -> dict:
     """The chapter's comparison on ``"laplacian"`` or ``"double integrator"`` (cached).
 
-    Random search and policy gradient are tuned over :data:`ARS_GRID` and :data:`PG_GRID`, for each
-    target of :data:`ERROR_TARGETS` separately, on :data:`TUNING_RUNS` runs drawn from the tuning
-    seed, by the median rollouts-to-target (misses at the budget); nominal CE has nothing to tune
-    and LSPI starts from :data:`STABILIZING_START`. Every method also runs on the tuning runs, where
-    each family's best method is chosen.
+    Each search of :data:`SEARCH_METHODS` is tuned over its grid in :data:`SEARCH_GRIDS`, from each start
+    of :data:`STARTS` and for each target of :data:`ERROR_TARGETS` separately, on :data:`TUNING_RUNS` runs
+    drawn from the tuning seed, by the median rollouts-to-target (misses at the budget); nominal CE has
+    nothing to tune and LSPI starts from :data:`STABILIZING_START`. Every method also runs on the tuning
+    runs, where each family's best method is chosen.
 
     Returns
     -------
     dict
         ``rollouts``, ``horizon``, ``budget``; ``curves[method]`` (CE, LSPI) and
-        ``curves[(search, target)]`` (the search tuned for that target), each (n_seeds, T);
-        ``hits[target][method]`` and ``tuning_hits[target][method]``; ``tuned[(search, target)]``;
-        ``grid_sizes`` and ``tuning_runs``.
+        ``curves[(search, start, target)]`` (the search tuned for that start and target), each (n_seeds, T);
+        ``hits[start][target][method]`` and ``tuning_hits[start][target][method]`` (LSPI only under
+        ``"stabilizing"``); ``tuned[(search, start, target)]``; ``grid_sizes`` and ``tuning_runs``.
     """
     problem(name)
     return cached(_tuned, name=name, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 
-#: What each LQR record's CE method is told that its RL methods are not. LSPI computes its cost
-#: data from Q and R and fits a quadratic Q-function, the counterpart of the linear model:
-#: against it, CE is told nothing more ("same").
-CE_GIVEN = "the cost matrices Q and R and that the dynamics are linear; the searches see only each rollout's total cost"
-#: The records: (problem, target) pairs.
+#: Every LQR record is "same information": CE fits the dynamics *and* the cost (Q, R) from the transitions and
+#: per-step costs it observed, which every learner here observes too. CE does assume the linear-quadratic form,
+#: as LSPI assumes a quadratic Q-function and the searches a linear gain.
+CE_GIVEN = ""
+#: The records: (problem, target) pairs, each from both starts.
 RECORDS = (("laplacian", 0.10), ("laplacian", 0.01), ("double integrator", 0.01))
 
 
-def _tuning_text(out: dict, method: str, t: float) -> str:
+def _tuning_text(out: dict, method: str, start: str, t: float) -> str:
     if method == "nominal CE":
         return "none needed"
     if method == "LSPI":
         return "none needed (given a stabilizing initial gain)"
     return grid_tuning(out["grid_sizes"][method], f"{TUNING_RUNS} runs drawn from seed {TUNING_SEED_START}") + \
-        f", for the {t:.0%} target"
+        f", from {'K = 0' if start == 'zero' else 'the stabilizing gain'}, for the {t:.0%} target"
 
 
 def headline(n_seeds: int = 20) -> list[dict]:
-    """Scoreboard records, per problem and target: nominal CE against LSPI (``"same"``: both are
-    told Q, R and the linear-quadratic form) and against the searches (``"more"``)."""
+    """Scoreboard records, per problem, target and start of the searches: nominal CE (dynamics and cost
+    fitted from what it observed) against every model-free method (``"same"`` information)."""
     records = []
     for name, t in RECORDS:
         out = comparison(name, n_seeds)
         prob = problem(name)
-        for information, rl in (("same", ("LSPI",)), ("more", SEARCHES)):
-            methods = [MethodResult(m, "ce" if m == "nominal CE" else "rl", out["hits"][t][m], _tuning_text(out, m, t),
-                                    out["tuning_hits"][t][m]) for m in ("nominal CE", *rl)]
+        for s in STARTS:
+            methods = [MethodResult(m, "ce" if m == "nominal CE" else "rl", out["hits"][s][t][m],
+                                    _tuning_text(out, m, s, t), out["tuning_hits"][s][t][m])
+                       for m in METHOD_NAMES if m in out["hits"][s][t]]
+            where = "model-free methods start from K = 0" if s == "zero" else \
+                "model-free methods start from a stabilizing gain"
             records.append(make_record(
-                chapter="lqr", task=f"{prob.name}, rollouts of {out['horizon']} steps",
+                chapter="lqr", task=f"{prob.name}, rollouts of {out['horizon']} steps, {where}",
                 metric=f"rollouts until the relative cost error is below {t:.0%}", target=t,
-                budget=out["budget"], information=information, ce_given=CE_GIVEN if information == "more" else "",
-                methods=methods))
+                budget=out["budget"], information="same", ce_given=CE_GIVEN, methods=methods))
     return records

@@ -101,7 +101,6 @@ def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root
     assert more_tasks == {
         ("dfo", "random-target quadratic"), ("dfo", "logistic regression"),
         ("mdp", "FrozenLake 4x4 (slippery)"),
-        ("lqr", "Laplacian system (3 states)"), ("lqr", "double integrator"),
         ("ppo", "CartPole-v1"), ("ppo", "Pendulum-v1")}, "update the lists in the introduction and README"
 
 

@@ -106,19 +106,31 @@ def test_model_free_searches_improve_on_the_double_integrator():
     errs = [[L.relative_error(prob, K[r]) for r in range(4)] for K in rs]
     assert np.median(errs[-1]) < 0.1 and np.all(np.isinf(errs[0]))  # K = 0 is not stabilizing
     pg = L.policy_gradient(prob, 1000, step=0.02, explore=0.5, batch=10,
-                           horizon=50, checkpoints=checks, n_runs=4, seed=np.random.default_rng(0))
-    assert np.median([L.relative_error(prob, pg[-1][r]) for r in range(4)]) < 1.0
+                           horizon=50, checkpoints=checks, n_runs=16, seed=np.random.default_rng(0))
+    errs = [L.relative_error(prob, pg[-1][r]) for r in range(16)]
+    assert np.median(errs) < 3.0 and np.mean(np.isfinite(errs)) >= 0.5  # from K = 0, which is not stabilizing
 
 
 def test_learning_curves_shapes_and_reproducibility():
     prob = L.double_integrator()
-    kw = dict(ars=dict(step=0.02, explore=0.05, directions=4), pg=None, ce_budget=20, lspi_budget=20)
+    kw = dict(searches={"random search (ARS)": dict(step=0.02, explore=0.05, directions=4),
+                        "natural policy gradient": dict(step=0.05, radius=0.05)}, ce_budget=20, lspi_budget=20)
     a = L.learning_curves(prob, 40, 3, seed=0, **kw)
     b = L.learning_curves(prob, 40, 3, seed=0, **kw)
-    for k in ("nominal CE", "LSPI", "random search (ARS)"):
+    for k in ("nominal CE", "LSPI", "random search (ARS)", "natural policy gradient"):
         assert a[k].shape == (3, a["rollouts"].size)
         np.testing.assert_array_equal(a[k], b[k])
     assert np.nanmax(a["nominal CE"][:, -3:]) < 0.05
+    # from the stabilizing gain, the first checkpoint of a search is that gain's error
+    c = L.learning_curves(prob, 40, 3, seed=0, start="stabilizing", ce_budget=1, lspi_budget=1,
+                          searches=kw["searches"])
+    assert "nominal CE" not in c and "LSPI" not in c
+    np.testing.assert_allclose(c["natural policy gradient"][:, 0],
+                               L.relative_error(prob, L.STABILIZING_START[prob.name]))
+    with pytest.raises(ValueError, match="start must be"):
+        L.learning_curves(prob, 40, 3, start="warm")
+    with pytest.raises(ValueError, match="searches: unknown"):
+        L.learning_curves(prob, 40, 3, searches={"CMA-ES": {}})
 
 
 def test_bad_input_names_the_argument():
@@ -152,7 +164,7 @@ def test_bad_input_names_the_argument():
 def test_rollout_cost_matches_simulated_rollouts_and_tends_to_the_average_cost():
     prob = L.double_integrator()
     K, J = prob.optimal()
-    costs, _ = L._rollout_costs(prob, np.repeat(K[None], 20_000, axis=0), np.random.default_rng(0), 20)
+    costs, _, _ = L._rollout_costs(prob, np.repeat(K[None], 20_000, axis=0), np.random.default_rng(0), 20)
     exact = L.rollout_cost(prob, K, 20)
     assert abs(costs.mean() - exact) < 4 * costs.std() / np.sqrt(costs.size)
     assert L.rollout_cost(prob, K, 5000) == pytest.approx(J, rel=2e-3)
@@ -198,3 +210,111 @@ def test_rollouts_with_one_seed_share_their_noise_whatever_the_gain():
     w1 = Xn1 - X1 @ prob.A.T - U1 @ prob.B.T
     np.testing.assert_allclose(w0, w1, atol=1e-12)
     np.testing.assert_allclose(U0, U1 + X1 @ K.T, atol=1e-12)
+
+
+def _finite_difference(f, K, h=1e-5):
+    g = np.zeros_like(K)
+    for idx in np.ndindex(K.shape):
+        E = np.zeros_like(K)
+        E[idx] = h
+        g[idx] = (f(K + E) - f(K - E)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("name", ["laplacian", "double integrator"])
+def test_lqr_gradient_matches_finite_differences_and_vanishes_at_the_optimum(name):
+    prob = L.problem(name)
+    K_star, _ = prob.optimal()
+    K = 1.3 * K_star
+    G, Sigma = L.lqr_gradient(prob, K)
+    G_fd = _finite_difference(lambda k: L.lqr_cost(prob.A, prob.B, prob.Q, prob.R, k), K)
+    np.testing.assert_allclose(G, G_fd, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(Sigma, L.rollout_state_covariance(prob, K, 20_000), rtol=2e-3)
+    assert np.abs(L.lqr_gradient(prob, K_star)[0]).max() < 1e-8
+    with pytest.raises(ValueError, match="K must stabilize"):
+        L.lqr_gradient(prob, np.zeros_like(K))
+
+
+def test_natural_gradient_estimate_is_unbiased_for_the_rollout_cost():
+    # the two-point sphere estimator against the exact gradient of the rollout cost (finite differences of
+    # the exact recursion), and the state second moment against its exact value; 20 batches give the noise
+    prob, T = L.double_integrator(), 20
+    K = 1.2 * prob.optimal()[0]
+    rng = np.random.default_rng(0)
+    batches = [L._npg_estimate(prob, K[None], rng, 10_000, 0.05, T) for _ in range(20)]
+    grads = np.array([g[0] for g, _ in batches])
+    exact = _finite_difference(lambda k: L.rollout_cost(prob, k, T), K)
+    se = grads.std(axis=0, ddof=1) / np.sqrt(len(grads))
+    assert np.all(np.abs(grads.mean(axis=0) - exact) < 4 * se + 0.02 * np.abs(exact))
+    assert np.all(se < 0.1 * np.abs(exact).max())  # the check has teeth: a factor-2 error is 15 se away
+    Sigma = np.mean([S[0] for _, S in batches], axis=0)
+    np.testing.assert_allclose(Sigma, L.rollout_state_covariance(prob, K, T), rtol=0.02)
+
+
+def test_every_search_starts_from_the_given_gain_and_improves_the_double_integrator():
+    prob = L.double_integrator()
+    K0 = L.STABILIZING_START[prob.name]
+    kws = {L.random_search: dict(step=1e-12, explore=0.05, directions=4),
+           L.policy_gradient: dict(step=1e-12, explore=0.5, batch=8),
+           L.natural_policy_gradient: dict(step=1e-12, radius=0.05, directions=4)}
+    for fn, kw in kws.items():
+        K = fn(prob, 8, K0=K0, horizon=50, n_runs=2, seed=0, **kw)[-1]
+        np.testing.assert_allclose(K, np.repeat(K0[None], 2, axis=0), atol=1e-9, err_msg=fn.__name__)
+    checks = [8, 1000]
+    runs = {"V2-t": L.random_search(prob, 1000, step=0.03, explore=0.2, directions=4, normalize=True, K0=K0,
+                                    horizon=50, checkpoints=checks, n_runs=4, seed=1),
+            "NPG": L.natural_policy_gradient(prob, 1000, step=0.03, radius=0.2, directions=4, K0=K0, horizon=50,
+                                             checkpoints=checks, n_runs=4, seed=1)}
+    for name, Ks in runs.items():
+        errs = [L.relative_error(prob, Ks[-1][r]) for r in range(4)]
+        assert np.median(errs) < 0.05, (name, errs)
+    with pytest.raises(TypeError, match="normalize"):
+        L.random_search(prob, 100, step=0.1, explore=0.1, normalize="yes")
+    with pytest.raises(ValueError, match="radius"):
+        L.natural_policy_gradient(prob, 100, step=0.1, radius=0.0)
+    with pytest.raises(ValueError, match="K0 must have shape"):
+        L.policy_gradient(prob, 100, step=0.1, explore=0.1, K0=np.zeros((2, 2)))
+
+
+def test_the_cost_fit_recovers_q_and_r_and_ce_with_a_fitted_cost_matches_ce_told_the_cost():
+    prob = L.laplacian_system()
+    X, U, Xn = L.rollouts(prob.A, prob.B, 1, 200, 3)
+    Q_hat, R_hat = L.fit_cost(X, U, L.stage_costs(prob, X, U))
+    np.testing.assert_allclose(Q_hat, prob.Q, atol=1e-10)
+    np.testing.assert_allclose(R_hat, prob.R, atol=1e-10)
+    assert L.fit_cost(X[:5], U[:5], L.stage_costs(prob, X[:5], U[:5])) is None  # 12 unknowns, 5 costs
+    for seed in range(3):
+        np.testing.assert_allclose(L.nominal_ce(prob, 2, seed, horizon=200),
+                                   L.nominal_ce(prob, 2, seed, horizon=200, cost="given"), atol=1e-8)
+    with pytest.raises(ValueError, match="cost must be"):
+        L.nominal_ce(prob, 2, 0, cost="known")
+    with pytest.raises(ValueError, match="costs must"):
+        L.fit_cost(X, U, np.full(len(X), np.nan))
+
+
+def test_per_run_settings_run_a_grid_as_one_batch():
+    prob = L.double_integrator()
+    kw = dict(directions=4, horizon=50, n_runs=3, seed=5)
+    one = L.random_search(prob, 80, step=0.02, explore=0.05, **kw)
+    same = L.random_search(prob, 80, step=np.full(3, 0.02), explore=[0.05] * 3, **kw)
+    np.testing.assert_array_equal(one[-1], same[-1])  # equal settings per run: the same draws, the same gains
+    mixed = L.natural_policy_gradient(prob, 80, step=[0.01, 0.03, 0.1], radius=0.2, K0=L.STABILIZING_START[prob.name],
+                                      **kw)[-1]
+    assert len({tuple(np.round(K.ravel(), 12)) for K in mixed}) == 3
+    with pytest.raises(ValueError, match="step must be a positive number or an array of 3"):
+        L.random_search(prob, 80, step=[0.01, 0.02], explore=0.05, **kw)
+    with pytest.raises(ValueError, match="explore must be a positive number or an array of 3"):
+        L.policy_gradient(prob, 80, step=0.01, explore=[0.1, -0.1, 0.1], batch=4, horizon=50, n_runs=3)
+
+
+def test_grid_edges_flags_only_settings_that_reached_the_target_at_an_end_of_the_grid():
+    grids = {"policy gradient": [dict(step=s, explore=e) for s in (0.1, 0.3, 1.0) for e in (0.3, 1.0)]}
+    tuned = {("policy gradient", "zero", 0.1): dict(step=1.0, explore=0.3),
+             ("policy gradient", "zero", 0.01): dict(step=0.1, explore=0.3),
+             ("policy gradient", "stabilizing", 0.1): dict(step=0.3, explore=1.0)}
+    hits = {"zero": {0.1: {"policy gradient": np.array([5.0, 7.0, np.inf])},
+                     0.01: {"policy gradient": np.array([np.inf, np.inf])}},
+            "stabilizing": {0.1: {"policy gradient": np.array([3.0])}}}
+    # step 1.0 is an end of a 3-value grid; explore has only two values; the 1% choice's median never reached
+    assert L.grid_edges(tuned, hits, grids) == ["policy gradient, from zero, for 10%: step = 1"]
+    assert len(L.grid_edges(tuned, None, grids)) == 2
