@@ -44,6 +44,13 @@ def _freeze(obj, field: str, arr: np.ndarray) -> None:
 
 __all__ = [
     "METHODS",
+    "SWEEP_METHODS",
+    "CMA_DIMS",
+    "AVERAGING_ETA",
+    "PER_RUN_SETTINGS",
+    "cma_es",
+    "cma_record",
+    "CMA_SWEEP",
     "PROBLEMS",
     "StochasticLogistic",
     "StochasticQuadratic",
@@ -363,21 +370,38 @@ class _Settling:
         return self.settled
 
 
+#: The polynomial-decay averaging of :func:`_loop`: :math:`\bar x_t = (1 - w_t)\bar x_{t-1} + w_t x_t` with
+#: :math:`w_t = (\eta + 1)/(t + \eta)` (Shamir & Zhang 2013). Iterate :math:`s` then weighs about
+#: :math:`s^\eta` in :math:`\bar x_t`, so the average covers roughly the last 15-30% of the iterates: it
+#: forgets the start, and it averages out the wandering of a constant step around the optimum.
+AVERAGING_ETA = 3.0
+
+
 def _loop(obj, budget: int, per_iter: int, n_runs: int, direction, step: np.ndarray, name: str,
-          stop_below: float | None, stop_rule: StopRule | None, n_checkpoints: int = 120) -> Trace:
+          stop_below: float | None, stop_rule: StopRule | None, n_checkpoints: int = 120,
+          average: np.ndarray | None = None) -> Trace:
     """``x <- x - step * direction(x)`` for a batch of runs, recording the exact gap at checkpoints.
 
     Checkpoints are spaced geometrically in iterations. With ``stop_below``, the loop ends when
     ``stop_rule(samples, settled, dead)`` says so -- by default once every run has settled at the
-    target (see :data:`HOLD`) or diverged.
+    target (see :data:`HOLD`) or diverged. Runs flagged in ``average`` (boolean, (n_runs,)) report the
+    averaged iterate :math:`\\bar x_t` (see :data:`AVERAGING_ETA`) instead of :math:`x_t`; the steps are
+    the same either way, so ``average="both"`` reports both from every run: the trace then has
+    ``2 * n_runs`` rows, the last iterates first, and ``stop_rule`` sees those rows.
     """
     if per_iter > budget:
         raise ValueError(f"budget ({budget}) is below the {per_iter} samples one iteration of {name} needs")
     n_iter = budget // per_iter
     checks = np.unique(np.round(np.geomspace(1, n_iter, n_checkpoints)).astype(int))
     x = np.tile(np.asarray(obj.start, dtype=float), (n_runs, 1))
+    both = isinstance(average, str)
+    avg = np.zeros(n_runs, dtype=bool) if average is None or both else np.asarray(average, dtype=bool)
+    averaging = both or bool(avg.any())
+    x_bar = x.copy()
     gap0 = obj.gap(x)
     limit = 1e6 * (1.0 + gap0)
+    if both:
+        gap0 = np.concatenate([gap0, gap0])
     record = [gap0]
     dead = np.zeros(n_runs, dtype=bool)
     settling = _Settling(gap0, stop_below)
@@ -386,17 +410,25 @@ def _loop(obj, budget: int, per_iter: int, n_runs: int, direction, step: np.ndar
     with np.errstate(all="ignore"):  # a diverging run may overflow until the next checkpoint
         for t in range(1, n_iter + 1):
             x = x - step * direction(x)
+            if averaging:
+                w = (AVERAGING_ETA + 1.0) / (t + AVERAGING_ETA)
+                x_bar = (1.0 - w) * x_bar + w * x
             if t != checks[k]:
                 continue
             k += 1
             g = obj.gap(x)
             dead |= ~np.isfinite(g) | (g > limit)
             x[dead] = obj.start  # frozen, and reported as inf from now on
-            g = np.where(dead, np.inf, g)
+            if averaging:
+                g_bar = obj.gap(x_bar)
+                g = np.concatenate([g, g_bar]) if both else np.where(avg, g_bar, g)
+                x_bar[dead] = obj.start
+            dead_rows = np.concatenate([dead, dead]) if both else dead
+            g = np.where(dead_rows, np.inf, g)
             record.append(g)
             if stop_below is not None:
                 settled = settling.update(float(t * per_iter), g)
-                if rule(float(t * per_iter), settled, dead):
+                if rule(float(t * per_iter), settled, dead_rows):
                     break
     samples = per_iter * np.concatenate([[0], checks[: len(record) - 1]])
     return Trace(samples.astype(float), np.stack(record, axis=1))
@@ -407,6 +439,20 @@ def _setup(obj, budget, n_runs, step, explore):
     budget = check_positive_int(budget, "budget")
     n_runs = check_positive_int(n_runs, "n_runs")
     return budget, n_runs, _per_run(step, "step", n_runs), _per_run(explore, "explore", n_runs)
+
+
+def _per_run_flag(value, name: str, n_runs: int):
+    """A yes/no option given once for all runs or once per run, as a boolean array (n_runs,); the
+    averaging option may also be ``"both"`` (see :func:`_loop`)."""
+    if isinstance(value, str) and value == "both" and name == "average":
+        return value
+    if isinstance(value, (bool, np.bool_)):
+        return np.full(n_runs, bool(value))
+    arr = np.asarray(value)
+    if arr.shape != (n_runs,) or arr.dtype != bool:
+        raise TypeError(f"{name} must be True, False, 'both' or a boolean array of shape ({n_runs},), "
+                        f"got {value!r}")
+    return arr
 
 
 # ----------------------------------------------------------------------------------------------
@@ -479,7 +525,7 @@ def regression_gradient(obj, x, explore, batch: int, rng: np.random.Generator) -
 # ----------------------------------------------------------------------------------------------
 
 
-def reinforce(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1, seed: Any = 0,
+def reinforce(obj, budget: int, *, step, explore, batch: int, average=False, n_runs: int = 1, seed: Any = 0,
               stop_below: float | None = None, stop_rule: StopRule | None = None) -> Trace:
     """REINFORCE on a Gaussian search distribution :math:`\\mathcal N(x, \\sigma^2 I)`, batch-mean baseline.
 
@@ -503,6 +549,11 @@ def reinforce(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1, s
         Exploration scale :math:`\\sigma`.
     batch : int
         Samples per iteration, :math:`n \\ge 2`.
+    average : bool, boolean array of shape (n_runs,), or "both"
+        Report the polynomial-decay average of the iterates (:data:`AVERAGING_ETA`) rather than the
+        last iterate: with a constant step the iterate keeps wandering around the optimum, and the
+        average does not (Polyak & Juditsky 1992; Shamir & Zhang 2013). ``"both"`` reports both
+        readouts of every run: ``2 * n_runs`` rows, the last iterates first.
     n_runs : int
         Independent runs advanced together.
     seed : int or numpy.random.Generator
@@ -522,15 +573,16 @@ def reinforce(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1, s
     """
     budget, n_runs, step, explore = _setup(obj, budget, n_runs, step, explore)
     batch = check_positive_int(batch, "batch", minimum=2)
+    average = _per_run_flag(average, "average", n_runs)
     rng = as_rng(seed)
 
     def direction(x):
         return reinforce_gradient(obj, x, explore, batch, rng)
 
-    return _loop(obj, budget, batch, n_runs, direction, step, "reinforce", stop_below, stop_rule)
+    return _loop(obj, budget, batch, n_runs, direction, step, "reinforce", stop_below, stop_rule, average=average)
 
 
-def random_search(obj, budget: int, *, step, explore, n_dirs: int, top: int | None = None,
+def random_search(obj, budget: int, *, step, explore, n_dirs: int, top: int | None = None, average=False,
                   n_runs: int = 1, seed: Any = 0, stop_below: float | None = None,
                   stop_rule: StopRule | None = None, common_noise: bool = False) -> Trace:
     """Antithetic random search, ARS V1-t of Mania, Guy & Recht (2018), for minimization.
@@ -556,6 +608,8 @@ def random_search(obj, budget: int, *, step, explore, n_dirs: int, top: int | No
         Directions per iteration :math:`N`.
     top : int, optional
         Directions kept, :math:`1 \\le b \\le N` (default all: ARS V1).
+    average : bool or boolean array of shape (n_runs,)
+        Report the averaged iterate, as in :func:`reinforce`.
     n_runs, seed, stop_below, stop_rule
         As in :func:`reinforce`.
     common_noise : bool
@@ -574,16 +628,18 @@ def random_search(obj, budget: int, *, step, explore, n_dirs: int, top: int | No
     top = n_dirs if top is None else check_positive_int(top, "top")
     if top > n_dirs:
         raise ValueError(f"top must be at most n_dirs ({n_dirs}), got {top}")
+    average = _per_run_flag(average, "average", n_runs)
     rng = as_rng(seed)
 
     def direction(x):
         return antithetic_gradient(obj, x, explore, n_dirs, top, rng, common_noise)
 
     per_iter = n_dirs if common_noise else 2 * n_dirs
-    return _loop(obj, budget, per_iter, n_runs, direction, step, "random_search", stop_below, stop_rule)
+    return _loop(obj, budget, per_iter, n_runs, direction, step, "random_search", stop_below, stop_rule,
+                 average=average)
 
 
-def local_model(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1, seed: Any = 0,
+def local_model(obj, budget: int, *, step, explore, batch: int, average=False, n_runs: int = 1, seed: Any = 0,
                 stop_below: float | None = None, stop_rule: StopRule | None = None) -> Trace:
     """Certainty equivalence from values alone: fit a local linear model, step on it.
 
@@ -608,6 +664,8 @@ def local_model(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1,
         Radius :math:`\\sigma` of the design around the current point.
     batch : int
         Values per fit, at least :math:`d + 2` (so that the fit has a residual).
+    average : bool or boolean array of shape (n_runs,)
+        Report the averaged iterate, as in :func:`reinforce` (the same option as the searches get).
     n_runs, seed, stop_below, stop_rule
         As in :func:`reinforce`.
 
@@ -619,12 +677,92 @@ def local_model(obj, budget: int, *, step, explore, batch: int, n_runs: int = 1,
     batch = check_positive_int(batch, "batch")
     if batch < obj.dim + 2:
         raise ValueError(f"batch must be at least dim + 2 = {obj.dim + 2} for a least-squares fit, got {batch}")
+    average = _per_run_flag(average, "average", n_runs)
     rng = as_rng(seed)
 
     def direction(x):
         return regression_gradient(obj, x, explore, batch, rng)
 
-    return _loop(obj, budget, batch, n_runs, direction, step, "local_model", stop_below, stop_rule)
+    return _loop(obj, budget, batch, n_runs, direction, step, "local_model", stop_below, stop_rule, average=average)
+
+
+def cma_es(obj, budget: int, *, explore, popsize_factor: int = 1, n_runs: int = 1, seed: Any = 0,
+           stop_below: float | None = None, stop_rule: StopRule | None = None, n_checkpoints: int = 120) -> Trace:
+    """CMA-ES as a value-only search: Hansen's reference implementation (the ``cma`` package), told
+    only :math:`F(x; \\xi)` of the points it samples.
+
+    Each iteration asks the evolution strategy for :math:`\\lambda` points (one fresh sample each), tells it
+    their values, and reports the mean of its search distribution, the strategy's estimate of the
+    minimizer. The population is :math:`\\lambda = f\\,(4 + \\lfloor 3 \\ln d \\rfloor)`, ``popsize_factor``
+    times the package's default (larger populations are the documented remedy for noisy objectives), and
+    the initial step size :math:`\\sigma_0` is ``explore``. The package's termination criteria are
+    switched off (the budget decides), and each run draws its normal variates from its own generator
+    split from ``seed`` (the package's ``randn`` option), so nothing touches numpy's global state.
+
+    Parameters
+    ----------
+    obj : StochasticQuadratic or StochasticLogistic
+    budget : int
+        Samples allowed per run.
+    explore : float or array of shape (n_runs,)
+        Initial step size :math:`\\sigma_0`.
+    popsize_factor : int
+        Population size as a multiple of the default.
+    n_runs, seed, stop_below, stop_rule
+        As in :func:`reinforce`; runs advance in lockstep, one strategy object each.
+
+    Returns
+    -------
+    Trace
+
+    References
+    ----------
+    Hansen & Ostermeier (2001); Hansen (2016), *The CMA evolution strategy: a tutorial*.
+    """
+    import cma
+
+    budget, n_runs, _, sigma0 = _setup(obj, budget, n_runs, 1.0, explore)
+    factor = check_positive_int(popsize_factor, "popsize_factor")
+    lam = factor * (4 + int(3 * np.log(obj.dim)))
+    if lam > budget:
+        raise ValueError(f"budget ({budget}) is below the {lam} samples one iteration of cma_es needs")
+    rng = as_rng(seed)
+    opts = {"popsize": lam, "seed": float("nan"), "verbose": -9, "verb_log": 0, "verb_disp": 0,
+            "tolfun": 0, "tolfunhist": 0, "tolfunrel": 0, "tolx": 0, "tolstagnation": int(1e12),
+            "tolflatfitness": int(1e12), "tolconditioncov": np.inf, "maxiter": np.inf, "maxfevals": np.inf}
+
+    def normals(g):
+        return lambda n, d: g.standard_normal((n, d))
+
+    strategies = [cma.CMAEvolutionStrategy(np.asarray(obj.start, dtype=float), float(sigma0[i, 0]),
+                                           {**opts, "randn": normals(g)}) for i, g in enumerate(rng.spawn(n_runs))]
+    n_iter = budget // lam
+    checks = np.unique(np.round(np.geomspace(1, n_iter, n_checkpoints)).astype(int))
+    x = np.tile(np.asarray(obj.start, dtype=float), (n_runs, 1))
+    gap0 = obj.gap(x)
+    record = [gap0]
+    settling = _Settling(gap0, stop_below)
+    done = np.zeros(n_runs, dtype=bool)  # settled runs are frozen: their count can no longer change
+    rule = stop_rule or _stop_when_all_settled
+    k = 0
+    for t in range(1, n_iter + 1):
+        xi = obj.sample(rng, (n_runs, lam))
+        for i in np.flatnonzero(~done):
+            X = np.asarray(strategies[i].ask())
+            strategies[i].tell(X, obj.loss(X, xi[i]))
+            x[i] = strategies[i].mean
+        if t != checks[k]:
+            continue
+        k += 1
+        g = np.where(np.all(np.isfinite(x), axis=1), obj.gap(x), np.inf)
+        record.append(g)
+        if stop_below is not None:
+            settled = settling.update(float(t * lam), g)
+            done = settled.copy()
+            if rule(float(t * lam), settled, ~np.isfinite(g)):
+                break
+    samples = lam * np.concatenate([[0], checks[: len(record) - 1]])
+    return Trace(samples.astype(float), np.stack(record, axis=1))
 
 
 def model_based(obj, budget: int, *, n_runs: int = 1, seed: Any = 0, stop_below: float | None = None,
@@ -682,7 +820,14 @@ METHODS = {
     "local model (CE)": (local_model, "ce"),
     "REINFORCE": (reinforce, "rl"),
     "random search (ARS)": (random_search, "rl"),
+    "CMA-ES": (cma_es, "rl"),
 }
+#: The methods of the dimension sweeps. CMA-ES runs in its own sweep over :data:`CMA_DIMS`: the reference
+#: implementation steps one run at a time in Python (several milliseconds per iteration at d = 32, with
+#: its covariance update and decompositions), and at d = 128 one run to the budget takes minutes.
+SWEEP_METHODS = ("model known (CE)", "local model (CE)", "REINFORCE", "random search (ARS)")
+#: The dimensions of the CMA-ES sweep (a subset of the quadratic sweep's).
+CMA_DIMS = (2, 4, 8, 16)
 
 #: Objective builders by name.
 PROBLEMS = {"quadratic": make_quadratic, "logistic": make_logistic}
@@ -714,22 +859,35 @@ def hyper_grid(method: str, dim: int) -> list[dict]:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
     if method == "model known (CE)":
         return [{}]
+    if method == "CMA-ES":
+        # The package's documentation: sigma0 about a quarter to a half of the range where the optimum is
+        # expected (here the start is about 2.5 from it), larger populations against noise. The default
+        # population comes last: tuning stops a batch once it cannot beat the best so far, and the default
+        # population, which stalls above the target in the noise, is then stopped early.
+        return [dict(explore=s0, popsize_factor=f) for f in (4, 16, 1) for s0 in (0.3, 1.0, 3.0)]
     explores = (0.1, 0.3, 1.0)
     if method == "local model (CE)":
         # Each fit costs O(R n d^2) per iteration, so this grid is the leanest: in our trials
         # batch d + 2 and explore 1.0 never won at any dimension, and were dropped. Steps stop at
         # 1, the largest stable gradient step on these objectives (1/L with L <= 1).
-        return [dict(step=2.0**-k, explore=s, batch=2 * dim + 2) for s in explores[:2] for k in range(0, 7)]
+        return [dict(step=2.0**-k, explore=s, batch=2 * dim + 2, average=a)
+                for a in (False, True) for s in explores[:2] for k in range(0, 7)]
+    # Every iterative method reports either its last iterate or the averaged one (tuned, like the step).
     if method == "REINFORCE":
-        return [dict(step=2.0**k / dim, explore=s, batch=b)
-                for b in sorted({4, dim + 2}) for s in explores for k in range(-4, 5)]
-    return [dict(step=float(2.0**k * s / np.sqrt(dim)), explore=s, n_dirs=n, top=n)
-            for n in sorted({max(1, dim // 8), max(1, dim // 2)}) for s in explores for k in range(-4, 4)]
+        return [dict(step=2.0**k / dim, explore=s, batch=b, average=a)
+                for b in sorted({4, dim + 2}) for a in (False, True) for s in explores for k in range(-4, 7)]
+    return [dict(step=float(2.0**k * s / np.sqrt(dim)), explore=s, n_dirs=n, top=n, average=a)
+            for n in sorted({max(1, dim // 8), max(1, dim // 2)}) for a in (False, True) for s in explores
+            for k in range(-4, 4)]
+
+
+#: Settings that may differ run by run inside one batch (the rest, sizes, must agree).
+PER_RUN_SETTINGS = ("step", "explore", "average")
 
 
 def _structure(hyper: dict) -> tuple:
     """The part of a configuration that cannot vary inside one batch (sizes, not scales)."""
-    return tuple(sorted((k, v) for k, v in hyper.items() if k not in ("step", "explore")))
+    return tuple(sorted((k, v) for k, v in hyper.items() if k not in PER_RUN_SETTINGS))
 
 
 def run_batch(method: str, obj, budget: int, hypers: list[dict], seeds: list[int], *,
@@ -741,7 +899,9 @@ def run_batch(method: str, obj, budget: int, hypers: list[dict], seeds: list[int
     ``seeds`` and the number of configurations (explicit numbers, never a method's name), so the
     same call gives the same numbers and every method's reported batch starts from the same seed.
     The runs of a batch share a generator, so the samples of run ``j`` are not the same draws for
-    two methods: the seeds index the runs, they do not align the noise.
+    two methods: the seeds index the runs, they do not align the noise. Configurations that differ
+    only in ``average`` share one simulation (the readout does not change the steps), so the grid's
+    averaged and last-iterate halves cost one run each.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
@@ -757,10 +917,30 @@ def run_batch(method: str, obj, budget: int, hypers: list[dict], seeds: list[int
     if len(structure) != 1:
         raise ValueError("hypers must share their sizes (batch, n_dirs, top) to run as one batch")
     fixed = dict(next(iter(structure)))
-    step = np.repeat([h["step"] for h in hypers], len(seeds))
-    explore = np.repeat([h["explore"] for h in hypers], len(seeds))
-    return runner(obj, budget, step=step, explore=explore, n_runs=n_runs, seed=seed,
-                  stop_below=stop_below, stop_rule=stop_rule, **fixed)
+    if any(set(h) != set(hypers[0]) for h in hypers):
+        raise ValueError("hypers must all name the same settings")
+    if "average" not in hypers[0]:
+        per_run = {k: np.repeat([h[k] for h in hypers], len(seeds)) for k in PER_RUN_SETTINGS if k in hypers[0]}
+        return runner(obj, budget, **per_run, n_runs=n_runs, seed=seed, stop_below=stop_below,
+                      stop_rule=stop_rule, **fixed)
+    # Configurations that differ only in the readout share one simulation that reports both readouts.
+    sims: list = []
+    for h in hypers:
+        key = {k: v for k, v in h.items() if k != "average"}
+        if key not in sims:
+            sims.append(key)
+    S, N = len(seeds), len(sims) * len(seeds)
+    rows = np.array([int(h["average"]) * N + sims.index({k: v for k, v in h.items() if k != "average"}) * S + j
+                     for h in hypers for j in range(S)])
+    inner = stop_rule or _stop_when_all_settled
+
+    def rule(samples, settled, dead):  # the caller's rule, on the rows it asked for, in its order
+        return inner(samples, settled[rows], dead[rows])
+
+    per_run = {k: np.repeat([h[k] for h in sims], S) for k in ("step", "explore") if k in sims[0]}
+    trace = runner(obj, budget, **per_run, average="both", n_runs=N, seed=[*seeds, len(sims)],
+                   stop_below=stop_below, stop_rule=rule, **fixed)
+    return Trace(trace.samples, trace.gap[rows])
 
 
 def _median_decided_rule(n_configs: int, n_seeds: int, cap: float) -> StopRule:
@@ -796,7 +976,8 @@ def tune(method: str, obj, *, budget: int, target: float, seeds=TUNING_SEEDS) ->
     Returns
     -------
     dict
-        ``{"hyper", "tuning_hits", "median_samples", "grid_size", "runs", "step_at_edge"}``:
+        ``{"hyper", "tuning_hits", "median_samples", "grid_size", "runs", "step_at_edge"}`` (``runs``
+        counts simulated runs: the two readouts of a configuration share one):
         ``tuning_hits`` are the chosen configuration's counts on the tuning seeds (``inf`` for a
         seed that had not settled when its batch stopped, which cannot change the median);
         ``step_at_edge`` flags a winning step size at an end of the grid, a sign that the grid
@@ -826,15 +1007,17 @@ def tune(method: str, obj, *, budget: int, target: float, seeds=TUNING_SEEDS) ->
             best_score, best_hyper, best_hits = score, hypers[i], hits[i]
     steps = [h["step"] for h in grid if h.get("step") is not None]
     at_edge = bool(steps) and best_hyper.get("step") in (min(steps), max(steps))
+    simulated = {tuple(sorted((k, v) for k, v in h.items() if k != "average")) for h in grid}  # readouts share runs
     return {"hyper": best_hyper, "tuning_hits": best_hits, "median_samples": float(best_score[0]),
-            "grid_size": len(grid), "runs": len(grid) * len(seeds), "step_at_edge": at_edge}
+            "grid_size": len(grid), "runs": len(simulated) * len(seeds), "step_at_edge": at_edge}
 
 
 def dimension_sweep(problem: str = "quadratic", dims=(2, 4, 8, 16, 32, 64, 128), *, n_seeds: int = 20,
-                    target: float = 0.01, budget_per_dim: int = 2000) -> dict:
+                    target: float = 0.01, budget_per_dim: int = 2000, methods=SWEEP_METHODS) -> dict:
     """Samples to reach ``target`` (a fraction of the starting gap) against dimension.
 
-    For every dimension and method: tune on :data:`TUNING_SEEDS` (:func:`tune`), then run seeds
+    For every dimension and method of ``methods`` (names of :data:`METHODS`): tune on
+    :data:`TUNING_SEEDS` (:func:`tune`), then run seeds
     ``0 .. n_seeds-1`` with the chosen configuration, to a budget of
     ``budget_per_dim * max(d, 16)`` samples. Seeds vary the samples and the methods' randomness;
     the problem instance of each dimension is fixed.
@@ -855,15 +1038,20 @@ def dimension_sweep(problem: str = "quadratic", dims=(2, 4, 8, 16, 32, 64, 128),
         raise ValueError("dims must not be empty")
     target = check_real(target, "target", low=0.0, high=1.0, low_open=True, high_open=True)
     budget_per_dim = check_positive_int(budget_per_dim, "budget_per_dim")
+    methods = tuple(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if not methods or unknown:
+        raise ValueError(f"methods must be names of METHODS {list(METHODS)}, got {methods!r}")
     budgets = [budget_per_dim * max(d, 16) for d in dims]  # small problems get a floor, not a trap
     out = {"problem": problem, "dims": dims, "target": target, "n_seeds": n_seeds, "budget": budgets,
            "tuning_seeds": list(TUNING_SEEDS), "methods": {}}
-    tasks = [(name, problem, d, budget, target, n_seeds) for name in METHODS for d, budget in zip(dims, budgets)]
+    tasks = [(name, problem, d, budget, target, n_seeds) for name in methods for d, budget in zip(dims, budgets)]
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i][2])  # largest dimensions first
     done = parallel_map(_sweep_cell, [tasks[i] for i in order], desc=f"DFO sweep ({problem})")
     cells_by_task = dict(zip(order, done))
     results = iter(cells_by_task[i] for i in range(len(tasks)))
-    for name, (_, family) in METHODS.items():
+    for name in methods:
+        family = METHODS[name][1]
         cells = [next(results) for _ in dims]
         out["methods"][name] = {"family": family, "hits": np.array([c["hits"] for c in cells]),
                                 "tuning_hits": np.array([c["tuning_hits"] for c in cells]),
@@ -965,7 +1153,9 @@ def sweep_record(sweep: dict, task: str, information: str) -> dict:
 
 
 #: Parameters of the chapter's headline experiment (the scoreboard reads the same cache).
-HEADLINE = dict(problem="quadratic", dims=(2, 4, 8, 16, 32, 64, 128), target=0.01, budget_per_dim=2000)
+#: It stops at d = 64: at d = 128 the local model's fits (2d + 2 values on d + 1 unknowns per step, for every
+#: tuning run at once) alone would take four minutes of the build, and the slopes are clear by d = 64.
+HEADLINE = dict(problem="quadratic", dims=(2, 4, 8, 16, 32, 64), target=0.01, budget_per_dim=2000)
 
 
 #: The logistic-regression sweep of the chapter. Guess and check needs about d^2 samples here too,
@@ -973,17 +1163,43 @@ HEADLINE = dict(problem="quadratic", dims=(2, 4, 8, 16, 32, 64, 128), target=0.0
 LOGISTIC = dict(problem="logistic", dims=(2, 4, 8, 16, 32, 64), target=0.1, budget_per_dim=4000)
 
 
+#: The CMA-ES sweep of the chapter: the quadratic of :data:`HEADLINE` at the dimensions :data:`CMA_DIMS`.
+CMA_SWEEP = dict(HEADLINE, dims=CMA_DIMS, methods=("CMA-ES",))
+
+
+def cma_record(sweep: dict, cma: dict) -> dict:
+    """The same-information record at the largest dimension of the CMA-ES sweep ``cma``: the local model
+    against REINFORCE, random search and CMA-ES, read from the dimension sweep ``sweep`` (same problem,
+    target, budgets and seeds) and ``cma``."""
+    d = cma["dims"][-1]
+    if d not in sweep["dims"] or sweep["problem"] != cma["problem"] or sweep["target"] != cma["target"]:
+        raise ValueError("cma must be a CMA-ES sweep of the same problem and target at dimensions of sweep")
+    i, j = sweep["dims"].index(d), len(cma["dims"]) - 1
+    if sweep["budget"][i] != cma["budget"][j] or sweep["n_seeds"] != cma["n_seeds"]:
+        raise ValueError("cma must use the budgets and seeds of sweep")
+    cells = [(name, sweep["methods"][name], i) for name in RECORD_METHODS["same"]] + \
+        [("CMA-ES", cma["methods"]["CMA-ES"], j)]
+    methods = [MethodResult(name, res["family"], res["hits"][k], _tuning_text(res, k), res["tuning_hits"][k])
+               for name, res, k in cells]
+    return make_record(chapter="dfo", task=f"random-target quadratic, d = {d}, with CMA-ES",
+                       metric=f"samples to {sweep['target']:.0%} of the starting suboptimality",
+                       target=sweep["target"], budget=sweep["budget"][i], information="same", ce_given="",
+                       methods=methods)
+
+
 def headline(n_seeds: int = 20) -> list[dict]:
     """The chapter's scoreboard records: both dimension sweeps at their largest dimension, each
     once with the CE learner that sees the samples ("more") and once with the value-only local
-    model ("same"). The sweeps are read from the cache that the chapter filled."""
+    model ("same"), and the same-information record with CMA-ES at the largest dimension it runs
+    (:func:`cma_record`). The sweeps are read from the cache that the chapter filled."""
     quad = cached(dimension_sweep, n_seeds=n_seeds, **HEADLINE)
     logit = cached(dimension_sweep, n_seeds=n_seeds, **LOGISTIC)
+    cma = cached(dimension_sweep, n_seeds=n_seeds, **CMA_SWEEP)
     out = []
     for sweep, name in ((quad, "random-target quadratic"), (logit, "logistic regression")):
         task = f"{name}, d = {sweep['dims'][-1]}"
         out += [sweep_record(sweep, task, "same"), sweep_record(sweep, task, "more")]
-    return out
+    return out + [cma_record(quad, cma)]
 
 
 def ce_theory_samples(obj: StochasticQuadratic, target: float) -> float:
@@ -1022,7 +1238,7 @@ def learning_curves(problem: str, dim: int, hypers: dict, *, n_seeds: int = 20, 
     obj = problem_instance(problem, check_positive_int(dim, "dim"))
     seeds = list(range(check_positive_int(n_seeds, "n_seeds")))
     out = {}
-    for name in METHODS:
+    for name in SWEEP_METHODS:
         if name not in hypers:
             raise ValueError(f"hypers has no configuration for {name!r}")
         trace = run_batch(name, obj, budget, [hypers[name]], seeds)

@@ -111,6 +111,12 @@ CASES = {
     ],
     "dfo": [
         ("make_quadratic dim", lambda: dfo.make_quadratic(0), "dim"),
+        ("cma_es explore", lambda: dfo.cma_es(dfo.make_quadratic(3), 100, explore=-1.0), "explore"),
+        ("cma_es popsize_factor", lambda: dfo.cma_es(dfo.make_quadratic(3), 100, explore=1.0, popsize_factor=1.5),
+         "popsize_factor"),
+        ("dimension_sweep methods", lambda: dfo.dimension_sweep(methods=("CMA",)), "methods"),
+        ("cma_record mismatch", lambda: dfo.cma_record({"dims": [2], "problem": "quadratic", "target": 0.01},
+                                                       {"dims": [4], "problem": "quadratic", "target": 0.01}), "cma"),
         ("make_quadratic dim str", lambda: dfo.make_quadratic("8"), "dim"),
         ("make_quadratic condition", lambda: dfo.make_quadratic(3, condition=0.5), "condition"),
         ("make_logistic reg", lambda: dfo.make_logistic(3, reg=-1), "reg"),

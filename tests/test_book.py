@@ -115,8 +115,8 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
         monkeypatch.setenv("CE_LIB_CACHE", str(root / "_build" / "ce_cache"))
 
     recs = {(r["chapter"], r["task"], r["information"]): r for r in _cached_records(root, python, "dfo")}
-    same = recs["dfo", "random-target quadratic, d = 128", "same"]
-    more = recs["dfo", "random-target quadratic, d = 128", "more"]
+    same = recs["dfo", "random-target quadratic, d = 64", "same"]
+    more = recs["dfo", "random-target quadratic, d = 64", "more"]
     # DFO overview: "what makes CE cheap here is seeing more than the reward, not fitting a model to it"
     assert more["ratio"]["lo"] > 10 * same["ratio"]["hi"]
     # PPO ablation prose: the critic matters most; unclipped PPO is slower rather than broken; advantage

@@ -139,7 +139,7 @@ def test_small_sweep_is_deterministic_and_well_formed():
     kw = dict(problem="quadratic", dims=(2, 4), n_seeds=3, target=0.05, budget_per_dim=1500)
     one = dfo.dimension_sweep(**kw)
     two = dfo.dimension_sweep(**kw)
-    for name in dfo.METHODS:
+    for name in dfo.SWEEP_METHODS:
         np.testing.assert_array_equal(one["methods"][name]["hits"], two["methods"][name]["hits"])
         assert one["methods"][name]["hits"].shape == (2, 3)
     assert np.all(np.isfinite(one["methods"]["model known (CE)"]["hits"]))
@@ -150,6 +150,11 @@ def test_small_sweep_is_deterministic_and_well_formed():
         ce = {m["name"] for m in record["methods"] if m["family"] == "ce"}
         assert ce == {"model known (CE)" if information == "more" else "local model (CE)"}
         assert record["ratio"]["rl"] in ("REINFORCE", "random search (ARS)")
+    cma = dfo.dimension_sweep(**kw, methods=("CMA-ES",))
+    assert set(cma["methods"]) == {"CMA-ES"} and cma["methods"]["CMA-ES"]["hits"].shape == (2, 3)
+    record = validate_record(dfo.cma_record(one, cma))
+    assert record["information"] == "same" and "CMA-ES" in {m["name"] for m in record["methods"]}
+    assert record["task"].startswith("random-target quadratic, d = 4")
 
 
 # ---- slopes -----------------------------------------------------------------------------------
@@ -219,7 +224,7 @@ def test_tuning_batch_stops_when_a_configurations_median_is_decided():
 def test_tune_minimizes_the_reported_median_over_the_whole_grid():
     obj = dfo.problem_instance("quadratic", 4)
     out = dfo.tune("random search (ARS)", obj, budget=8000, target=0.05)
-    assert out["runs"] == out["grid_size"] * len(dfo.TUNING_SEEDS)
+    assert out["runs"] == out["grid_size"] // 2 * len(dfo.TUNING_SEEDS)  # the two readouts of a setting share a run
     assert out["hyper"] in dfo.hyper_grid("random search (ARS)", 4)
     assert isinstance(out["step_at_edge"], bool)
     assert out["median_samples"] == np.median(np.where(np.isfinite(out["tuning_hits"]), out["tuning_hits"], 8000))
@@ -267,9 +272,54 @@ def test_learning_curves_run_every_method_without_early_stop():
               "REINFORCE": dict(step=0.05, explore=0.3, batch=4),
               "random search (ARS)": dict(step=0.05, explore=0.3, n_dirs=2, top=2)}
     curves = dfo.learning_curves("quadratic", 4, hypers, n_seeds=3, budget=500)
-    assert set(curves) == set(dfo.METHODS)
+    assert set(curves) == set(dfo.SWEEP_METHODS)
     for trace in curves.values():
         assert trace.gap.shape[0] == 3 and trace.gap[0, 0] == pytest.approx(1.0)
         assert trace.samples[-1] <= 500
     with pytest.raises(ValueError, match="hypers"):
         dfo.learning_curves("quadratic", 4, {}, n_seeds=2, budget=100)
+
+
+def test_cma_es_is_reproducible_leaves_numpy_global_state_alone_and_solves_a_noiseless_quadratic():
+    obj = dfo.make_quadratic(6, spread=0.0, seed=3)
+    state = np.random.get_state()[1].copy()
+    a = dfo.cma_es(obj, 3000, explore=[0.5, 1.0], popsize_factor=1, n_runs=2, seed=7)
+    b = dfo.cma_es(obj, 3000, explore=[0.5, 1.0], popsize_factor=1, n_runs=2, seed=7)
+    np.testing.assert_array_equal(a.gap, b.gap)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    assert np.all(a.gap[:, -1] < 1e-8 * a.gap[:, 0])  # without noise CMA-ES converges fast
+    c = dfo.cma_es(obj, 3000, explore=[0.5, 1.0], popsize_factor=1, n_runs=2, seed=8)
+    assert not np.array_equal(a.gap, c.gap)
+    with pytest.raises(ValueError, match="budget"):
+        dfo.cma_es(obj, 5, explore=1.0, popsize_factor=4)
+    with pytest.raises(ValueError, match="popsize_factor"):
+        dfo.cma_es(obj, 500, explore=1.0, popsize_factor=0)
+
+
+def test_averaging_removes_the_wandering_of_a_constant_step():
+    # same steps either way (the readout differs), so the averaged iterate ends far closer to the optimum
+    obj = dfo.make_quadratic(8, seed=1)
+    kw = dict(step=0.5 / 8, explore=0.3, batch=10, n_runs=16, seed=4)
+    last = dfo.reinforce(obj, 40_000, average=False, **kw)
+    avg = dfo.reinforce(obj, 40_000, average=True, **kw)
+    np.testing.assert_array_equal(last.gap[:, 0], avg.gap[:, 0])
+    assert np.median(avg.gap[:, -1]) < 0.5 * np.median(last.gap[:, -1])
+    mixed = dfo.random_search(obj, 4000, step=0.1, explore=0.3, n_dirs=4, average=np.array([True, False]), n_runs=2)
+    assert mixed.gap.shape[0] == 2
+    with pytest.raises(TypeError, match="average"):
+        dfo.reinforce(obj, 400, step=0.1, explore=0.3, batch=4, average="yes")
+    with pytest.raises(TypeError, match="average"):
+        dfo.random_search(obj, 400, step=0.1, explore=0.3, n_dirs=4, average=np.array([1, 0]), n_runs=2)
+
+
+def test_run_batch_shares_one_simulation_between_the_two_readouts():
+    obj = dfo.make_quadratic(4, seed=2)
+    h = dict(step=0.05, explore=0.3, batch=6)
+    both = dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=False), dict(h, average=True)], [0, 1])
+    raw = dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=False)], [0, 1])
+    avg = dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=True)], [0, 1])
+    np.testing.assert_array_equal(both.gap[:2], raw.gap)
+    np.testing.assert_array_equal(both.gap[2:], avg.gap)
+    assert not np.array_equal(raw.gap[:, -1], avg.gap[:, -1])
+    with pytest.raises(ValueError, match="same settings"):
+        dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=False), h], [0])
