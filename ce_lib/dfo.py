@@ -370,10 +370,11 @@ class _Settling:
         return self.settled
 
 
-#: The polynomial-decay averaging of :func:`_loop`: :math:`\bar x_t = (1 - w_t)\bar x_{t-1} + w_t x_t` with
-#: :math:`w_t = (\eta + 1)/(t + \eta)` (Shamir & Zhang 2013). Iterate :math:`s` then weighs about
-#: :math:`s^\eta` in :math:`\bar x_t`, so the average covers roughly the last 15-30% of the iterates: it
-#: forgets the start, and it averages out the wandering of a constant step around the optimum.
+#: The polynomial-decay averaging of the iterative runners (``average=True``):
+#: :math:`\bar x_t = (1 - w_t)\bar x_{t-1} + w_t x_t` with :math:`w_t = (\eta + 1)/(t + \eta)`
+#: (Shamir & Zhang 2013). Iterate :math:`s` then weighs about :math:`s^\eta` in :math:`\bar x_t`, so the
+#: average covers roughly the last 15-30% of the iterates: it forgets the start, and it averages out the
+#: wandering of a constant step around the optimum.
 AVERAGING_ETA = 3.0
 
 
