@@ -83,6 +83,15 @@ METHOD_COLORS = {
     "natural policy gradient": RL_PALETTE[5],
     "random search (ARS V2-t)": RL_PALETTE[2],
     "fitted Q-iteration": RL_PALETTE[3],
+    # reasoning models
+    "GRPO-style RL": RL_PALETTE[0],
+    "rejection-sampling fine-tuning": CE_PALETTE[1],
+    "fine-tuning on program traces": CE_PALETTE[3],
+    "power sampling (importance resampling)": CE_PALETTE[0],
+    "power sampling, 8 draws": CE_PALETTE[0],
+    "power sampling (MCMC), proposal T = 1": CE_PALETTE[2],
+    "power sampling (MCMC), proposal T = 0.25": CE_PALETTE[5],
+    "best-of-n with the verifier": CE_PALETTE[4],
 }
 
 _FAMILIES = {"ce": CE_PALETTE, "rl": RL_PALETTE}

@@ -47,6 +47,7 @@ CHAPTERS = {
     "robust": "ce_lib.robust:headline",
     "ppo": "ce_lib.gym_comparison:headline",
     "dt": "ce_lib.dt:headline",
+    "reasoning": "ce_lib.reasoning:headline",
 }
 
 #: What a reader sees for each chapter name (the chapters' own titles, shortened).
@@ -59,6 +60,7 @@ CHAPTER_TITLES = {
     "robust": "Robust CE control",
     "ppo": "PPO and CE on CartPole and Pendulum",
     "dt": "Decision transformers",
+    "reasoning": "Reasoning models",
 }
 
 

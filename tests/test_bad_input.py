@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from ce_lib import (bandits, classic_control, contextual, dfo, dt, experiments, gym_comparison, gym_tasks, lqr, mdp,
-                    plotting, ppo, robust, scoreboard)
+                    plotting, ppo, robust, scoreboard, reasoning)
 
 BAD = (ValueError, TypeError)
 
@@ -394,6 +394,39 @@ CASES = {
         ("evaluate model", lambda: dt.evaluate("dt", _graph(), _walks(), model="net"), "model"),
         ("optimal_success steps", lambda: dt.optimal_success(_graph(), 0.0, 0), "max_steps"),
         ("sweep seeds", lambda: dt.sweep(0), "n_seeds"),
+    ],
+    "reasoning": [
+        ("task digits", lambda: reasoning.make_problems(reasoning.AdditionTask(n_digits=0), 3, 0), "n_digits"),
+        ("task p_drop", lambda: reasoning.make_problems(reasoning.AdditionTask(p_drop=1.5), 3, 0), "p_drop"),
+        ("task type", lambda: reasoning.make_problems("2 digits", 3, 0), "task"),
+        ("problems n", lambda: reasoning.make_problems(reasoning.TASK, 0, 0), "n must"),
+        ("problems seed", lambda: reasoning.make_problems(reasoning.TASK, 3, None), "seed"),
+        ("encode char", lambda: reasoning.encode("12x"), "vocabulary"),
+        ("decode id", lambda: reasoning.decode([3, 99]), "tokens"),
+        ("verify prompts", lambda: reasoning.verify(reasoning.TASK, np.zeros((2, 3), int), np.zeros((2, 6), int)),
+         "prompts"),
+        ("verify completions", lambda: reasoning.verify(reasoning.TASK, reasoning.make_problems(reasoning.TASK, 2, 0),
+                                                        np.zeros((2, 4), int)), "completions"),
+        ("traces p_drop", lambda: reasoning.careful_traces(reasoning.TASK, reasoning.make_problems(reasoning.TASK, 2, 0),
+                                                           p_drop=-0.1), "p_drop"),
+        ("pretrain seeds", lambda: reasoning.pretrain(reasoning.TASK, 3, steps=1), "seeds"),
+        ("pretrain seeds empty", lambda: reasoning.pretrain(reasoning.TASK, [], steps=1), "seeds"),
+        ("pretrain steps", lambda: reasoning.pretrain(reasoning.TASK, [0], steps=0), "steps"),
+        ("pretrain lr", lambda: reasoning.pretrain(reasoning.TASK, [0], steps=1, lr=-1.0), "lr"),
+        ("ensemble heads", lambda: reasoning.LMEnsemble(1, 10, d_model=30, n_heads=4), "d_model"),
+        ("power alpha", lambda: reasoning.power_resample(np.zeros(3), 0.5), "alpha"),
+        ("mcmc steps", lambda: reasoning.power_mcmc(None, np.zeros((1, 1, 5)), 6, steps=-1), "steps"),
+        ("mcmc temperature", lambda: reasoning.power_mcmc(None, np.zeros((1, 1, 5)), 6, proposal_temperature=0),
+         "proposal_temperature"),
+        ("pass_at_k k", lambda: reasoning.pass_at_k(4, np.array([1]), 5), "k must"),
+        ("pass_at_k c", lambda: reasoning.pass_at_k(4, np.array([5]), 2), "c must"),
+        ("finetune method", lambda: reasoning.finetune(None, reasoning.TASK, "ppo", None, [0]), "method"),
+        ("finetune base", lambda: reasoning.finetune("net", reasoning.TASK, "sft", None, [0]), "base"),
+        ("group advantages", lambda: reasoning.group_advantages(np.zeros((3, 1))), "reward"),
+        ("grpo_loss kl", lambda: reasoning.grpo_loss(*[__import__("torch").zeros(2, 3)] * 2,
+                                                     __import__("torch").zeros(2), __import__("torch").ones(2, 3),
+                                                     completion_len=3, kl=0.1), "ref_logp"),
+        ("run seeds", lambda: reasoning.run(0), "n_seeds"),
     ],
 }
 

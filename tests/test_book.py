@@ -92,16 +92,18 @@ def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root
     recs = _cached_records(root, python)
     assert recs and all(validate_record(r) for r in recs)
     chapters = {r["chapter"] for r in recs}
-    assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "ppo", "dt"}
+    assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "ppo", "dt", "reasoning"}
     # every chapter with a same-data CE method has a same-information record
     same = {r["chapter"] for r in recs if r["information"] == "same"}
-    assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "dt"}
+    assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "dt", "reasoning"}
     # the introduction and the README list which comparisons give CE more: they must match the records
     more_tasks = {(r["chapter"], r["task"].split(",")[0]) for r in recs if r["information"] == "more"}
     assert more_tasks == {
         ("dfo", "random-target quadratic"), ("dfo", "logistic regression"),
         ("mdp", "FrozenLake 4x4 (slippery)"),
-        ("ppo", "CartPole-v1"), ("ppo", "Pendulum-v1")}, "update the lists in the introduction and README"
+        ("ppo", "CartPole-v1"), ("ppo", "Pendulum-v1"),
+        ("reasoning", "two-digit addition with a verifier; small transformer pretrained on guesses and careful traces")}, \
+        "update the lists in the introduction and README"
 
 
 def test_what_the_chapters_say_about_their_results_holds(built_book, root, python, monkeypatch):
@@ -132,6 +134,20 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
     assert steps("no clipping")[1] > 0 and steps("no clipping")[0] > steps("tuned")[0]
     assert steps("no advantage normalization")[0] > steps("tuned")[0]
     assert steps("entropy bonus 0.01")[0] > steps("tuned")[0]
+
+    # Reasoning chapter: every base model learned the careful traces in pretraining (the text says
+    # one seed is weaker, not broken); low temperature is worse than temperature 1 and greedy worst;
+    # the temperature-1 MCMC proposal ends above the 1/alpha one; RL narrows pass@k at k = 32.
+    from ce_lib import reasoning
+
+    out = reasoning.run()
+    S = out["samplers"]
+    careful_acc = [S["ok"][m][S["is_careful"][m]].mean() for m in range(len(out["seeds"]))]
+    assert min(careful_acc) > 0.6
+    t = {T: np.median(v) for T, v in S["temperature"].items()}
+    assert t[0.0] < t[0.25] < t[1.0]
+    assert np.median(S["mcmc"][1.0]["accuracy"][-1]) > np.median(S["mcmc"][0.25]["accuracy"][-1])
+    assert np.median(out["pass_at_k"]["grpo"][:, -1]) <= np.median(out["pass_at_k"]["base"][:, -1])
 
 
 # ---- the reader's check: open a rendered page in headless Chromium ---------------------------

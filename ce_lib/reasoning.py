@@ -1,0 +1,1181 @@
+r"""Reasoning with a verifier: guess-and-check RL against sharpening the model, search and supervision.
+
+Used by the chapter :ref:`ch-reasoning`. The task is ``n_digits``-digit addition, checked by a
+verifier that reads only the final answer. A small causal transformer (the *base model*) is
+pretrained on a mixture of two kinds of answers:
+
+* **guesses**: a marker ``G`` and then the sum plus a small random error, least significant digit
+  first -- right only a tenth of the time;
+* **careful traces**: a marker ``S`` and then, digit by digit from the least significant, the digit
+  of the sum and the carry -- right unless a carry is dropped (which happens now and then).
+
+The first completion token is pivotal: after ``S`` the model is nearly always right, after ``G``
+nearly always wrong. Four ways to get a better answer out of the same base model are compared:
+
+* **guess-and-check RL** (GRPO-style: a group of samples per prompt, reward = the verifier,
+  advantage = reward minus the group mean, optionally divided by the group's standard deviation,
+  a clipped ratio and a KL penalty to the base model) -- Shao et al. 2024; Liu et al. 2025;
+* **changing the sampler** -- low temperature, or the *power distribution* :math:`p^\alpha` over
+  whole answers (Karan & Du 2025), drawn by importance resampling or by Metropolis-Hastings over
+  suffixes; no verifier and no training;
+* **search with the verifier** at inference: best-of-n;
+* **supervised data**: rejection-sampling fine-tuning on the verified samples (STaR, RFT, RAFT),
+  and fine-tuning on traces written by the task's own program.
+
+Every model of the chapter is one slice of an :class:`LMEnsemble`: ``M`` independent transformers
+whose weights are stacked along a leading axis, so that ten seeds train in one batched computation.
+Adam is elementwise, so training the stack on the sum of the models' losses is exactly training
+each model on its own loss.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .experiments import as_rng, check_positive_int, check_real, child_seed, spawn_rngs
+
+__all__ = [
+    "VOCAB", "PAD", "END", "GUESS", "STEPS", "AdditionTask", "encode", "decode", "show", "make_problems",
+    "careful_traces", "guesses", "answers_of", "verify", "pretraining_data", "LMEnsemble", "init_ensemble",
+    "TableModel", "completion_logprobs", "sample", "PretrainResult", "pretrain", "power_resample",
+    "power_mcmc", "pass_at_k", "MCMCResult", "group_advantages", "grpo_loss", "stack_models", "accuracy", "FINETUNE_METHODS", "FinetuneResult",
+    "finetune", "TASK", "REPORT_SEEDS", "TUNING_SEEDS", "PRETRAIN_STEPS", "N_TEST", "TARGET", "ALPHA", "FT_STEPS",
+    "FT_PROMPTS", "FT_GROUP", "FT_EVAL_EVERY", "LR_GRID", "DRAWS", "MCMC_STEPS", "MCMC_TEMPERATURES", "QUERIES",
+    "TEMPERATURES", "PASS_TEST", "PASS_K", "POWER_PASS_DRAWS", "study", "LABELS", "answer_flops", "smallest_draws",
+    "serving_hits", "run", "headline",
+]
+
+#: The token alphabet: digits, the two operators, the two answer markers, end and padding.
+VOCAB = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "+", "=", "G", "S", "E", ".")
+_ID = {c: i for i, c in enumerate(VOCAB)}
+PLUS, EQUALS, GUESS, STEPS, END, PAD = (_ID[c] for c in "+=GSE.")
+
+
+def encode(text: str) -> np.ndarray:
+    """Token ids of a string over :data:`VOCAB` (one character per token)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    bad = sorted({c for c in text if c not in _ID})
+    if bad:
+        raise ValueError(f"text contains characters outside the vocabulary: {bad}")
+    return np.array([_ID[c] for c in text], dtype=np.int64)
+
+
+def decode(tokens) -> str:
+    """The string of a sequence of token ids (the inverse of :func:`encode`)."""
+    t = np.asarray(tokens)
+    if t.ndim != 1 or not np.issubdtype(t.dtype, np.integer) or (t.size and (t.min() < 0 or t.max() >= len(VOCAB))):
+        raise ValueError(f"tokens must be a 1-d array of ids in [0, {len(VOCAB)}), got {tokens!r}")
+    return "".join(VOCAB[i] for i in t)
+
+
+class AdditionTask(NamedTuple):
+    """``n_digits``-digit addition and the base model's pretraining mixture."""
+
+    n_digits: int = 3  # digits of each operand
+    p_careful: float = 0.4  # share of careful traces in the pretraining data (the rest are guesses)
+    p_drop: float = 0.15  # chance that a careful trace drops a carry it should write
+    p_right: float = 0.1  # chance that a guess is the exact sum
+
+    @property
+    def prompt_len(self) -> int:
+        """Tokens of a prompt: the operands' digit pairs and ``=``."""
+        return 2 * self.n_digits + 1
+
+    @property
+    def completion_len(self) -> int:
+        """Tokens of the longest completion: ``S``, a (digit, carry) pair per digit, ``E``."""
+        return 2 * self.n_digits + 2
+
+    def check(self) -> "AdditionTask":
+        """Validate the fields (a ``ValueError`` names the one that is wrong)."""
+        check_positive_int(self.n_digits, "n_digits")
+        if self.n_digits > 9:
+            raise ValueError(f"n_digits must be at most 9, got {self.n_digits}")
+        for name in ("p_careful", "p_drop", "p_right"):
+            check_real(getattr(self, name), name, low=0, high=1)
+        return self
+
+
+def _task(task: Any) -> AdditionTask:
+    if not isinstance(task, AdditionTask):
+        raise TypeError(f"task must be an AdditionTask, got {type(task).__name__}")
+    return task.check()
+
+
+def make_problems(task: AdditionTask, n: int, seed: Any) -> np.ndarray:
+    """``n`` prompts with uniform ``n_digits``-digit operands (leading zeros allowed).
+
+    A prompt lists the operands' digits in pairs, least significant first, then ``=``:
+    ``a0 b0 a1 b1 ... =`` (so 123 + 456 is ``3 6 2 5 1 4 =``; :func:`show` writes it as
+    ``123+456=``). The layout puts the two digits that step ``i`` of a careful trace needs at a
+    fixed distance behind it, which a two-layer transformer learns quickly. Returns an
+    ``(n, prompt_len)`` array of token ids.
+    """
+    task = _task(task)
+    n = check_positive_int(n, "n")
+    rng = as_rng(seed)
+    d = task.n_digits
+    digits = rng.integers(0, 10, size=(n, 2 * d))
+    return np.concatenate([digits, np.full((n, 1), EQUALS)], axis=1).astype(np.int64)
+
+
+def _operands(task: AdditionTask, prompts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Operand digits, least significant first, each ``(n, n_digits)``."""
+    p = np.asarray(prompts)
+    if p.ndim != 2 or p.shape[1] != task.prompt_len:
+        raise ValueError(f"prompts must have shape (n, {task.prompt_len}), got {p.shape}")
+    if np.any(p[:, :-1] > 9) or np.any(p[:, -1] != EQUALS):
+        raise ValueError("prompts must be operand digits followed by '='")
+    return p[:, 0:-1:2], p[:, 1:-1:2]
+
+
+def careful_traces(task: AdditionTask, prompts, seed: Any = 0, p_drop: float | None = None) -> np.ndarray:
+    """Careful completions ``S d0 c0 d1 c1 ... E``: sum digit and carry, least significant first.
+
+    Each carry that should be 1 is dropped (written 0, and not added to the next digit) with
+    chance ``p_drop`` (default: the task's); ``p_drop=0`` gives the program-written traces.
+    Returns ``(n, completion_len)`` ids.
+    """
+    task = _task(task)
+    p_drop = task.p_drop if p_drop is None else check_real(p_drop, "p_drop", low=0, high=1)
+    a, b = _operands(task, prompts)
+    rng = as_rng(seed)
+    n, d = a.shape
+    out = np.full((n, task.completion_len), PAD, dtype=np.int64)
+    out[:, 0] = STEPS
+    carry = np.zeros(n, dtype=np.int64)
+    for i in range(d):
+        s = a[:, i] + b[:, i] + carry
+        carry = (s >= 10).astype(np.int64)
+        carry = np.where(carry.astype(bool) & (rng.random(n) < p_drop), 0, carry)
+        out[:, 1 + 2 * i] = s % 10
+        out[:, 2 + 2 * i] = carry
+    out[:, 2 * d + 1] = END
+    return out
+
+
+def guesses(task: AdditionTask, prompts, seed: Any = 0) -> np.ndarray:
+    """Guessed completions ``G s0 s1 ... s_d E``: the sum, least significant digit first, plus an
+    error that is 0 with chance ``p_right`` and otherwise uniform on +-1..+-9 (kept in range).
+    Returns ``(n, completion_len)`` ids (padded)."""
+    task = _task(task)
+    a, b = _operands(task, prompts)
+    rng = as_rng(seed)
+    n, d = a.shape
+    place = 10 ** np.arange(d)
+    total = (a * place).sum(1) + (b * place).sum(1)
+    err = rng.integers(1, 10, size=n) * rng.choice([-1, 1], size=n)
+    err = np.where(rng.random(n) < task.p_right, 0, err)
+    top = 2 * 10 ** d - 2
+    value = np.where((total + err < 0) | (total + err > top), total - err, total + err)
+    out = np.full((n, task.completion_len), PAD, dtype=np.int64)
+    out[:, 0] = GUESS
+    out[:, 1:d + 2] = (value[:, None] // 10 ** np.arange(d + 1)) % 10
+    out[:, d + 2] = END
+    return out
+
+
+def answers_of(task: AdditionTask, completions) -> np.ndarray:
+    """The number each completion answers (``-1`` where it is not a well-formed answer)."""
+    task = _task(task)
+    c = np.asarray(completions)
+    if c.ndim != 2 or c.shape[1] != task.completion_len:
+        raise ValueError(f"completions must have shape (n, {task.completion_len}), got {c.shape}")
+    d = task.n_digits
+    n = c.shape[0]
+    digits_ok = lambda x: np.all(x <= 9, axis=1)  # noqa: E731
+    # guess: G s0..s_d E
+    g_ok = (c[:, 0] == GUESS) & digits_ok(c[:, 1:d + 2]) & (c[:, d + 2] == END)
+    g_val = (np.minimum(c[:, 1:d + 2], 9) * 10 ** np.arange(d + 1)).sum(1)
+    # careful: S d0 c0 ... E; the answer is c_{d-1} d_{d-1} ... d0
+    dig, car = c[:, 1:2 * d + 1:2], c[:, 2:2 * d + 2:2]
+    s_ok = (c[:, 0] == STEPS) & digits_ok(dig) & np.all(car <= 1, axis=1) & (c[:, 2 * d + 1] == END)
+    s_val = (np.minimum(dig, 9) * 10 ** np.arange(d)).sum(1) + np.minimum(car[:, -1], 1) * 10 ** d
+    return np.where(g_ok, g_val, np.where(s_ok, s_val, -1)).astype(np.int64).reshape(n)
+
+
+def verify(task: AdditionTask, prompts, completions) -> np.ndarray:
+    """The verifier: ``True`` where a completion's final answer is the sum (the trace is not read)."""
+    a, b = _operands(_task(task), prompts)
+    c = np.asarray(completions)
+    if c.ndim != 2 or c.shape[0] != a.shape[0]:
+        raise ValueError(f"completions must have one row per prompt ({a.shape[0]}), got shape {c.shape}")
+    place = 10 ** np.arange(task.n_digits)
+    return answers_of(task, c) == (a * place).sum(1) + (b * place).sum(1)
+
+
+def show(task: AdditionTask, prompt, completion=None) -> str:
+    """A prompt (and a completion) as a reader writes it: ``23+56=`` and ``79`` (``?`` where the
+    completion is not a well-formed answer)."""
+    task = _task(task)
+    a, b = _operands(task, np.asarray(prompt).reshape(1, -1))
+    place = 10 ** np.arange(task.n_digits)
+    text = f"{int((a * place).sum()):0{task.n_digits}d}+{int((b * place).sum()):0{task.n_digits}d}="
+    if completion is None:
+        return text
+    value = answers_of(task, np.asarray(completion).reshape(1, -1))[0]
+    return text + (str(value) if value >= 0 else "?")
+
+
+def pretraining_data(task: AdditionTask, n: int, seed: Any) -> np.ndarray:
+    """``n`` pretraining sequences (prompt then completion) from the task's mixture."""
+    task = _task(task)
+    rng = as_rng(seed)
+    prompts = make_problems(task, n, rng)
+    careful = rng.random(n) < task.p_careful
+    comp = np.where(careful[:, None], careful_traces(task, prompts, rng), guesses(task, prompts, rng))
+    return np.concatenate([prompts, comp], axis=1)
+
+
+# ----------------------------------------------------------------------------------------------
+# The model: M small causal transformers trained side by side
+# ----------------------------------------------------------------------------------------------
+
+
+class LMEnsemble(nn.Module):
+    """``M`` independent causal transformers with stacked weights (pre-norm, learned positions).
+
+    ``forward(tokens)`` takes ``(M, B, T)`` ids (model ``m`` reads ``tokens[m]``) and returns
+    ``(M, B, T, V)`` next-token logits. Every weight has a leading axis of length ``M``; no weight
+    is shared between models.
+    """
+
+    def __init__(self, n_models: int, seq_len: int, *, d_model: int = 64, n_layers: int = 2, n_heads: int = 4,
+                 d_ff: int = 256, vocab: int = len(VOCAB)):
+        super().__init__()
+        M = check_positive_int(n_models, "n_models")
+        self.seq_len = check_positive_int(seq_len, "seq_len")
+        D = check_positive_int(d_model, "d_model")
+        self.n_layers = check_positive_int(n_layers, "n_layers")
+        self.n_heads = check_positive_int(n_heads, "n_heads")
+        if D % n_heads:
+            raise ValueError(f"d_model ({D}) must be a multiple of n_heads ({n_heads})")
+        F = check_positive_int(d_ff, "d_ff")
+        V = check_positive_int(vocab, "vocab")
+        P = nn.Parameter
+        self.tok = P(torch.zeros(M, V, D))
+        self.pos = P(torch.zeros(M, self.seq_len, D))
+        self.ln_g = P(torch.ones(M, 2 * n_layers + 1, D))
+        self.ln_b = P(torch.zeros(M, 2 * n_layers + 1, D))
+        self.qkv = P(torch.zeros(n_layers, M, D, 3 * D))
+        self.out = P(torch.zeros(n_layers, M, D, D))
+        self.w1 = P(torch.zeros(n_layers, M, D, F))
+        self.b1 = P(torch.zeros(n_layers, M, 1, F))
+        self.w2 = P(torch.zeros(n_layers, M, F, D))
+        self.b2 = P(torch.zeros(n_layers, M, 1, D))
+        self.head = P(torch.zeros(M, D, V))
+
+    @property
+    def n_models(self) -> int:
+        """Number of models in the stack."""
+        return self.tok.shape[0]
+
+    def n_params(self) -> int:
+        """Parameters of one model."""
+        return sum(p.numel() for p in self.parameters()) // self.n_models
+
+    def _norm(self, x, i):
+        x = torch.nn.functional.layer_norm(x, x.shape[-1:])
+        return x * self.ln_g[:, i, None, :] + self.ln_b[:, i, None, :]
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:  # noqa: D102
+        M, B, T = tokens.shape
+        if M != self.n_models or T > self.seq_len:
+            raise ValueError(f"tokens must have shape ({self.n_models}, B, <= {self.seq_len}), got {tuple(tokens.shape)}")
+        D, H = self.tok.shape[-1], self.n_heads
+        x = torch.gather(self.tok, 1, tokens.reshape(M, B * T, 1).expand(M, B * T, D)).reshape(M, B, T, D)
+        x = (x + self.pos[:, None, :T, :]).reshape(M, B * T, D)
+        for layer in range(self.n_layers):
+            h = self._norm(x, 2 * layer)
+            q, k, v = torch.bmm(h, self.qkv[layer]).reshape(M * B, T, 3, H, D // H).permute(2, 0, 3, 1, 4)
+            att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+            x = x + torch.bmm(att.permute(0, 2, 1, 3).reshape(M, B * T, D), self.out[layer])
+            h = self._norm(x, 2 * layer + 1)
+            h = torch.nn.functional.gelu(torch.baddbmm(self.b1[layer], h, self.w1[layer]))
+            x = x + torch.baddbmm(self.b2[layer], h, self.w2[layer])
+        return torch.bmm(self._norm(x, 2 * self.n_layers), self.head).reshape(M, B, T, -1)
+
+
+def init_ensemble(n_models: int, seq_len: int, seed: Any, **sizes) -> LMEnsemble:
+    """An :class:`LMEnsemble` whose model ``m`` is initialized from child ``m`` of ``seed``
+    (normal weights with standard deviation 0.02, residual projections scaled by
+    ``1/sqrt(2 n_layers)``, as in GPT-2), so model ``m`` is the same whatever ``n_models`` is."""
+    net = LMEnsemble(n_models, seq_len, **sizes)
+    L = net.n_layers
+    for m, rng in enumerate(spawn_rngs(seed, net.n_models)):
+        g = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                if name in ("tok", "pos", "head"):
+                    p[m].normal_(0.0, 0.02, generator=g)
+                elif name in ("qkv", "w1"):
+                    p[:, m].normal_(0.0, 0.02, generator=g)
+                elif name in ("out", "w2"):
+                    p[:, m].normal_(0.0, 0.02 / math.sqrt(2 * L), generator=g)
+    return net
+
+
+class TableModel:
+    """A language model given by a table, for tests and exercises: ``probs(prefix)`` returns the
+    next-token distribution after a completion prefix (a tuple of ids); it has the same
+    ``__call__`` as :class:`LMEnsemble` (one model, ``M = 1``)."""
+
+    def __init__(self, probs: Callable[[tuple], Sequence[float]], prompt_len: int, vocab: int = len(VOCAB)):
+        if not callable(probs):
+            raise TypeError("probs must be callable")
+        self.probs = probs
+        self.prompt_len = check_positive_int(prompt_len, "prompt_len")
+        self.vocab = check_positive_int(vocab, "vocab")
+        self.n_models = 1
+
+    def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
+        M, B, T = tokens.shape
+        if M != 1:
+            raise ValueError(f"a TableModel is one model: tokens must have shape (1, B, T), got {tuple(tokens.shape)}")
+        out = torch.full((M, B, T, self.vocab), -1e9, dtype=torch.float64)
+        tok = tokens[0].numpy()
+        for t in range(self.prompt_len - 1, T):
+            prefixes, where = np.unique(tok[:, self.prompt_len:t + 1], axis=0, return_inverse=True)
+            table = np.stack([np.asarray(self.probs(tuple(int(x) for x in row)), dtype=float) for row in prefixes])
+            if table.shape[1] != self.vocab or np.any(table < 0) or not np.allclose(table.sum(1), 1):
+                raise ValueError("probs must return a probability vector over the vocabulary")
+            logits = np.where(table > 0, np.log(np.maximum(table, 1e-300)), -1e9)
+            out[0, :, t] = torch.as_tensor(logits[np.asarray(where).reshape(-1)])
+        return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Likelihoods and sampling
+# ----------------------------------------------------------------------------------------------
+
+
+def _live(completions: torch.Tensor) -> torch.Tensor:
+    """Mask of the tokens that belong to each completion: up to and including the first END."""
+    ended = torch.cumsum((completions == END).to(torch.int64), dim=-1)
+    return (ended - (completions == END).to(torch.int64)) == 0
+
+
+def completion_logprobs(model, prompts: torch.Tensor, completions: torch.Tensor, *,
+                        temperature: float = 1.0, grad: bool = False) -> torch.Tensor:
+    """Per-token log-probabilities of ``completions`` after ``prompts`` (``(M, B, C)``; zero after
+    the first END), under the model at ``temperature``."""
+    T = prompts.shape[-1]
+    seq = torch.cat([prompts, completions], dim=-1)
+    with torch.set_grad_enabled(grad):
+        logits = model(seq[..., :-1])[..., T - 1:, :]
+        logp = torch.log_softmax(logits.double() / temperature, dim=-1)
+        tok = torch.gather(logp, -1, completions[..., None])[..., 0]
+    return torch.where(_live(completions), tok, torch.zeros((), dtype=tok.dtype))
+
+
+def sample(model, prompts: torch.Tensor, completion_len: int, *, temperature: float = 1.0,
+           generator: torch.Generator | None = None, prefix: torch.Tensor | None = None,
+           start: torch.Tensor | int = 0) -> torch.Tensor:
+    """Ancestral sampling of completions (``(M, B, completion_len)``); ``temperature=0`` is greedy.
+
+    With ``prefix`` (``(M, B, completion_len)``) and ``start`` (an int or a ``(M, B)`` tensor),
+    tokens before ``start`` are kept from ``prefix`` and only the rest is drawn (the suffix
+    proposal of :func:`power_mcmc`). After END every token is PAD.
+    """
+    temperature = check_real(temperature, "temperature", low=0)
+    completion_len = check_positive_int(completion_len, "completion_len")
+    if not isinstance(prompts, torch.Tensor) or prompts.dim() != 3:
+        raise ValueError(f"prompts must be a (M, B, P) tensor of token ids, got {type(prompts).__name__}")
+    M, B, _ = prompts.shape
+    if prefix is not None and tuple(prefix.shape) != (M, B, completion_len):
+        raise ValueError(f"prefix must have shape {(M, B, completion_len)}, got {tuple(prefix.shape)}")
+    comp = torch.full((M, B, completion_len), PAD, dtype=torch.int64) if prefix is None else prefix.clone()
+    start = torch.as_tensor(start).expand(M, B)
+    done = torch.zeros(M, B, dtype=torch.bool)
+    with torch.no_grad():
+        for t in range(completion_len):
+            keep = t < start
+            if not bool(keep.all()):
+                logits = model(torch.cat([prompts, comp[..., :t]], dim=-1))[..., -1, :].double()
+                if temperature == 0:
+                    new = logits.argmax(-1)
+                else:
+                    probs = torch.softmax(logits / temperature, dim=-1).reshape(M * B, -1)
+                    new = torch.multinomial(probs, 1, generator=generator).reshape(M, B)
+                tok = torch.where(keep, comp[..., t], new)
+            else:
+                tok = comp[..., t]
+            tok = torch.where(done, torch.full_like(tok, PAD), tok)
+            comp[..., t] = tok
+            done = done | (tok == END)
+    return comp
+
+
+def _torch_gen(seed: Any) -> torch.Generator:
+    """A torch generator seeded from an int, a SeedSequence or a numpy Generator."""
+    return torch.Generator().manual_seed(int(as_rng(seed).integers(2**62)))
+
+
+def _stack_seeds(seeds) -> list[int]:
+    if isinstance(seeds, (int, np.integer)) or isinstance(seeds, str):
+        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r}")
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    for s in seeds:
+        check_positive_int(s, "seeds (each)", minimum=0)
+    return [int(s) for s in seeds]
+
+
+# ----------------------------------------------------------------------------------------------
+# Training: Adam with one learning rate per model, pretraining
+# ----------------------------------------------------------------------------------------------
+
+
+class _Adam:
+    """Adam (Kingma & Ba 2015) with a learning rate per model of the stack. Elementwise, like
+    ``torch.optim.Adam``; written out so that the models of one stack may use different rates
+    (a tuning grid then runs as one stack)."""
+
+    def __init__(self, net: LMEnsemble, lr, betas=(0.9, 0.98), eps=1e-8):
+        self.net, self.betas, self.eps, self.t = net, betas, eps, 0
+        self.lr = torch.as_tensor(np.broadcast_to(np.asarray(lr, dtype=float), (net.n_models,)).copy(),
+                                  dtype=torch.float32)
+        self.state = {n: (torch.zeros_like(p), torch.zeros_like(p)) for n, p in net.named_parameters()}
+
+    def step(self, scale: float = 1.0):
+        b1, b2 = self.betas
+        self.t += 1
+        with torch.no_grad():
+            for name, p in self.net.named_parameters():
+                if p.grad is None:
+                    continue
+                m, v = self.state[name]
+                m.mul_(b1).add_(p.grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                upd = (m / (1 - b1 ** self.t)) / ((v / (1 - b2 ** self.t)).sqrt() + self.eps)
+                shape = [1] * p.dim()
+                shape[1 if name in ("qkv", "out", "w1", "b1", "w2", "b2") else 0] = -1
+                p.sub_(scale * self.lr.reshape(shape) * upd)
+                p.grad = None
+
+
+def _cosine(step: int, steps: int, warmup: int) -> float:
+    return min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+def _completion_nll(net, seqs: torch.Tensor, prompt_len: int) -> torch.Tensor:
+    """Negative log-likelihood of each sequence's completion tokens (``(M, B)``, summed)."""
+    logits = net(seqs[..., :-1])[..., prompt_len - 1:, :]
+    tgt = seqs[..., prompt_len:]
+    nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt.reshape(-1),
+                                            reduction="none").reshape(tgt.shape)
+    return (nll * (tgt != PAD)).sum(-1)
+
+
+class PretrainResult(NamedTuple):
+    """The base models and their training curves."""
+
+    model: LMEnsemble  # one base model per seed, stacked in the order of the seeds
+    loss: np.ndarray  # (steps, M) mean completion-token loss of each model's batch
+    seeds: tuple  # the seeds, one per model
+
+
+def pretrain(task: AdditionTask, seeds: Sequence[int], *, steps: int = 3000, batch: int = 64, lr: float = 1e-2,
+             warmup: int = 200, d_model: int = 32, n_layers: int = 2, n_heads: int = 4, d_ff: int = 128,
+             n_threads: int | None = None) -> PretrainResult:
+    """Pretrain one base model per seed on the task's mixture of guesses and careful traces.
+
+    Model ``m`` is initialized from child 0 of ``seeds[m]`` and reads batches drawn from child 1,
+    so it does not depend on which other seeds share the stack. Adam with a warm-up and a cosine
+    decay; the loss is the completions' token-level cross-entropy (the prompts are given).
+
+    Returns
+    -------
+    PretrainResult
+    """
+    task = _task(task)
+    seeds = _stack_seeds(seeds)
+    steps = check_positive_int(steps, "steps")
+    batch = check_positive_int(batch, "batch")
+    lr = check_real(lr, "lr", low=0, low_open=True)
+    warmup = check_positive_int(warmup, "warmup")
+    seq_len = task.prompt_len + task.completion_len - 1
+    with _threads(n_threads):
+        net = _init_from(seeds, seq_len, d_model=d_model, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff)
+        data_rngs = [as_rng(child_seed(s, 1)) for s in seeds]
+        opt = _Adam(net, lr)
+        losses = np.empty((steps, len(seeds)))
+        for step in range(steps):
+            seqs = torch.as_tensor(np.stack([pretraining_data(task, batch, r) for r in data_rngs]))
+            tokens = (seqs[..., task.prompt_len:] != PAD).sum(-1)
+            loss = _completion_nll(net, seqs, task.prompt_len).sum(-1) / tokens.sum(-1)
+            loss.sum().backward()
+            opt.step(_cosine(step, steps, warmup))
+            losses[step] = loss.detach().numpy()
+    return PretrainResult(net, losses, tuple(seeds))
+
+
+class _threads:
+    """Run a block with ``n`` torch threads (``None``: leave the setting alone)."""
+
+    def __init__(self, n):
+        self.n = None if n is None else check_positive_int(n, "n_threads")
+
+    def __enter__(self):
+        self.old = torch.get_num_threads()
+        if self.n is not None:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.old)
+
+
+def _init_from(seeds, seq_len, **sizes) -> LMEnsemble:
+    """A stack whose model ``m`` is initialized from child 0 of ``seeds[m]``."""
+    parts = [init_ensemble(1, seq_len, child_seed(s, 0), **sizes) for s in seeds]
+    return stack_models(parts)
+
+
+def stack_models(parts: Sequence[LMEnsemble], index: Sequence[Sequence[int]] | None = None) -> LMEnsemble:
+    """One :class:`LMEnsemble` holding copies of chosen models of others.
+
+    ``stack_models([a, b])`` stacks every model of ``a`` then of ``b``; with ``index``, only the
+    models ``index[i]`` of ``parts[i]`` (repeats allowed: a tuning grid starts every setting from
+    the same base model).
+    """
+    parts = list(parts)
+    if not parts or not all(isinstance(p, LMEnsemble) for p in parts):
+        raise TypeError("parts must be a non-empty sequence of LMEnsemble")
+    index = [list(range(p.n_models)) for p in parts] if index is None else [list(i) for i in index]
+    if len(index) != len(parts):
+        raise ValueError("index must have one list of model indices per part")
+    first = parts[0]
+    sizes = dict(d_model=first.tok.shape[-1], n_layers=first.n_layers, n_heads=first.n_heads,
+                 d_ff=first.w1.shape[-1], vocab=first.tok.shape[1])
+    total = sum(len(i) for i in index)
+    out = LMEnsemble(total, first.seq_len, **sizes)
+    with torch.no_grad():
+        for name, p in out.named_parameters():
+            axis = 1 if name in ("qkv", "out", "w1", "b1", "w2", "b2") else 0
+            pieces = []
+            for part, idx in zip(parts, index):
+                src = dict(part.named_parameters())[name]
+                if src.shape[:axis] + src.shape[axis + 1:] != p.shape[:axis] + p.shape[axis + 1:]:
+                    raise ValueError("parts must have the same sizes and sequence length")
+                pieces.append(src.index_select(axis, torch.as_tensor(idx, dtype=torch.long)))
+            p.copy_(torch.cat(pieces, dim=axis))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Samplers that sharpen the model: the power distribution p^alpha
+# ----------------------------------------------------------------------------------------------
+
+
+def power_resample(logp: torch.Tensor | np.ndarray, alpha: float, generator: torch.Generator | None = None,
+                   *, expected: bool = False):
+    r"""Importance resampling towards :math:`p^\alpha` from ``N`` draws of :math:`p` (last axis).
+
+    Draws :math:`x_1..x_N \sim p` have weights :math:`p(x_i)^\alpha / p(x_i) = p(x_i)^{\alpha-1}`;
+    one of them is chosen with probability proportional to its weight. As :math:`N \to \infty`
+    the choice is distributed as :math:`p^\alpha / Z` (self-normalized importance sampling);
+    ``alpha = 1`` returns a draw of :math:`p` itself.
+
+    Parameters
+    ----------
+    logp : array, shape (..., N)
+        Log-probabilities of the draws under the model at temperature 1.
+    alpha : float
+        The power, >= 1.
+    generator : torch.Generator, optional
+        Needed unless ``expected``.
+    expected : bool
+        If true, return the resampling probabilities (shape ``(..., N)``) instead of a choice, so that
+        an accuracy can be computed exactly given the draws.
+
+    Returns
+    -------
+    torch.Tensor
+        Index of the chosen draw (shape ``(...)``), or the probabilities.
+    """
+    alpha = check_real(alpha, "alpha", low=1)
+    lp = torch.as_tensor(logp, dtype=torch.float64)
+    if lp.dim() < 1 or lp.shape[-1] < 1:
+        raise ValueError("logp must have at least one draw on its last axis")
+    w = torch.softmax((alpha - 1.0) * lp, dim=-1)
+    if expected:
+        return w
+    flat = w.reshape(-1, w.shape[-1])
+    return torch.multinomial(flat, 1, generator=generator).reshape(w.shape[:-1])
+
+
+class MCMCResult(NamedTuple):
+    """Chains of the Metropolis-Hastings power sampler."""
+
+    completions: torch.Tensor  # (M, B, C) the chains' states after the last step
+    trace: torch.Tensor  # (steps + 1, M, B, C) the states after every step (step 0: the proposal's draw)
+    accepted: np.ndarray  # (steps,) share of proposals accepted at each step
+    tokens: np.ndarray  # (steps + 1,) tokens sampled per chain so far (the initial draw included)
+
+
+def power_mcmc(model, prompts: torch.Tensor, completion_len: int, *, alpha: float = 4.0, steps: int = 10,
+               proposal_temperature: float = 1.0, seed: Any = 0) -> MCMCResult:
+    r"""Metropolis-Hastings over whole completions with target :math:`p^\alpha` (Karan & Du 2025).
+
+    A chain starts from a draw of the proposal (the model at ``proposal_temperature``). Each step
+    picks a position :math:`j` uniformly among the current completion's :math:`L(x)` tokens (up
+    to and including END), redraws the suffix from :math:`j` from the proposal :math:`q`, and
+    accepts the new completion :math:`x'` with probability
+
+    .. math::
+        \min\Big\{1,\ \frac{p(x')^\alpha\, q(x_{j:} \mid x_{<j})\, / L(x')}
+                          {p(x)^\alpha\, q(x'_{j:} \mid x_{<j})\, / L(x)}\Big\},
+
+    which leaves :math:`p^\alpha / Z` invariant (the :math:`1/L` terms are the chance of picking
+    :math:`j`, needed when completions differ in length). Karan & Du grow long answers block by
+    block and run the chain on each block; answers here are a few tokens, so one block is the
+    whole completion.
+
+    Parameters
+    ----------
+    model : LMEnsemble or TableModel
+    prompts : torch.Tensor, shape (M, B, P)
+    completion_len : int
+    alpha : float
+        The power, >= 1.
+    steps : int
+        Metropolis-Hastings steps per chain (>= 0).
+    proposal_temperature : float
+        Temperature of the suffix proposal (Karan & Du use ``1 / alpha``).
+    seed : int or Generator
+
+    Returns
+    -------
+    MCMCResult
+    """
+    alpha = check_real(alpha, "alpha", low=1)
+    steps = check_positive_int(steps, "steps", minimum=0)
+    tau = check_real(proposal_temperature, "proposal_temperature", low=0, low_open=True)
+    completion_len = check_positive_int(completion_len, "completion_len")
+    rng = as_rng(seed)
+    gen = _torch_gen(rng)
+    M, B, _ = prompts.shape
+    x = sample(model, prompts, completion_len, temperature=tau, generator=gen)
+    lp = completion_logprobs(model, prompts, x)
+    lq = completion_logprobs(model, prompts, x, temperature=tau)
+    trace, accepted = [x.clone()], []
+    tokens = [float(_live(x).sum(-1).double().mean())]
+    pos = torch.arange(completion_len)
+    for _ in range(steps):
+        length = _live(x).sum(-1)  # (M, B)
+        j = (torch.rand(M, B, generator=gen, dtype=torch.float64) * length).floor().to(torch.int64)
+        y = sample(model, prompts, completion_len, temperature=tau, generator=gen, prefix=x, start=j)
+        lp_y = completion_logprobs(model, prompts, y)
+        lq_y = completion_logprobs(model, prompts, y, temperature=tau)
+        suffix = pos >= j[..., None]
+        log_a = (alpha * (lp_y.sum(-1) - lp.sum(-1)) + (lq * suffix).sum(-1) - (lq_y * suffix).sum(-1)
+                 + torch.log(length.double()) - torch.log(_live(y).sum(-1).double()))
+        u = torch.rand(M, B, generator=gen, dtype=torch.float64)
+        acc = torch.log(u) < log_a
+        x = torch.where(acc[..., None], y, x)
+        lp = torch.where(acc[..., None], lp_y, lp)
+        lq = torch.where(acc[..., None], lq_y, lq)
+        trace.append(x.clone())
+        accepted.append(float(acc.double().mean()))
+        tokens.append(tokens[-1] + float((_live(y) & suffix).sum(-1).double().mean()))
+    return MCMCResult(x, torch.stack(trace), np.array(accepted), np.array(tokens))
+
+
+def pass_at_k(n: int, c, k: int) -> np.ndarray:
+    r"""Unbiased estimate of pass@k from ``n`` samples of which ``c`` are correct (Chen et al. 2021):
+    :math:`1 - \binom{n-c}{k} / \binom{n}{k}`, elementwise over ``c``."""
+    n = check_positive_int(n, "n")
+    k = check_positive_int(k, "k")
+    if k > n:
+        raise ValueError(f"k must be at most n ({n}), got {k}")
+    c = np.asarray(c)
+    if not np.issubdtype(c.dtype, np.integer) or np.any(c < 0) or np.any(c > n):
+        raise ValueError(f"c must hold integer counts in [0, {n}]")
+    # prod_{i=n-c+1}^{n} (1 - k / i), computed stably
+    i = np.arange(1, n + 1)
+    with np.errstate(divide="ignore"):
+        logs = np.log1p(-np.minimum(k / i, 1.0))  # -inf where i <= k: every k-subset holds a correct one
+    csum = np.concatenate([[0.0], np.cumsum(logs[::-1])])  # csum[c]: sum over i = n-c+1..n
+    return 1.0 - np.exp(csum[c])
+
+
+# ----------------------------------------------------------------------------------------------
+# Fine-tuning: guess-and-check RL, rejection-sampling fine-tuning, program-written traces
+# ----------------------------------------------------------------------------------------------
+
+#: The fine-tuning methods of :func:`finetune`.
+FINETUNE_METHODS = ("grpo", "rft", "sft")
+
+
+class FinetuneResult(NamedTuple):
+    """Learning curves of a fine-tuned stack (one column per model)."""
+
+    model: LMEnsemble  # the fine-tuned models
+    cost: np.ndarray  # (E,) supervision used per model before each evaluation: verifier calls or traces
+    accuracy: np.ndarray  # (E, M) single-sample accuracy (temperature 1) on each model's test prompts
+    flops: np.ndarray  # (E, M) training compute so far: 2 n per token sampled, 6 n per token trained on
+    careful: np.ndarray  # (E, M) share of test answers that open a careful trace
+
+
+def group_advantages(reward: torch.Tensor, *, std_norm: bool = True, eps: float = 1e-4) -> torch.Tensor:
+    r"""GRPO's advantages: each reward minus its group's mean (last axis), divided by the group's
+    standard deviation plus ``eps`` when ``std_norm`` (Shao et al. 2024; Liu et al. 2025 drop the
+    division)."""
+    r = torch.as_tensor(reward, dtype=torch.float64)
+    if r.dim() < 1 or r.shape[-1] < 2:
+        raise ValueError(f"reward must have groups of at least 2 on its last axis, got shape {tuple(r.shape)}")
+    adv = r - r.mean(-1, keepdim=True)
+    return adv / (r.std(-1, keepdim=True) + eps) if std_norm else adv
+
+
+def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tensor, live: torch.Tensor, *,
+              completion_len: int, clip: float = 0.2, kl: float = 0.0, ref_logp: torch.Tensor | None = None
+              ) -> torch.Tensor:
+    r"""The clipped surrogate of GRPO, to be minimized, averaged over answers (second-last axis).
+
+    .. math::
+        L = -\frac{1}{N} \sum_i \frac{1}{C} \sum_t \big[\min(\rho_{it} A_i,
+        \operatorname{clip}(\rho_{it}, 1-\epsilon, 1+\epsilon) A_i)
+        - \beta\, (e^{d_{it}} - d_{it} - 1)\big],
+
+    with :math:`\rho_{it} = e^{\log\pi(x_{it}) - \log\pi_{old}(x_{it})}` over the answer's tokens
+    (``live``), :math:`C` the fixed ``completion_len`` (Dr. GRPO's constant in place of each
+    answer's length), and the k3 estimate of the KL divergence to a reference model,
+    :math:`d_{it} = \log\pi_{ref}(x_{it}) - \log\pi(x_{it})`, weighted by ``kl``.
+
+    Parameters
+    ----------
+    logp, old_logp : torch.Tensor, shape (..., N, C)
+        Token log-probabilities under the model being trained and under the sampling policy.
+    advantages : torch.Tensor, shape (..., N)
+    live : torch.Tensor, shape (..., N, C)
+        1 for the answers' tokens, 0 after their end.
+    completion_len : int
+    clip, kl : float
+    ref_logp : torch.Tensor, optional
+        Token log-probabilities under the reference model (needed when ``kl > 0``).
+    """
+    completion_len = check_positive_int(completion_len, "completion_len")
+    clip = check_real(clip, "clip", low=0, low_open=True)
+    kl = check_real(kl, "kl", low=0)
+    if kl > 0 and ref_logp is None:
+        raise ValueError("ref_logp is needed when kl > 0")
+    if logp.shape != old_logp.shape or logp.shape != live.shape or advantages.shape != logp.shape[:-1]:
+        raise ValueError("logp, old_logp and live must have one shape (..., N, C) and advantages (..., N); got "
+                         f"{tuple(logp.shape)}, {tuple(old_logp.shape)}, {tuple(live.shape)}, {tuple(advantages.shape)}")
+    ratio = torch.exp(logp - old_logp)
+    adv = advantages[..., None]
+    obj = torch.minimum(ratio * adv, ratio.clamp(1 - clip, 1 + clip) * adv) * live
+    if kl > 0:
+        d = ref_logp - logp
+        obj = obj - kl * (torch.exp(d) - d - 1) * live
+    return -(obj.sum(-1) / completion_len).mean(-1)
+
+
+def accuracy(model, task: AdditionTask, prompts: torch.Tensor, *, temperature: float = 1.0,
+             samples: int = 1, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean accuracy of ``samples`` draws per prompt at ``temperature`` (``(M,)``), and the share
+    of draws that open a careful trace (``(M,)``)."""
+    task = _task(task)
+    samples = check_positive_int(samples, "samples")
+    temperature = check_real(temperature, "temperature", low=0)
+    gen = _torch_gen(seed)
+    p = prompts.repeat_interleave(samples, dim=1)
+    comp = sample(model, p, task.completion_len, temperature=temperature, generator=gen)
+    ok = np.stack([verify(task, p[m].numpy(), comp[m].numpy()) for m in range(p.shape[0])])
+    return ok.mean(1), (comp[..., 0] == STEPS).double().mean(1).numpy()
+
+
+def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: torch.Tensor, seeds: Sequence[int], *,
+             steps: int = 60, prompts_per_step: int = 16, group: int = 8, lr=1e-3, epochs: int = 1,
+             std_norm: bool = True, clip: float = 0.2, kl: float = 0.0, eval_every: int = 5,
+             eval_samples: int = 2, warmup: int = 10, n_threads: int | None = None) -> FinetuneResult:
+    r"""Fine-tune every model of a stack with one method, recording accuracy against supervision.
+
+    Each step draws ``prompts_per_step`` fresh problems per model and then
+
+    * ``"grpo"`` -- guess-and-check RL: ``group`` answers per prompt from the current model, reward
+      :math:`r_i \in \{0, 1\}` from the verifier, advantage :math:`A_i = r_i - \bar r` (divided
+      by the group's standard deviation when ``std_norm``; Shao et al. 2024, Liu et al. 2025 drop
+      it), and ``epochs`` gradient steps on the clipped surrogate
+      :math:`\sum_t \min(\rho_t A_i, \operatorname{clip}(\rho_t, 1 \pm \epsilon) A_i) / C`
+      (:math:`\rho_t` the token's probability ratio to the sampling policy, :math:`C` the
+      completion length, as in Dr. GRPO) minus ``kl`` times the k3 estimate of the KL divergence
+      to the base model. Cost: ``prompts_per_step * group`` verifier calls per step.
+    * ``"rft"`` -- rejection-sampling fine-tuning (STaR, RFT, RAFT): the same samples and verifier
+      calls, but only the verified answers are kept and the model is fitted to them by maximum
+      likelihood, ``epochs`` gradient steps per batch.
+    * ``"sft"`` -- supervised fine-tuning on ``prompts_per_step * group`` careful traces written
+      by the task's own program (no dropped carries). Cost: traces; no sampling, no verifier.
+
+    Every method uses Adam with the learning rate warmed up linearly over ``warmup`` steps (the
+    first Adam steps move every weight by about ``lr`` whatever the gradient's size, which can break
+    a small pretrained model). Model ``m`` draws its problems from ``seeds[m]`` (the answers of the whole stack are
+    sampled with one generator seeded from ``seeds[0]``); a stack may hold the same base
+    model several times with different learning rates (``lr`` per model), and those copies then
+    see the same problems.
+
+    Returns
+    -------
+    FinetuneResult
+        Evaluated at step 0 and every ``eval_every`` steps: ``eval_samples`` answers per test
+        prompt at temperature 1.
+    """
+    task = _task(task)
+    if method not in FINETUNE_METHODS:
+        raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
+    if not isinstance(base, LMEnsemble):
+        raise TypeError(f"base must be an LMEnsemble, got {type(base).__name__}")
+    seeds = _stack_seeds(seeds)
+    M = base.n_models
+    if len(seeds) != M:
+        raise ValueError(f"seeds must have one entry per model ({M}), got {len(seeds)}")
+    if not isinstance(test_prompts, torch.Tensor) or test_prompts.dim() != 3 or test_prompts.shape[0] != M \
+            or test_prompts.shape[2] != task.prompt_len:
+        raise ValueError(f"test_prompts must be a tensor of shape ({M}, N, {task.prompt_len})")
+    steps = check_positive_int(steps, "steps")
+    P = check_positive_int(prompts_per_step, "prompts_per_step")
+    G = check_positive_int(group, "group", minimum=2 if method == "grpo" else 1)
+    epochs = check_positive_int(epochs, "epochs")
+    eval_every = check_positive_int(eval_every, "eval_every")
+    eval_samples = check_positive_int(eval_samples, "eval_samples")
+    warmup = check_positive_int(warmup, "warmup")
+    clip = check_real(clip, "clip", low=0, low_open=True)
+    kl = check_real(kl, "kl", low=0)
+    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (M,))
+    if not np.all(np.isfinite(lrs)) or np.any(lrs <= 0):
+        raise ValueError(f"lr must be positive (one number or one per model), got {lr!r}")
+    C, Pl = task.completion_len, task.prompt_len
+    with _threads(n_threads):
+        net = stack_models([base])
+        ref = stack_models([base]) if (method == "grpo" and kl > 0) else None
+        opt = _Adam(net, lrs, betas=(0.9, 0.99))
+        rngs = [as_rng(child_seed(s, 2)) for s in seeds]
+        gen = _torch_gen(child_seed(seeds[0], 3))
+        eval_seed = child_seed(seeds[0], 4)
+        cost, acc, flops, careful = [], [], [], []
+        spent, used = 0, np.zeros(M)
+        n_par = net.n_params()
+
+        def record(step):
+            a, c = accuracy(net, task, test_prompts, samples=eval_samples, seed=child_seed(eval_seed, step))
+            cost.append(spent), acc.append(a), flops.append(used.copy()), careful.append(c)
+
+        record(0)
+        for step in range(1, steps + 1):
+            if method == "sft":  # P * G distinct problems, each with its program-written trace
+                prompts = np.stack([make_problems(task, P * G, r) for r in rngs])
+                p_rep = torch.as_tensor(prompts)
+                comp = torch.as_tensor(np.stack([careful_traces(task, prompts[m], 0, p_drop=0.0) for m in range(M)]))
+                weight = torch.ones(M, P * G, dtype=torch.float64)
+            else:
+                prompts = np.stack([make_problems(task, P, r) for r in rngs])  # (M, P, Pl)
+                p_rep = torch.as_tensor(prompts).repeat_interleave(G, dim=1)  # (M, P*G, Pl)
+            if method != "sft":
+                comp = sample(net, p_rep, C, generator=gen)
+                used += 2 * n_par * (Pl + _live(comp).sum(-1).double()).sum(-1).numpy()
+                reward = torch.as_tensor(np.stack([verify(task, p_rep[m].numpy(), comp[m].numpy())
+                                                   for m in range(M)]), dtype=torch.float64)
+                if method == "rft":
+                    weight = reward
+                else:
+                    adv = group_advantages(reward.reshape(M, P, G), std_norm=std_norm).reshape(M, P * G)
+                    old = completion_logprobs(net, p_rep, comp)
+                    live = _live(comp).double()
+                    base_lp = completion_logprobs(ref, p_rep, comp) if ref is not None else None
+            spent += P * G
+            for _ in range(epochs):
+                if method == "grpo":
+                    new = completion_logprobs(net, p_rep, comp, grad=True)
+                    loss = grpo_loss(new, old, adv, live, completion_len=C, clip=clip, kl=kl, ref_logp=base_lp)
+                    used += 6 * n_par * (Pl + live.sum(-1)).sum(-1).detach().numpy()
+                else:
+                    seqs = torch.cat([p_rep, comp], dim=-1)
+                    nll = _completion_nll(net, seqs, Pl).double()
+                    loss = (weight * nll).sum(-1) / weight.sum(-1).clamp(min=1.0)
+                    used += 6 * n_par * ((Pl + _live(comp).sum(-1).double()) * weight).sum(-1).numpy()
+                loss.sum().backward()
+                opt.step(min(1.0, step / warmup))
+            if step % eval_every == 0 or step == steps:
+                record(step)
+    return FinetuneResult(net, np.array(cost, dtype=float), np.array(acc), np.array(flops), np.array(careful))
+
+
+# ----------------------------------------------------------------------------------------------
+# The chapter's study
+# ----------------------------------------------------------------------------------------------
+
+#: The task of the chapter: two-digit addition, 40% careful traces, carries dropped 15% of the time.
+TASK = AdditionTask(n_digits=2)
+#: Reported seeds (a seed is a base model, its test problems and its fine-tuning data).
+REPORT_SEEDS = tuple(range(10))
+#: Seeds on which every method's settings are chosen (their own base models and test problems).
+TUNING_SEEDS = (1000, 1001, 1002)
+#: Pretraining steps (batch 64, Adam, learning rate 0.01 with warm-up and cosine decay).
+PRETRAIN_STEPS = 3000
+#: Test problems per seed.
+N_TEST = 200
+#: Accuracy to reach (one answer per query, sampled at temperature 1).
+TARGET = 0.9
+#: The power of the power distribution.
+ALPHA = 4.0
+#: Fine-tuning: steps, problems per step and answers per problem (or traces: their product).
+FT_STEPS, FT_PROMPTS, FT_GROUP, FT_EVAL_EVERY = 80, 16, 8, 5
+#: Learning rates tried for every fine-tuning method (GRPO also with and without std normalization).
+LR_GRID = (1e-3, 3e-3, 1e-2)
+#: Candidates per query tried for best-of-n and for power sampling by importance resampling.
+DRAWS = (1, 2, 4, 8, 16, 32)
+#: Metropolis-Hastings steps per chain, and the proposal temperatures compared.
+MCMC_STEPS, MCMC_TEMPERATURES = 24, (1.0, 1.0 / 4.0)
+#: Queries served in the compute comparison.
+QUERIES = 1000
+#: Low temperatures compared with sampling at temperature 1 (0: greedy).
+TEMPERATURES = (1.0, 0.5, 0.25, 0.0)
+
+
+def _grid(method: str) -> list[dict]:
+    if method == "grpo":
+        return [dict(lr=lr, std_norm=s) for lr in LR_GRID for s in (True, False)]
+    return [dict(lr=lr) for lr in LR_GRID]
+
+
+def _test_prompts(seeds) -> torch.Tensor:
+    return torch.as_tensor(np.stack([make_problems(TASK, N_TEST, child_seed(s, 5)) for s in seeds]))
+
+
+def _sampler_study(model: LMEnsemble, seeds) -> dict:
+    """Everything that needs no training: temperatures, best-of-n, power sampling (IR, MCMC)."""
+    test = _test_prompts(seeds)
+    M, n = len(seeds), max(DRAWS)
+    out = {"temperature": {}, "careful": {}}
+    for k, T in enumerate(TEMPERATURES):
+        a, c = accuracy(model, TASK, test, temperature=T, samples=4, seed=child_seed(seeds[0], 10 + k))
+        out["temperature"][T], out["careful"][T] = a, c
+    rep = test.repeat_interleave(n, dim=1)
+    comp = sample(model, rep, TASK.completion_len, generator=_torch_gen(child_seed(seeds[0], 20)))
+    lp = completion_logprobs(model, rep, comp).sum(-1).reshape(M, N_TEST, n)
+    ok = np.stack([verify(TASK, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, N_TEST, n)
+    out["logp"], out["ok"] = lp.numpy(), ok
+    out["is_careful"] = (comp[..., 0] == STEPS).numpy().reshape(M, N_TEST, n)
+    out["tokens_per_answer"] = float(_live(comp).sum(-1).double().mean())
+    # best-of-n with the verifier = pass@n; power sampling from the first N draws, exactly in expectation
+    out["best_of_n"] = {N: pass_at_k(n, ok.sum(-1), N).mean(-1) for N in DRAWS}
+    out["power_ir"] = {N: np.stack([(power_resample(lp[..., s:s + N], ALPHA, expected=True).numpy()
+                                     * ok[..., s:s + N]).sum(-1).mean(-1) for s in range(0, n, N)]).mean(0)
+                       for N in DRAWS}
+    out["mcmc"] = {}
+    for k, tau in enumerate(MCMC_TEMPERATURES):
+        res = power_mcmc(model, test, TASK.completion_len, alpha=ALPHA, steps=MCMC_STEPS, proposal_temperature=tau,
+                         seed=child_seed(seeds[0], 30 + k))
+        acc = np.stack([[verify(TASK, test[m].numpy(), res.trace[s, m].numpy()).mean() for m in range(M)]
+                        for s in range(MCMC_STEPS + 1)])
+        out["mcmc"][tau] = dict(accuracy=acc, tokens=res.tokens, accepted=res.accepted)
+    return out
+
+
+def _finetune_grid(model: LMEnsemble, seeds, method: str, configs: list[dict]) -> list[FinetuneResult]:
+    """Every configuration on every seed, as one stack (configurations differ in lr only, or are
+    run one stack per std-normalization choice)."""
+    M = len(seeds)
+    test = _test_prompts(seeds)
+    groups: dict = {}
+    for i, cfg in enumerate(configs):
+        groups.setdefault(cfg.get("std_norm", True), []).append(i)
+    results: list = [None] * len(configs)
+    for std, idx in groups.items():
+        stack = stack_models([model], [list(range(M)) * len(idx)])
+        lrs = np.repeat([configs[i]["lr"] for i in idx], M)
+        res = finetune(stack, TASK, method, test.repeat(len(idx), 1, 1), list(seeds) * len(idx),
+                       steps=FT_STEPS, prompts_per_step=FT_PROMPTS, group=FT_GROUP, lr=lrs, std_norm=std,
+                       eval_every=FT_EVAL_EVERY)
+        for j, i in enumerate(idx):
+            sl = slice(j * M, (j + 1) * M)
+            results[i] = FinetuneResult(stack_models([res.model], [list(range(j * M, (j + 1) * M))]), res.cost,
+                                        res.accuracy[:, sl], res.flops[:, sl], res.careful[:, sl])
+    return results
+
+
+def _hits(res: FinetuneResult) -> np.ndarray:
+    """Supervision (verifier calls or traces) until accuracy >= TARGET and held at the next evaluation."""
+    from .experiments import samples_to_target
+
+    return samples_to_target(res.cost, res.accuracy.T, TARGET, direction="above", hold=1.0 + 1e-9)
+
+
+#: Test problems per seed for pass@k, and answers drawn per problem.
+PASS_TEST, PASS_K = 40, 32
+#: Candidates per power-sampled answer in the pass@k comparison.
+POWER_PASS_DRAWS = 8
+
+
+def _pass_curve(ok: np.ndarray) -> np.ndarray:
+    """pass@k for k = 1..n from ``(M, problems, n)`` verdicts: ``(M, n)``."""
+    n = ok.shape[-1]
+    c = ok.sum(-1)
+    return np.stack([pass_at_k(n, c, k).mean(-1) for k in range(1, n + 1)], axis=-1)
+
+
+def _pass_study(models: dict, seeds) -> dict:
+    test = _test_prompts(seeds)[:, :PASS_TEST]
+    M = len(seeds)
+    out = {}
+    for i, (name, model) in enumerate(models.items()):
+        rep = test.repeat_interleave(PASS_K, dim=1)
+        comp = sample(model, rep, TASK.completion_len, generator=_torch_gen(child_seed(seeds[0], 40 + i)))
+        ok = np.stack([verify(TASK, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, PASS_TEST, PASS_K)
+        out[name] = _pass_curve(ok)
+    base = models["base"]
+    n = PASS_K * POWER_PASS_DRAWS
+    rep = test.repeat_interleave(n, dim=1)
+    gen = _torch_gen(child_seed(seeds[0], 49))
+    comp = sample(base, rep, TASK.completion_len, generator=gen)
+    lp = completion_logprobs(base, rep, comp).sum(-1).reshape(M, PASS_TEST, PASS_K, POWER_PASS_DRAWS)
+    pick = power_resample(lp, ALPHA, gen)  # (M, PASS_TEST, PASS_K)
+    ok = np.stack([verify(TASK, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(lp.shape)
+    out["power"] = _pass_curve(np.take_along_axis(ok, pick.numpy()[..., None], -1)[..., 0])
+    return out
+
+
+def study(seeds: Sequence[int] = REPORT_SEEDS, tuning_seeds: Sequence[int] = TUNING_SEEDS,
+          n_threads: int | None = 2) -> dict:
+    """Run the chapter's comparison: pretrain one base model per seed, then every method on it.
+
+    Every fine-tuning method is tuned over its grid on ``tuning_seeds`` (their own base models and
+    test problems), chosen by :func:`ce_lib.experiments.tuning_score` of its supervision to
+    :data:`TARGET`, and run with that setting on ``seeds``. Returns a dict of plain arrays (no
+    models): accuracies, costs, compute, wall-clock seconds.
+    """
+    import time
+
+    from .experiments import best_by_tuning, grid_tuning
+
+    seeds, tuning_seeds = _stack_seeds(seeds), _stack_seeds(tuning_seeds)
+    if set(seeds) & set(tuning_seeds):
+        raise ValueError("seeds and tuning_seeds must not overlap")
+    everyone = seeds + tuning_seeds
+    M = len(seeds)
+    with _threads(n_threads):
+        t0 = time.perf_counter()
+        pre = pretrain(TASK, everyone, steps=PRETRAIN_STEPS)
+        seconds = {"pretrain": (time.perf_counter() - t0) / len(everyone)}
+        rep = stack_models([pre.model], [list(range(M))])
+        tun = stack_models([pre.model], [list(range(M, len(everyone)))])
+        out = dict(seeds=seeds, tuning_seeds=tuning_seeds, n_params=rep.n_params(), pretrain_loss=pre.loss[:, :M])
+        t0 = time.perf_counter()
+        out["samplers"] = _sampler_study(rep, seeds)
+        seconds["samplers"] = (time.perf_counter() - t0) / M
+        out["samplers_tuning"] = _sampler_study(tun, tuning_seeds)
+        budget = FT_STEPS * FT_PROMPTS * FT_GROUP
+        models = {"base": rep}
+        for method in FINETUNE_METHODS:
+            grid = _grid(method)
+            tuned = _finetune_grid(tun, tuning_seeds, method, grid)
+            tuning_hits = [_hits(r) for r in tuned]
+            best = best_by_tuning(tuning_hits, budget)
+            t0 = time.perf_counter()
+            res = _finetune_grid(rep, seeds, method, [grid[best]])[0]
+            seconds[method] = (time.perf_counter() - t0) / M
+            models[method] = res.model
+            out[method] = dict(grid=grid, best=best, tuning_hits=tuning_hits, hits=_hits(res), cost=res.cost,
+                               accuracy=res.accuracy, flops=res.flops, careful=res.careful,
+                               tuning=grid_tuning(len(grid), tuning_seeds),
+                               tuning_accuracy=[r.accuracy for r in tuned], tuning_flops=[r.flops for r in tuned])
+        t0 = time.perf_counter()
+        out["pass_at_k"] = _pass_study(models, seeds)
+        seconds["pass_at_k"] = (time.perf_counter() - t0) / M
+        out["seconds"] = seconds
+        out["budget"] = budget
+    return out
+
+
+#: Names a reader recognises, for tables and legends.
+LABELS = {"grpo": "GRPO-style RL", "rft": "rejection-sampling fine-tuning", "sft": "fine-tuning on program traces",
+          "power_ir": "power sampling (importance resampling)", "power_mcmc": "power sampling (MCMC)",
+          "best_of_n": "best-of-n with the verifier", "base": "base model"}
+
+
+def answer_flops(n_params: int) -> float:
+    """Compute to sample one answer: 2 x parameters x tokens (prompt and the longest completion)."""
+    return 2.0 * n_params * (TASK.prompt_len + TASK.completion_len)
+
+
+def smallest_draws(accuracies: dict) -> int | None:
+    """The smallest number of draws (a key of ``accuracies``) whose median accuracy over seeds
+    reaches :data:`TARGET`, or ``None``."""
+    for n in sorted(accuracies):
+        if np.median(accuracies[n]) >= TARGET:
+            return int(n)
+    return None
+
+
+def serving_hits(out: dict, which: str) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """Compute to answer :data:`QUERIES` queries at :data:`TARGET` accuracy, per reported and
+    tuning seed, for ``"grpo"`` (training to the target, then one answer per query) or a
+    sampler ``"power_ir"`` / ``"best_of_n"`` (N draws per query, N chosen on the tuning seeds).
+    Misses are ``inf``. Returns (reported, tuning, N)."""
+    per = answer_flops(out["n_params"])
+    if which == "grpo":
+        d = out["grpo"]
+
+        def at_hit(hits, flops):
+            return np.array([flops[np.flatnonzero(d["cost"] == h)[0], j] + QUERIES * per if np.isfinite(h) else np.inf
+                             for j, h in enumerate(hits)])
+
+        return (at_hit(d["hits"], d["flops"]), at_hit(d["tuning_hits"][d["best"]], d["tuning_flops"][d["best"]]),
+                None)
+    if which not in ("power_ir", "best_of_n"):
+        raise ValueError(f"which must be 'grpo', 'power_ir' or 'best_of_n', got {which!r}")
+    n = smallest_draws(out["samplers_tuning"][which])
+    if n is None:
+        return (np.full(len(out["seeds"]), np.inf), np.full(len(out["tuning_seeds"]), np.inf), None)
+    cost = QUERIES * n * per
+    rep = np.where(out["samplers"][which][n] >= TARGET, cost, np.inf)
+    tun = np.where(out["samplers_tuning"][which][n] >= TARGET, cost, np.inf)
+    return rep, tun, n
+
+
+def run(n_seeds: int | None = None) -> dict:
+    """The chapter's study, cached (see :func:`ce_lib.experiments.cached`)."""
+    from .experiments import cached
+
+    seeds = REPORT_SEEDS if n_seeds is None else tuple(range(check_positive_int(n_seeds, "n_seeds")))
+    return cached(study, seeds=list(seeds), tuning_seeds=list(TUNING_SEEDS))
+
+
+def headline(n_seeds: int | None = None) -> list[dict]:
+    """The chapter's scoreboard records (see :mod:`ce_lib.scoreboard`)."""
+    from .experiments import MethodResult, make_record
+
+    out = run(n_seeds)
+    budget = out["budget"]
+    task = f"two-digit addition with a verifier; small transformer pretrained on guesses and careful traces"
+    metric = f"verifier calls to {TARGET:.0%} accuracy (one answer per query at temperature 1)"
+    m = {k: MethodResult(LABELS[k], fam, out[k]["hits"], out[k]["tuning"], out[k]["tuning_hits"][out[k]["best"]])
+         for k, fam in (("grpo", "rl"), ("rft", "ce"), ("sft", "ce"))}
+    records = [
+        make_record(chapter="reasoning", task=task, metric=metric, target=TARGET, budget=budget, information="same",
+                    methods=[m["grpo"], m["rft"]]),
+        make_record(chapter="reasoning", task=task,
+                    metric=f"supervision to {TARGET:.0%} accuracy (verifier calls for RL, traces for supervision)",
+                    target=TARGET, budget=budget, information="more",
+                    ce_given="the task's algorithm: traces written by the task's own program", methods=[m["grpo"], m["sft"]]),
+    ]
+    g_rep, g_tun, _ = serving_hits(out, "grpo")
+    flop_budget = float(np.max(out["grpo"]["flops"][-1]) + QUERIES * max(DRAWS) * answer_flops(out["n_params"]))
+    methods = [MethodResult(LABELS["grpo"], "rl", g_rep, m["grpo"].tuning, g_tun)]
+    for k in ("power_ir", "best_of_n"):
+        rep, tun, n = serving_hits(out, k)
+        tuning = (f"draws per query: smallest of {list(DRAWS)} reaching the target on seeds "
+                  f"{out['tuning_seeds'][0]}-{out['tuning_seeds'][-1]}" + ("" if n else " (none did)"))
+        methods.append(MethodResult(LABELS[k] + (f", {n} draws" if n else ""), "ce", rep, tuning, tun))
+    records.append(make_record(chapter="reasoning", task=task,
+                               metric=f"training and sampling FLOPs to answer {QUERIES:,} queries at {TARGET:.0%} accuracy",
+                               target=TARGET, budget=flop_budget, information="same", methods=methods))
+    return records

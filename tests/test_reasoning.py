@@ -1,0 +1,219 @@
+"""Tests of ce_lib.reasoning: the task, the samplers against enumeration, GRPO's gradient, seeding."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from ce_lib import reasoning as rs
+
+TASK = rs.AdditionTask(n_digits=2)
+
+
+# ----------------------------------------------------------------------------------------------
+# Task, tokenizer, verifier
+# ----------------------------------------------------------------------------------------------
+
+
+def test_tokenizer_round_trips():
+    text = "3625=S910E"
+    assert rs.decode(rs.encode(text)) == text
+    ids = np.arange(len(rs.VOCAB))
+    assert np.array_equal(rs.encode(rs.decode(ids)), ids)
+
+
+def test_prompts_and_answers_mean_what_they_say():
+    p = rs.encode("3625=")[None]  # 23 + 56, digits least significant first
+    assert rs.verify(TASK, p, rs.encode("S9070E")[None])[0]  # 9, carry 0, 7, carry 0 -> 79
+    assert rs.verify(TASK, p, rs.encode("G970E.")[None])[0]
+    assert not rs.verify(TASK, p, rs.encode("G980E.")[None])[0]
+    assert not rs.verify(TASK, p, rs.encode("S907E.")[None])[0]  # no END where it belongs
+    p = rs.encode("9999=")[None]  # 99 + 99 = 198: every carry is 1
+    assert rs.decode(rs.careful_traces(TASK, p, p_drop=0.0)[0]) == "S8191E"
+    assert rs.verify(TASK, p, rs.encode("S8191E")[None])[0]
+
+
+def test_program_traces_are_always_right_and_guesses_right_at_their_rate():
+    prompts = rs.make_problems(TASK, 4000, seed=1)
+    assert rs.verify(TASK, prompts, rs.careful_traces(TASK, prompts, seed=2, p_drop=0.0)).all()
+    rate = rs.verify(TASK, prompts, rs.guesses(TASK, prompts, seed=3)).mean()
+    assert abs(rate - TASK.p_right) < 0.02
+    # dropped carries: a trace is wrong exactly when a carry it needed was dropped
+    noisy = rs.verify(TASK, prompts, rs.careful_traces(TASK, prompts, seed=4, p_drop=1.0))
+    a, b = prompts[:, 0:-1:2], prompts[:, 1:-1:2]
+    any_carry = ((a[:, 0] + b[:, 0]) >= 10) | ((a[:, 1] + b[:, 1]) >= 10)
+    assert np.array_equal(noisy, ~any_carry)
+
+
+# ----------------------------------------------------------------------------------------------
+# The power distribution against enumeration
+# ----------------------------------------------------------------------------------------------
+
+# Two-token answers over {a, b, c} (ids 0, 1, 2), then END. After the example of Karan & Du:
+# p(ab) = .40, p(ba) = p(bb) = .25; here p(aa) = .05 and p(bc) = .05, so that the first token's
+# marginal favours b (.55 against .45) while p^2 favours a.
+A, B, C = 0, 1, 2
+SEQ = {(A, A): 0.05, (A, B): 0.40, (B, A): 0.25, (B, B): 0.25, (B, C): 0.05}
+PROMPT = torch.full((1, 1, 1), rs.EQUALS, dtype=torch.int64)
+
+
+def _table(prefix):
+    p = np.zeros(len(rs.VOCAB))
+    if len(prefix) == 0:
+        for (x, _), q in SEQ.items():
+            p[x] += q
+    elif len(prefix) == 1:
+        tot = sum(q for (x, _), q in SEQ.items() if x == prefix[0])
+        for (x, y), q in SEQ.items():
+            if x == prefix[0]:
+                p[y] += q / tot
+    else:
+        p[rs.END] = 1.0
+    return p
+
+
+TOY = rs.TableModel(_table, prompt_len=1)
+
+
+def _power(alpha):
+    w = {s: q ** alpha for s, q in SEQ.items()}
+    z = sum(w.values())
+    return {s: v / z for s, v in w.items()}
+
+
+def test_power_distribution_prefers_a_where_low_temperature_prefers_b():
+    power = _power(2.0)
+    first_power = {x: sum(v for (y, _), v in power.items() if y == x) for x in (A, B)}
+    assert first_power[A] > first_power[B]
+    logits = TOY(PROMPT)[0, 0, -1]
+    low_t = torch.softmax(logits / 0.5, dim=-1)
+    assert low_t[B] > low_t[A]
+
+
+def test_completion_logprobs_equal_the_table():
+    comp = torch.tensor([[[A, B, rs.END], [B, C, rs.END]]])
+    lp = rs.completion_logprobs(TOY, PROMPT.expand(1, 2, 1), comp).sum(-1)[0].numpy()
+    assert np.allclose(np.exp(lp), [SEQ[(A, B)], SEQ[(B, C)]])
+
+
+def _empirical(comp):
+    keys, counts = np.unique(comp[..., :2].reshape(-1, 2), axis=0, return_counts=True)
+    return {tuple(int(v) for v in k): c / counts.sum() for k, c in zip(keys, counts)}
+
+
+def test_importance_resampling_approaches_the_power_distribution():
+    gen = torch.Generator().manual_seed(0)
+    n_q, N = 20000, 64
+    prompts = PROMPT.expand(1, n_q * N, 1)
+    comp = rs.sample(TOY, prompts, 3, generator=gen)
+    lp = rs.completion_logprobs(TOY, prompts, comp).sum(-1).reshape(n_q, N)
+    pick = rs.power_resample(lp, 2.0, gen)
+    chosen = comp[0].reshape(n_q, N, 3)[torch.arange(n_q), pick].numpy()
+    emp, exact = _empirical(chosen), _power(2.0)
+    for s, q in exact.items():
+        assert abs(emp.get(s, 0.0) - q) < 0.02, (s, emp.get(s), q)
+
+
+@pytest.mark.parametrize("tau", [1.0, 0.5])
+def test_metropolis_hastings_leaves_the_power_distribution_invariant(tau):
+    # chains started anywhere converge to p^alpha; with 4,000 chains the frequencies are within 0.03
+    res = rs.power_mcmc(TOY, PROMPT.expand(1, 4000, 1), 3, alpha=2.0, steps=25, proposal_temperature=tau, seed=1)
+    emp, exact = _empirical(res.completions[0].numpy()), _power(2.0)
+    for s, q in exact.items():
+        assert abs(emp.get(s, 0.0) - q) < 0.03, (tau, s, emp.get(s), q)
+    assert res.trace.shape == (26, 1, 4000, 3) and res.accepted.shape == (25,)
+
+
+def test_resampling_weights_are_the_normalized_powers():
+    lp = torch.log(torch.tensor([0.5, 0.25, 0.25], dtype=torch.float64))
+    w = rs.power_resample(lp, 3.0, expected=True).numpy()
+    assert np.allclose(w, np.array([0.25, 0.0625, 0.0625]) / 0.375)
+    assert np.allclose(rs.power_resample(lp, 1.0, expected=True).numpy(), 1 / 3)
+
+
+# ----------------------------------------------------------------------------------------------
+# pass@k, GRPO's gradient
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, c, k", [(5, 2, 1), (5, 2, 3), (6, 0, 2), (6, 6, 4), (7, 3, 5), (8, 1, 8)])
+def test_pass_at_k_equals_brute_force(n, c, k):
+    items = [1] * c + [0] * (n - c)
+    subsets = list(itertools.combinations(range(n), k))
+    brute = np.mean([any(items[i] for i in s) for s in subsets])
+    assert math.isclose(float(rs.pass_at_k(n, np.array([c]), k)[0]), brute, abs_tol=1e-12)
+
+
+def test_grpo_gradient_on_a_one_step_problem_is_the_analytic_one():
+    # a softmax policy over 4 answers of one token; at the sampling policy every ratio is 1, so the
+    # gradient of the surrogate is -(1 / (N C)) sum_i A_i (e_{a_i} - pi)
+    torch.manual_seed(0)
+    theta = torch.randn(4, dtype=torch.float64, requires_grad=True)
+    actions = torch.tensor([0, 1, 1, 3, 2, 0, 3, 3])
+    reward = torch.tensor([1, 0, 0, 1, 0, 1, 1, 0], dtype=torch.float64)
+    adv = rs.group_advantages(reward.reshape(2, 4), std_norm=False).reshape(-1)
+    logp = torch.log_softmax(theta, 0)[actions][:, None]  # (N, 1 token)
+    live = torch.ones_like(logp)
+    loss = rs.grpo_loss(logp, logp.detach(), adv, live, completion_len=1)
+    loss.backward()
+    pi = torch.softmax(theta, 0).detach()
+    expected = -sum(a * (torch.nn.functional.one_hot(x, 4).double() - pi) for a, x in zip(adv, actions)) / len(actions)
+    assert torch.allclose(theta.grad, expected)
+    # the group baseline: advantages sum to zero in every group; std normalization scales them
+    g = rs.group_advantages(reward.reshape(2, 4), std_norm=True)
+    assert torch.allclose(g.sum(-1), torch.zeros(2, dtype=torch.float64))
+    assert torch.allclose(g.std(-1), torch.ones(2, dtype=torch.float64), atol=1e-3)
+
+
+def test_grpo_clipping_stops_the_gradient_beyond_the_trust_region():
+    logp = torch.tensor([[math.log(0.9)]], dtype=torch.float64, requires_grad=True)
+    old = torch.tensor([[math.log(0.5)]], dtype=torch.float64)  # ratio 1.8 > 1.2
+    loss = rs.grpo_loss(logp, old, torch.tensor([1.0], dtype=torch.float64), torch.ones(1, 1), completion_len=1)
+    loss.backward()
+    assert logp.grad.abs().item() == 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Models: seeding, stacking, fine-tuning bookkeeping
+# ----------------------------------------------------------------------------------------------
+
+
+def test_seeded_pretraining_reproduces_and_a_model_does_not_depend_on_its_neighbours():
+    one = rs.pretrain(TASK, [7], steps=15, warmup=5)
+    again = rs.pretrain(TASK, [7], steps=15, warmup=5)
+    both = rs.pretrain(TASK, [3, 7], steps=15, warmup=5)
+    assert np.array_equal(one.loss, again.loss)
+    for p, q in zip(one.model.parameters(), again.model.parameters()):
+        assert torch.equal(p, q)
+    assert np.allclose(one.loss[:, 0], both.loss[:, 1], atol=1e-5)
+    assert not np.allclose(both.loss[:, 0], both.loss[:, 1])
+
+
+def test_stack_models_copies_the_chosen_models():
+    pre = rs.pretrain(TASK, [1, 2], steps=2, warmup=1)
+    stack = rs.stack_models([pre.model], [[1, 1, 0]])
+    tokens = torch.as_tensor(np.stack([rs.make_problems(TASK, 3, 0)] * 3))
+    out = stack(tokens)
+    ref = pre.model(torch.as_tensor(np.stack([rs.make_problems(TASK, 3, 0)] * 2)))
+    assert torch.allclose(out[0], ref[1]) and torch.allclose(out[1], ref[1]) and torch.allclose(out[2], ref[0])
+
+
+@pytest.mark.parametrize("method", rs.FINETUNE_METHODS)
+def test_fine_tuning_counts_its_supervision_and_compute(method):
+    pre = rs.pretrain(TASK, [0, 1], steps=3, warmup=1)
+    test = torch.as_tensor(np.stack([rs.make_problems(TASK, 20, s) for s in (5, 6)]))
+    res = rs.finetune(pre.model, TASK, method, test, [0, 1], steps=4, prompts_per_step=3, group=2, lr=[1e-3, 2e-3],
+                      eval_every=2)
+    assert np.array_equal(res.cost, [0, 12, 24])  # 3 problems x 2 answers (or traces) per step
+    assert res.accuracy.shape == res.flops.shape == res.careful.shape == (3, 2)
+    assert np.all(res.flops[0] == 0)
+    if method == "sft":  # 6 traces a step, each trained on once: 6 x params x tokens
+        per_step = 6 * pre.model.n_params() * 6 * (TASK.prompt_len + TASK.completion_len)
+        assert np.allclose(res.flops[1], 2 * per_step)
+    else:
+        assert np.all(res.flops[2] > res.flops[1])
+    again = rs.finetune(pre.model, TASK, method, test, [0, 1], steps=4, prompts_per_step=3, group=2, lr=[1e-3, 2e-3],
+                        eval_every=2)
+    assert np.array_equal(res.accuracy, again.accuracy) and np.array_equal(res.flops, again.flops)
