@@ -1155,8 +1155,8 @@ def headline(n_seeds: int | None = None) -> list[dict]:
 
     out = run(n_seeds)
     budget = out["budget"]
-    task = f"two-digit addition with a verifier; small transformer pretrained on guesses and careful traces"
-    metric = f"verifier calls to {TARGET:.0%} accuracy (one answer per query at temperature 1)"
+    task = "two-digit addition with a verifier"
+    metric = f"verifier calls to {TARGET:.0%} accuracy (one answer per query)"
     m = {k: MethodResult(LABELS[k], fam, out[k]["hits"], out[k]["tuning"], out[k]["tuning_hits"][out[k]["best"]])
          for k, fam in (("grpo", "rl"), ("rft", "ce"), ("sft", "ce"))}
     records = [

@@ -30,12 +30,14 @@ import argparse
 import importlib
 import json
 import math
+import statistics
 import sys
 import textwrap
 from typing import Iterable
 
 __all__ = ["BOUNDS", "CHAPTERS", "CHAPTER_TITLES", "GROUP_TITLES", "best_method", "format_markdown", "format_table",
-           "format_tuning_markdown", "main", "ratio_phrase", "ratio_text", "records", "validate_record", "verdict"]
+           "format_tuning_markdown", "main", "plot_forest", "ratio_phrase", "ratio_text", "records", "summary_text",
+           "validate_record", "verdict"]
 
 #: Chapter name -> "module:function" returning that chapter's records; imported only when asked.
 CHAPTERS = {
@@ -308,6 +310,99 @@ def format_tuning_markdown(recs: list[dict]) -> str:
         lines += [f"| {_md(name)} | {fam} | {_md(tuning)} |" for name, (fam, tuning) in methods.items()]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+# ----------------------------------------------------------------------------------------------
+# The book's summary: a sentence and a picture
+# ----------------------------------------------------------------------------------------------
+
+
+def _range_text(group: list[dict]) -> str:
+    meds = sorted(r["ratio"]["median"] for r in group if r["ratio"]["bound"] != "none")
+    if not meds:
+        return "no measurable ratio"
+    return f"ratios from {_fmt(meds[0])} to {_fmt(meds[-1])} (median {_fmt(statistics.median(meds))})"
+
+
+def summary_text(recs: list[dict]) -> str:
+    """One paragraph, computed from the records: how many of each information label, the range of
+    their ratios, and where reinforcement learning needed fewer samples or the two cannot be told
+    apart (the ratio's 95% interval below 1, or containing 1)."""
+    recs = [validate_record(r) for r in recs]
+    if not recs:
+        raise ValueError("recs must not be empty")
+    parts = []
+    for key, group in _grouped(recs):
+        label = "same-information" if key == "same" else "more-information"
+        rl_wins = [r for r in group if r["ratio"]["bound"] != "none" and r["ratio"]["hi"] < 1]
+        ties = [r for r in group if r["ratio"]["bound"] != "none" and r["ratio"]["lo"] <= 1 <= r["ratio"]["hi"]]
+        text = f"{len(group)} {label} record{'s' if len(group) != 1 else ''}: {_range_text(group)}"
+        where = lambda rs: "; ".join(f"{CHAPTER_TITLES.get(r['chapter'], r['chapter'])}, {r['task']}" for r in rs)  # noqa: E731
+        if rl_wins:
+            text += f"; reinforcement learning needed fewer samples in {len(rl_wins)} ({where(rl_wins)})"
+        if ties:
+            text += f"; the interval includes 1 in {len(ties)} ({where(ties)})"
+        parts.append(text)
+    return "The scoreboard holds " + ". ".join(parts) + "."
+
+
+def plot_forest(recs: list[dict], ax=None):
+    """Every record's ratio (RL / CE) on a log axis with its 95% interval, one row per record,
+    same-information records first; a ratio that is only a lower (upper) bound is drawn as an
+    arrow pointing right (left) from its value, and the line at 1 is marked.
+
+    Returns the matplotlib ``Axes``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import CE_PALETTE, REFERENCE_COLOR, RL_PALETTE
+
+    recs = [validate_record(r) for r in recs]
+    if not recs:
+        raise ValueError("recs must not be empty")
+    rows = [(key, r) for key, group in _grouped(recs) for r in group]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 0.3 * len(rows) + 1.3))
+    colors = {"same": CE_PALETTE[0], "more": RL_PALETTE[1]}
+    labels = []
+    seen: dict = {}
+    for _, r in rows:
+        seen[r["chapter"], r["task"]] = seen.get((r["chapter"], r["task"]), 0) + 1
+    for i, (key, r) in enumerate(rows):
+        y = len(rows) - 1 - i
+        q = r["ratio"]
+        c = colors[key]
+        text = f"{CHAPTER_TITLES.get(r['chapter'], r['chapter'])}: {r['task']}"
+        if seen[r["chapter"], r["task"]] > 1:  # several records of one task: say which metric
+            text = (textwrap.shorten(text, 34, placeholder="...") + " - "
+                    + textwrap.shorten(r["metric"], 28, placeholder="..."))
+        labels.append(textwrap.shorten(text, 64, placeholder="..."))
+        if q["bound"] == "none":
+            ax.text(1.0, y, " n/a: neither reached", va="center", fontsize=8, color=REFERENCE_COLOR)
+            continue
+        ax.plot([q["lo"], q["hi"]], [y, y], color=c, lw=1.6)
+        marker = {"exact": "o", "lower": ">", "upper": "<"}[q["bound"]]
+        ax.plot(q["median"], y, marker=marker, color=c, ms=7, ls="none")
+        if q["bound"] != "exact":
+            direction = 1.0 if q["bound"] == "lower" else -1.0
+            ax.annotate("", xy=(q["median"] * 3.0 ** direction, y), xytext=(q["median"], y),
+                        arrowprops=dict(arrowstyle="->", color=c, lw=1.4))
+    ax.axvline(1.0, color=REFERENCE_COLOR, lw=1.0, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(rows)), labels[::-1])
+    ax.tick_params(axis="y", labelsize=8)
+    n_same = sum(1 for k, _ in rows if k == "same")
+    if 0 < n_same < len(rows):
+        ax.axhline(len(rows) - n_same - 0.5, color=REFERENCE_COLOR, lw=0.6)
+    ax.set_xlabel("RL / CE samples to target (median, 95% CI)")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colors[k], marker="o", label=("same information" if k == "same" else
+                                                                   "more information")) for k in ("same", "more")
+               if any(kk == k for kk, _ in rows)]
+    handles.append(Line2D([], [], color=REFERENCE_COLOR, marker=">", ls="none", label="lower bound (RL censored)"))
+    ax.legend(handles=handles, fontsize=8, loc="best")
+    return ax
 
 
 # ----------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root
         ("dfo", "random-target quadratic"), ("dfo", "logistic regression"),
         ("mdp", "FrozenLake 4x4 (slippery)"),
         ("ppo", "CartPole-v1"), ("ppo", "Pendulum-v1"),
-        ("reasoning", "two-digit addition with a verifier; small transformer pretrained on guesses and careful traces")}, \
+        ("reasoning", "two-digit addition with a verifier")}, \
         "update the lists in the introduction and README"
 
 

@@ -136,3 +136,42 @@ def test_prose_helpers_follow_the_ratio_and_its_bound():
     assert "not measurable" in scoreboard.ratio_phrase(rec)
     with pytest.raises(ValueError, match="family"):
         scoreboard.best_method(rec, "both")
+
+
+def _censored(rec, bound):
+    out = copy.deepcopy(rec)
+    out["ratio"]["bound"] = bound
+    return out
+
+
+def test_summary_counts_each_label_and_names_where_rl_wins_or_ties():
+    rl_wins = _same(GOOD)
+    rl_wins["task"] = "toy where RL wins"
+    rl_wins["ratio"].update(median=0.3, lo=0.2, hi=0.5)
+    tie = _same(GOOD)
+    tie["task"] = "toy tie"
+    tie["ratio"].update(median=1.2, lo=0.8, hi=2.0)
+    text = scoreboard.summary_text([copy.deepcopy(GOOD), rl_wins, tie])
+    assert text.startswith("The scoreboard holds 2 same-information records: ratios from 0.3 to 1.2")
+    assert "needed fewer samples in 1 (Derivative-free optimization, toy where RL wins)" in text
+    assert "the interval includes 1 in 1 (Derivative-free optimization, toy tie)" in text
+    assert "1 more-information record: ratios from 150 to 150 (median 150)" in text
+    with pytest.raises(ValueError, match="recs"):
+        scoreboard.summary_text([])
+
+
+def test_forest_plot_draws_one_row_per_record_and_arrows_for_bounds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recs = [copy.deepcopy(GOOD), _censored(_same(GOOD), "lower"), _censored(GOOD, "exact")]
+    recs[2]["task"] = "toy 2"
+    ax = scoreboard.plot_forest(recs)
+    assert len(ax.get_yticks()) == 3
+    assert [t.get_text().split(": ")[1] for t in ax.get_yticklabels()][::-1][0] == "toy, same data"
+    arrows = [c for c in ax.get_children() if isinstance(c, matplotlib.text.Annotation)]
+    assert len(arrows) == 1  # only the censored ratio gets an arrow
+    assert ax.get_xscale() == "log"
+    plt.close(ax.figure)
