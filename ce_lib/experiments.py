@@ -39,6 +39,7 @@ __all__ = [
     "check_finite_array",
     "child_seed",
     "check_positive_int",
+    "check_seeds",
     "check_real",
     "grid_tuning",
     "hit_summary",
@@ -671,6 +672,21 @@ def parallel_map(fn: Callable[..., Any], items: Sequence, *, n_jobs: int = -1, b
         return list(Parallel(n_jobs=n_jobs)(tasks))
 
 
+def check_seeds(seeds: Any) -> list:
+    """A non-empty sequence of non-negative int seeds, as a list (a single int or a string is refused)."""
+    if isinstance(seeds, (str, bytes)) or isinstance(seeds, (int, np.integer)):
+        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r}")
+    try:
+        seeds = list(seeds)
+    except TypeError as err:
+        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r}") from err
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    for s in seeds:
+        check_positive_int(s, "seeds (each)", minimum=0)
+    return seeds
+
+
 def run_seeds(fn: Callable[..., Any], seeds: Sequence[int], *, n_jobs: int = -1,
               backend: str | None = None, desc: str | None = None, **kwargs) -> list:
     """Run ``fn(seed=s, **kwargs)`` for every seed, in parallel with joblib (see :func:`parallel_map`).
@@ -693,11 +709,7 @@ def run_seeds(fn: Callable[..., Any], seeds: Sequence[int], *, n_jobs: int = -1,
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    for s in seeds:
-        check_positive_int(s, "seeds (each)", minimum=0)
+    seeds = check_seeds(seeds)
     return parallel_map(functools.partial(_call_with_seed, fn, kwargs), seeds, n_jobs=n_jobs,
                         backend=backend, desc=desc)
 

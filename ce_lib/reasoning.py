@@ -37,7 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .experiments import as_rng, check_positive_int, check_real, child_seed, spawn_rngs
+from .experiments import as_rng, check_finite_array, check_positive_int, check_real, check_seeds, child_seed, spawn_rngs
 
 __all__ = [
     "VOCAB", "PAD", "END", "GUESS", "STEPS", "AdditionTask", "encode", "decode", "show", "make_problems",
@@ -47,7 +47,7 @@ __all__ = [
     "finetune", "TASK", "REPORT_SEEDS", "TUNING_SEEDS", "PRETRAIN_STEPS", "N_TEST", "TARGET", "ALPHA", "FT_STEPS",
     "FT_PROMPTS", "FT_GROUP", "FT_EVAL_EVERY", "LR_GRID", "DRAWS", "MCMC_STEPS", "MCMC_TEMPERATURES", "QUERIES",
     "TEMPERATURES", "PASS_TEST", "PASS_K", "POWER_PASS_DRAWS", "study", "LABELS", "answer_flops", "smallest_draws",
-    "serving_hits", "run", "headline",
+    "serving_hits", "run", "headline", "hits_at", "ratios_by_target",
 ]
 
 #: The token alphabet: digits, the two operators, the two answer markers, end and padding.
@@ -418,14 +418,7 @@ def _torch_gen(seed: Any) -> torch.Generator:
 
 
 def _stack_seeds(seeds) -> list[int]:
-    if isinstance(seeds, (int, np.integer)) or isinstance(seeds, str):
-        raise TypeError(f"seeds must be a sequence of ints, got {seeds!r}")
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    for s in seeds:
-        check_positive_int(s, "seeds (each)", minimum=0)
-    return [int(s) for s in seeds]
+    return [int(x) for x in check_seeds(seeds)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1002,11 +995,63 @@ def _finetune_grid(model: LMEnsemble, seeds, method: str, configs: list[dict]) -
     return results
 
 
-def _hits(res: FinetuneResult) -> np.ndarray:
-    """Supervision (verifier calls or traces) until accuracy >= TARGET and held at the next evaluation."""
+def hits_at(cost, accuracy, target: float = TARGET) -> np.ndarray:
+    """Supervision (verifier calls or traces) each run needs until its accuracy is at least
+    ``target`` and still is at the next evaluation; ``inf`` where that never happens.
+
+    Parameters
+    ----------
+    cost : array, shape (E,)
+        Supervision used before each evaluation (increasing).
+    accuracy : array, shape (E, M)
+        Accuracy of each of ``M`` runs at each evaluation.
+    target : float
+        In (0, 1].
+    """
     from .experiments import samples_to_target
 
-    return samples_to_target(res.cost, res.accuracy.T, TARGET, direction="above", hold=1.0 + 1e-9)
+    target = check_real(target, "target", low=0, high=1, low_open=True)
+    acc = check_finite_array(accuracy, "accuracy", ndim=2)
+    return samples_to_target(cost, acc.T, target, direction="above", hold=1.0 + 1e-9)
+
+
+def _hits(res: FinetuneResult) -> np.ndarray:
+    return hits_at(res.cost, res.accuracy)
+
+
+def ratios_by_target(out: dict, targets: Sequence[float] = (0.6, 0.7, 0.8, 0.9, 0.95)) -> dict:
+    """The records' ratios read off the same learning curves at other accuracy targets.
+
+    For each target: every fine-tuning method's hits (:func:`hits_at`) and two records (built by
+    :func:`ce_lib.experiments.make_record` with the study's budget): GRPO-style RL against
+    rejection-sampling fine-tuning (``"rft"``) and against program traces (``"sft"``). The
+    settings stay the ones tuned for :data:`TARGET`.
+
+    Returns
+    -------
+    dict
+        ``{target: {"hits": {method: array}, "rft": record, "sft": record}}``.
+    """
+    from .experiments import MethodResult, make_record
+
+    if not isinstance(out, dict) or not all(k in out for k in (*FINETUNE_METHODS, "budget")):
+        raise ValueError("out must be the dict returned by study() (with every fine-tuning method and the budget)")
+    targets = [check_real(t, "targets (each)", low=0, high=1, low_open=True) for t in targets]
+    if not targets:
+        raise ValueError("targets must not be empty")
+    result = {}
+    for target in targets:
+        hits = {k: hits_at(out[k]["cost"], out[k]["accuracy"], target) for k in FINETUNE_METHODS}
+        entry = {"hits": hits}
+        for k in ("rft", "sft"):
+            entry[k] = make_record(chapter="reasoning", task="two-digit addition with a verifier",
+                                   metric=f"supervision to {target:.0%} accuracy", target=target,
+                                   budget=out["budget"], information="same" if k == "rft" else "more",
+                                   ce_given="" if k == "rft" else "the task's algorithm",
+                                   methods=[MethodResult(LABELS["grpo"], "rl", hits["grpo"], "tuned for the records"),
+                                            MethodResult(LABELS[k], "ce", hits[k], "tuned for the records")])
+        result[target] = entry
+    return result
 
 
 #: Test problems per seed for pass@k, and answers drawn per problem.

@@ -427,6 +427,11 @@ CASES = {
                                                      __import__("torch").zeros(2), __import__("torch").ones(2, 3),
                                                      completion_len=3, kl=0.1), "ref_logp"),
         ("run seeds", lambda: reasoning.run(0), "n_seeds"),
+        ("hits_at target", lambda: reasoning.hits_at([0, 1], np.zeros((2, 1)), 0.0), "target"),
+        ("hits_at accuracy", lambda: reasoning.hits_at([0, 1], np.zeros(2)), "accuracy"),
+        ("ratios_by_target out", lambda: reasoning.ratios_by_target([]), "out"),
+        ("study seeds overlap", lambda: reasoning.study(seeds=[1], tuning_seeds=[1]), "overlap"),
+        ("check_seeds int", lambda: experiments.check_seeds(3), "seeds"),
     ],
 }
 

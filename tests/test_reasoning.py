@@ -217,3 +217,29 @@ def test_fine_tuning_counts_its_supervision_and_compute(method):
     again = rs.finetune(pre.model, TASK, method, test, [0, 1], steps=4, prompts_per_step=3, group=2, lr=[1e-3, 2e-3],
                         eval_every=2)
     assert np.array_equal(res.accuracy, again.accuracy) and np.array_equal(res.flops, again.flops)
+
+
+def test_hits_need_the_target_held_at_the_next_evaluation():
+    cost = np.array([0.0, 10, 20, 30, 40])
+    acc = np.array([[0.1, 0.5, 0.2], [0.95, 0.6, 0.3], [0.8, 0.95, 0.4], [0.95, 0.96, 0.5], [0.97, 0.97, 0.95]])
+    # run 0 touches 0.9 at 10 but drops at 20, then holds from 30; run 1 holds from 20; run 2 only at the end
+    assert np.array_equal(rs.hits_at(cost, acc, 0.9), [30, 20, np.inf])
+    with pytest.raises(ValueError, match="target"):
+        rs.hits_at(cost, acc, 1.5)
+
+
+def test_ratios_by_target_read_the_same_curves():
+    cost = np.arange(0, 60, 10, dtype=float)
+    ramp = np.linspace(0.4, 1.0, cost.size)
+    out = {"budget": 50.0,
+           "grpo": {"cost": cost, "accuracy": np.tile(ramp[:, None], (1, 4))},
+           "rft": {"cost": cost, "accuracy": np.tile(np.minimum(ramp + 0.12, 1)[:, None], (1, 4))},
+           "sft": {"cost": cost, "accuracy": np.tile(np.minimum(ramp + 0.24, 1)[:, None], (1, 4))}}
+    gap = rs.ratios_by_target(out, targets=(0.75, 0.9))
+    assert set(gap) == {0.75, 0.9}
+    # ramp: 0.4 .52 .64 .76 .88 1.0 -> grpo reaches 0.75 at 30, rft at 20, sft at 10
+    assert np.all(gap[0.75]["hits"]["grpo"] == 30) and np.all(gap[0.75]["hits"]["rft"] == 20)
+    assert gap[0.75]["rft"]["ratio"]["median"] == 1.5 and gap[0.75]["sft"]["ratio"]["median"] == 3.0
+    assert gap[0.75]["rft"]["information"] == "same" and gap[0.75]["sft"]["information"] == "more"
+    with pytest.raises(ValueError, match="out"):
+        rs.ratios_by_target({"budget": 1.0})
