@@ -481,6 +481,7 @@ class MethodResult(NamedTuple):
     hits: Any  #: samples to target on the reported seeds, in seed order (inf = never reached)
     tuning: str = "none needed"  #: how its settings were chosen ("published: ...", "grid of N on seeds ...")
     tuning_hits: Any = None  #: the same settings on the tuning seeds; picks the family's best method
+    budget: Any = None  #: samples this method was allowed, if not the record's budget (a number or one per seed)
 
 
 def _median_censored(h: np.ndarray) -> bool:
@@ -515,7 +516,8 @@ def make_record(*, chapter: str, task: str, metric: str, target: float, budget: 
     target : float
         The level that was to be reached.
     budget : float
-        Samples each method was allowed; misses count at it.
+        Samples each method was allowed; misses count at it. A method with its own ``budget``
+        (a smaller cap, say) counts its misses at that instead, and should say so in its name.
     information : {"same", "more"}
         ``"same"`` when the CE methods learn only from what the RL methods observed, ``"more"``
         when CE is given something beyond that; ``ce_given`` then says what, in one sentence.
@@ -573,13 +575,15 @@ def make_record(*, chapter: str, task: str, metric: str, target: float, budget: 
             raise ValueError(f"methods: {missing} need tuning_hits: with several {fam!r} methods the best is "
                              "chosen on the tuning seeds")
         best[fam] = family[best_by_tuning([m.tuning_hits for m in family], budget)].name
+    budgets = {m.name: budget if m.budget is None else m.budget for m in methods}
     rl, ce = hits[best["rl"]], hits[best["ce"]]
-    ratio = bootstrap_ratio(np.maximum(censor(rl, budget), 1.0), np.maximum(censor(ce, budget), 1.0), seed=seed)
+    ratio = bootstrap_ratio(np.maximum(censor(rl, budgets[best["rl"]]), 1.0),
+                            np.maximum(censor(ce, budgets[best["ce"]]), 1.0), seed=seed)
     bound = ratio_bound(rl, ce)
     return {"chapter": chapter, "task": task, "metric": metric, "target": float(target),
             "n_seeds": int(next(iter(sizes))), "budget": float(budget), "information": information,
             "ce_given": ce_given.strip(),
-            "methods": [{"name": m.name, "family": m.family, **hit_summary(hits[m.name], budget, seed=seed),
+            "methods": [{"name": m.name, "family": m.family, **hit_summary(hits[m.name], budgets[m.name], seed=seed),
                          "tuning": m.tuning} for m in methods],
             "ratio": {**ratio.as_dict(), "bound": bound, "rl": best["rl"], "ce": best["ce"]}}
 

@@ -48,6 +48,7 @@ CHAPTERS = {
     "lqr": "ce_lib.lqr:headline",
     "robust": "ce_lib.robust:headline",
     "ppo": "ce_lib.gym_comparison:headline",
+    "deep_rl": "ce_lib.deep_rl:headline",
     "dt": "ce_lib.dt:headline",
     "reasoning": "ce_lib.reasoning:headline",
 }
@@ -61,6 +62,7 @@ CHAPTER_TITLES = {
     "lqr": "LQR",
     "robust": "Robust CE control",
     "ppo": "PPO and CE on CartPole and Pendulum",
+    "deep_rl": "The strongest agents against a learned model",
     "dt": "Decision transformers",
     "reasoning": "Reasoning models",
 }
@@ -215,11 +217,15 @@ def verdict(rec: dict) -> str:
     r = validate_record(rec)["ratio"]
     if r["bound"] == "none":
         return "neither family reached the target on most seeds"
-    if r["lo"] > 1:
+    if r["lo"] > 1 and r["bound"] != "upper":
         return "certainty equivalence needed fewer samples (the interval excludes 1)"
-    if r["hi"] < 1:
+    if r["hi"] < 1 and r["bound"] != "lower":
         return "reinforcement learning needed fewer samples (the interval excludes 1)"
-    return "the interval includes 1: neither is clearly faster"
+    if r["lo"] <= 1 <= r["hi"]:
+        return "the interval includes 1: neither is clearly faster"
+    if r["bound"] == "upper":
+        return "certainty equivalence did not reach the target on most seeds (the ratio is only an upper bound)"
+    return "reinforcement learning did not reach the target on most seeds (the ratio is only a lower bound)"
 
 
 def best_method(rec: dict, family: str) -> dict:
@@ -334,12 +340,16 @@ def summary_text(recs: list[dict]) -> str:
     parts = []
     for key, group in _grouped(recs):
         label = "same-information" if key == "same" else "more-information"
-        rl_wins = [r for r in group if r["ratio"]["bound"] != "none" and r["ratio"]["hi"] < 1]
+        rl_wins = [r for r in group if r["ratio"]["bound"] in ("exact", "upper") and r["ratio"]["hi"] < 1]
         ties = [r for r in group if r["ratio"]["bound"] != "none" and r["ratio"]["lo"] <= 1 <= r["ratio"]["hi"]]
+        ce_fails = [r for r in group if r["ratio"]["bound"] == "upper" and r["ratio"]["lo"] > 1]
         text = f"{len(group)} {label} record{'s' if len(group) != 1 else ''}: {_range_text(group)}"
         where = lambda rs: "; ".join(f"{CHAPTER_TITLES.get(r['chapter'], r['chapter'])}, {r['task']}" for r in rs)  # noqa: E731
         if rl_wins:
             text += f"; reinforcement learning needed fewer samples in {len(rl_wins)} ({where(rl_wins)})"
+        if ce_fails:
+            text += (f"; certainty equivalence did not reach the target on most seeds in {len(ce_fails)} "
+                     f"({where(ce_fails)})")
         if ties:
             text += f"; the interval includes 1 in {len(ties)} ({where(ties)})"
         parts.append(text)

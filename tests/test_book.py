@@ -135,6 +135,15 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
     assert steps("no advantage normalization")[0] > steps("tuned")[0]
     assert steps("entropy bonus 0.01")[0] > steps("tuned")[0]
 
+    # Deep-RL chapter: the learned-model controllers fail on CartPole on every seed, told the reward or
+    # not ("here the picture reverses"), and the best RL agent reaches the target there.
+    from ce_lib import deep_rl
+
+    for reward in ("learned", "known"):
+        assert all(np.isinf(r["hit"]) for r in deep_rl.ce_runs("CartPole-v1", reward))
+    assert np.all(np.isinf(deep_rl.rl_hits("DQN", "CartPole-v1")))  # "DQN never qualifies"
+    assert np.isfinite(np.median(deep_rl.rl_hits("PPO", "CartPole-v1")))
+
     # Reasoning chapter: every base model learned the careful traces in pretraining (the text says
     # one seed is weaker, not broken); low temperature is worse than temperature 1 and greedy worst;
     # the temperature-1 MCMC proposal ends above the 1/alpha one; RL narrows pass@k at k = 32.

@@ -88,7 +88,7 @@ def _cli(*args):
 
 
 @pytest.mark.parametrize("args, match", [
-    (["scoreboard", "--chapter", "bandits-of-mars"], "known chapters: dfo, bandits, contextual, mdp, lqr, robust, ppo, dt"),
+    (["scoreboard", "--chapter", "bandits-of-mars"], "known chapters: dfo, bandits, contextual, mdp, lqr, robust, ppo, deep_rl, dt"),
     (["scoreboard", "--seeds", "0"], "--seeds must be at least 2"),
     (["scoreboard", "--seeds", "many"], "--seeds must be an integer"),
     (["scoreboard", "--colour"], "unrecognized arguments"),
@@ -158,6 +158,20 @@ def test_summary_counts_each_label_and_names_where_rl_wins_or_ties():
     assert "1 more-information record: ratios from 150 to 150 (median 150)" in text
     with pytest.raises(ValueError, match="recs"):
         scoreboard.summary_text([])
+
+
+def test_an_upper_bound_above_one_says_ce_failed_not_that_ce_won():
+    failed = _censored(_same(GOOD), "upper")
+    failed["task"] = "toy where CE failed"
+    failed["ratio"].update(median=40.0, lo=20.0, hi=60.0)
+    assert scoreboard.verdict(failed).startswith("certainty equivalence did not reach the target")
+    text = scoreboard.summary_text([failed])
+    assert "did not reach the target on most seeds in 1 (Derivative-free optimization, toy where CE failed)" in text
+    assert "needed fewer" not in text and "includes 1" not in text
+    lower = _censored(_same(GOOD), "lower")
+    lower["ratio"].update(median=0.3, lo=0.2, hi=0.5)  # at least 0.3: not a win for RL
+    assert scoreboard.verdict(lower).startswith("reinforcement learning did not reach")
+    assert "needed fewer" not in scoreboard.summary_text([lower])
 
 
 def test_forest_plot_draws_one_row_per_record_and_arrows_for_bounds():

@@ -1,0 +1,87 @@
+"""The stable-baselines3 agents (ce_lib.offpolicy): our settings are the zoo's, they reach the
+agents, and the stored runs are what the code produces."""
+
+import numpy as np
+import pytest
+
+from ce_lib import offpolicy
+
+# The rl-baselines3-zoo entries, copied here by hand from hyperparams/sac.yml (Pendulum-v1),
+# hyperparams/td3.yml (Pendulum; the sb3/td3-Pendulum-v1 agent's card lists the same values) and
+# hyperparams/dqn.yml (CartPole-v1).
+ZOO = {
+    "SAC": dict(n_timesteps=20000, policy="MlpPolicy", learning_rate=1e-3),
+    "TD3": dict(n_timesteps=20000, policy="MlpPolicy", gamma=0.98, buffer_size=200000, learning_starts=10000,
+                noise_type="normal", noise_std=0.1, gradient_steps=-1, train_freq=[1, "episode"],
+                learning_rate=1e-3, policy_kwargs={"net_arch": [400, 300]}),
+    "DQN": dict(n_timesteps=50000, policy="MlpPolicy", learning_rate=2.3e-3, batch_size=64, buffer_size=100000,
+                learning_starts=1000, gamma=0.99, target_update_interval=10, train_freq=256, gradient_steps=128,
+                exploration_fraction=0.16, exploration_final_eps=0.04, policy_kwargs={"net_arch": [256, 256]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO))
+def test_settings_are_the_zoos(name):
+    zoo = dict(ZOO[name])
+    assert offpolicy.AGENTS[name].budget == zoo.pop("n_timesteps")
+    assert offpolicy.ZOO_SETTINGS[name] == zoo
+
+
+def test_the_settings_reach_the_agents():
+    sac = offpolicy.make_agent("SAC", 0)
+    assert sac.learning_rate == 1e-3 and sac.gamma == 0.99 and sac.batch_size == 256  # the rest: SB3's defaults
+    td3 = offpolicy.make_agent("TD3", 0)
+    assert (td3.gamma, td3.buffer_size, td3.learning_starts, td3.gradient_steps) == (0.98, 200000, 10000, -1)
+    assert td3.train_freq.frequency == 1 and td3.train_freq.unit.value == "episode"
+    assert td3.policy_kwargs["net_arch"] == [400, 300]
+    assert np.allclose(td3.action_noise._sigma, 0.1)
+    dqn = offpolicy.make_agent("DQN", 0)
+    assert (dqn.learning_rate, dqn.batch_size, dqn.target_update_interval, dqn.gradient_steps) == (2.3e-3, 64, 10, 128)
+    assert dqn.exploration_fraction == 0.16 and dqn.exploration_final_eps == 0.04
+    # trained for 1.5 times the budget, the exploration still ends where the zoo's does
+    longer = offpolicy.make_agent("DQN", 0, 75_000)
+    assert longer.exploration_fraction * 75_000 == pytest.approx(0.16 * 50_000)
+
+
+@pytest.mark.parametrize("call, word", [
+    (lambda: offpolicy.run("A2C", 0), "agent"),
+    (lambda: offpolicy.run("SAC", -1), "seed"),
+    (lambda: offpolicy.run("SAC", 0, budget=0), "budget"),
+    (lambda: offpolicy.run("SAC", 0, stop_after=0), "stop_after"),
+    (lambda: offpolicy.stored_runs("SAC", "CartPole-v1", [0]), "env_id"),
+    (lambda: offpolicy.stored_runs("SAC", "Pendulum-v1", [77]), "seeds"),
+    (lambda: offpolicy.stored_runs("A2C", "Pendulum-v1", [0]), "name"),
+])
+def test_bad_input_names_the_argument(call, word):
+    with pytest.raises((ValueError, TypeError), match=word):
+        call()
+
+
+def test_stored_runs_cover_every_agent_and_seed():
+    data = offpolicy.load_data()
+    seeds = offpolicy.REPORTED_SEEDS + offpolicy.TUNING_SEEDS
+    for name, spec in offpolicy.AGENTS.items():
+        runs = offpolicy.stored_runs(name, spec.env_id, seeds)
+        for r in runs:
+            assert len(r["eval_steps"]) == len(r["eval_scores"]) > 0
+            assert np.isinf(r["hit"]) or r["hit"] in r["eval_steps"]
+    for env_id in ("CartPole-v1", "Pendulum-v1"):
+        assert len(offpolicy.stored_runs("PPO", env_id, offpolicy.TUNING_SEEDS)) == len(offpolicy.TUNING_SEEDS)
+    assert set(data["versions"]) >= {"stable-baselines3", "torch", "gymnasium"}
+
+
+def test_stored_runs_are_refused_after_a_settings_change(monkeypatch):
+    monkeypatch.setitem(offpolicy.ZOO_SETTINGS, "SAC", {"policy": "MlpPolicy", "learning_rate": 3e-4})
+    with pytest.raises(ValueError, match="regenerate"):
+        offpolicy.load_data()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, steps", [("DQN", 3000), ("SAC", 2000), ("TD3", 11000)])
+def test_the_start_of_a_stored_run_is_reproduced_exactly(name, steps):
+    spec = offpolicy.AGENTS[name]
+    stored = offpolicy.stored_runs(name, spec.env_id, [0])[0]
+    again = offpolicy.run(name, 0, stop_after=steps)
+    k = steps // offpolicy.EVAL_EVERY
+    assert again["eval_steps"] == stored["eval_steps"][:k]
+    assert again["eval_scores"] == stored["eval_scores"][:k]
