@@ -59,6 +59,8 @@ METHOD_COLORS = {
     "CE, structured linear model": CE_PALETTE[0],
     "CE, generic linear model": CE_PALETTE[1],
     "CE, known features + value iteration": CE_PALETTE[0],
+    "CE, learned model + MPC": CE_PALETTE[0],
+    "CE, learned dynamics + known reward + MPC": CE_PALETTE[1],
     # reinforcement learning
     "greedy least squares": CE_PALETTE[5],
     "LinUCB": CE_PALETTE[1],
@@ -70,6 +72,9 @@ METHOD_COLORS = {
     "gradient bandit": RL_PALETTE[0],
     "Q-learning": RL_PALETTE[3],
     "PPO": RL_PALETTE[2],
+    "SAC": RL_PALETTE[0],
+    "TD3": RL_PALETTE[5],
+    "DQN": RL_PALETTE[3],
     "no clipping": RL_PALETTE[0],
     "no critic": RL_PALETTE[3],
     "entropy bonus 0.01": RL_PALETTE[1],
