@@ -92,7 +92,7 @@ def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root
     recs = _cached_records(root, python)
     assert recs and all(validate_record(r) for r in recs)
     chapters = {r["chapter"] for r in recs}
-    assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "ppo", "dt", "reasoning"}
+    assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "ppo", "deep_rl", "dt", "reasoning"}
     # every chapter with a same-data CE method has a same-information record
     same = {r["chapter"] for r in recs if r["information"] == "same"}
     assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "dt", "reasoning"}
