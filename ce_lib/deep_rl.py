@@ -19,7 +19,7 @@ import numpy as np
 
 from . import learned_model, offpolicy, ppo
 from .experiments import MethodResult, cached, check_positive_int, make_record
-from .gym_tasks import TASK_TARGETS
+from .gym_tasks import TASK_DESCRIPTIONS, TASK_TARGETS
 
 __all__ = ["RL_AGENTS", "BUDGETS", "ce_runs", "rl_runs", "rl_hits", "ce_hits", "CE_NAMES", "CE_GIVEN", "headline"]
 
@@ -33,12 +33,6 @@ CE_GIVEN = {
     "Pendulum-v1": "the reward function (gymnasium's cost of angle, speed and torque); the dynamics are learned",
     "CartPole-v1": "the reward function and the failure rule (cart beyond 2.4, pole beyond 12 degrees); "
                    "the dynamics are learned",
-}
-_TASKS = {
-    "CartPole-v1": ("CartPole-v1, balance for 500 steps",
-                    "samples until 5 of 5 greedy episodes last 500 steps, and stay so"),
-    "Pendulum-v1": ("Pendulum-v1, swing up and hold",
-                    "samples until 10 greedy episodes average >= -200, and stay so"),
 }
 
 
@@ -95,7 +89,7 @@ def headline(n_seeds: int | None = None) -> list[dict]:
         rl = [MethodResult(f"{a} ({'book' if a == 'PPO' else 'stable-baselines3'}, zoo settings)", "rl",
                            rl_hits(a, env_id, seeds), _tuning(a, env_id), rl_hits(a, env_id, offpolicy.TUNING_SEEDS))
               for a in RL_AGENTS[env_id]]
-        task, metric = _TASKS[env_id]
+        task, metric = TASK_DESCRIPTIONS[env_id]
         for reward, info in (("learned", "same"), ("known", "more")):
             hits, caps = ce_hits(ce_runs(env_id, reward, seeds))
             ce = MethodResult(f"{CE_NAMES[reward]} (at most {learned_model.TASK_SPECS[env_id].max_episodes} episodes)",

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import classic_control, ppo
 from .experiments import MethodResult, cached, check_positive_int, make_record, samples_to_target
-from .gym_tasks import TASK_TARGETS
+from .gym_tasks import TASK_DESCRIPTIONS, TASK_TARGETS
 
 __all__ = ["ce_scores", "ce_hits", "ppo_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING", "headline"]
 
@@ -58,12 +58,6 @@ PPO_TUNING = {
     "CartPole-v1": "published: rl-baselines3-zoo hyperparameters for CartPole-v1",
     "Pendulum-v1": "published: rl-baselines3-zoo hyperparameters for Pendulum-v1 (without gSDE)",
 }
-_TASKS = {
-    "CartPole-v1": ("CartPole-v1, balance for 500 steps",
-                    "samples until 5 of 5 greedy episodes last 500 steps, and stay so"),
-    "Pendulum-v1": ("Pendulum-v1, swing up and hold",
-                    "samples until 10 greedy episodes average >= -200, and stay so"),
-}
 
 
 def headline(n_seeds: int | None = None) -> list[dict]:
@@ -74,7 +68,7 @@ def headline(n_seeds: int | None = None) -> list[dict]:
     for env_id, models in (("CartPole-v1", ("generic", "structured")), ("Pendulum-v1", ("pendulum",))):
         n = ppo.N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds", minimum=2)
         rl = MethodResult("PPO (rl-baselines3-zoo settings)", "rl", ppo_hits(env_id, n), PPO_TUNING[env_id])
-        task, metric = _TASKS[env_id]
+        task, metric = TASK_DESCRIPTIONS[env_id]
         for m in models:
             scores = ce_scores(env_id, n, "generic" if m == "pendulum" else m)
             ce = MethodResult(CE_LABELS[m], "ce", ce_hits(env_id, scores), "none needed")

@@ -14,7 +14,7 @@ import numpy as np
 
 from .experiments import check_positive_int
 
-__all__ = ["Target", "TASK_TARGETS", "make_vector_env", "run_episodes", "random_transitions", "evaluation_seed",
+__all__ = ["Target", "TASK_TARGETS", "TASK_DESCRIPTIONS", "make_vector_env", "run_episodes", "random_transitions", "evaluation_seed",
            "evaluate"]
 
 
@@ -139,6 +139,15 @@ TASK_TARGETS = {
 }
 """The chapter's two targets: balance CartPole for all 500 steps in each of 5 evaluation episodes;
 a mean return of at least -200 over 10 Pendulum-v1 episodes (a swing-up from every start)."""
+
+
+TASK_DESCRIPTIONS = {
+    "CartPole-v1": ("CartPole-v1, balance for 500 steps",
+                    "samples until 5 of 5 greedy episodes last 500 steps, and stay so"),
+    "Pendulum-v1": ("Pendulum-v1, swing up and hold",
+                    "samples until 10 greedy episodes average >= -200, and stay so"),
+}
+"""The task and metric as every scoreboard record on these tasks names them."""
 
 
 def evaluation_seed(seed: int) -> int:
