@@ -95,13 +95,14 @@ def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root
     assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "ppo", "deep_rl", "dt", "reasoning"}
     # every chapter with a same-data CE method has a same-information record
     same = {r["chapter"] for r in recs if r["information"] == "same"}
-    assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "dt", "reasoning"}
+    assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "deep_rl", "dt", "reasoning"}
     # the introduction and the README list which comparisons give CE more: they must match the records
     more_tasks = {(r["chapter"], r["task"].split(",")[0]) for r in recs if r["information"] == "more"}
     assert more_tasks == {
         ("dfo", "random-target quadratic"), ("dfo", "logistic regression"),
         ("mdp", "FrozenLake 4x4 (slippery)"),
         ("ppo", "CartPole-v1"), ("ppo", "Pendulum-v1"),
+        ("deep_rl", "CartPole-v1"), ("deep_rl", "Pendulum-v1"),
         ("reasoning", "two-digit addition with a verifier")}, \
         "update the lists in the introduction and README"
 
