@@ -382,14 +382,6 @@ def cem_plan(model, spec: TaskSpec, obs: torch.Tensor, mean: torch.Tensor, confi
 # Runs: collect, refit, evaluate -- every seed of a list at once.
 # ----------------------------------------------------------------------------------------------
 
-class Config(NamedTuple):
-    """A learned-model controller: the model, the planner and what it is told."""
-
-    model: ModelConfig  # the ensemble
-    planner: PlannerConfig  # the cross-entropy method
-    reward: str  # "learned" (told nothing) or "known" (told the reward function)
-
-
 CONFIGS = {
     "CartPole-v1": PlannerConfig(horizon=25, population=50, n_elite=5, iterations=3),
     "Pendulum-v1": PlannerConfig(horizon=20, population=50, n_elite=5, iterations=3),
