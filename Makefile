@@ -23,17 +23,19 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[book,test]"
 	@touch $@
 
-mathjax: _static/mathjax/tex-chtml-full.js
+mathjax: _mathjax/mathjax/tex-chtml-full.js
 
-# MathJax 3 from the npm registry, unpacked into _static so that math typesets offline.
-_static/mathjax/tex-chtml-full.js:
+# MathJax 3 from the npm registry, unpacked into _mathjax so that math typesets offline. Not in
+# _static: the book engine adds every .js file under _static to every page (70 scripts, 20 MB);
+# _ext/offline_mathjax.py copies this folder into the output and loads its one combined file.
+_mathjax/mathjax/tex-chtml-full.js:
 	@if command -v npm >/dev/null 2>&1; then \
 	  tmp=$$(mktemp -d) && \
 	  (cd $$tmp && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null 2>&1 && tar xzf mathjax-$(MATHJAX_VERSION).tgz) && \
-	  rm -rf _static/mathjax.part && mkdir -p _static/mathjax.part && \
-	  cp -r $$tmp/package/es5/. _static/mathjax.part/ && cp $$tmp/package/LICENSE _static/mathjax.part/ && \
-	  rm -rf _static/mathjax && mv _static/mathjax.part _static/mathjax && rm -rf $$tmp && \
-	  echo "MathJax $(MATHJAX_VERSION) unpacked into _static/mathjax"; \
+	  rm -rf _mathjax/mathjax.part && mkdir -p _mathjax/mathjax.part && \
+	  cp -r $$tmp/package/es5/. _mathjax/mathjax.part/ && cp $$tmp/package/LICENSE _mathjax/mathjax.part/ && \
+	  rm -rf _mathjax/mathjax && mv _mathjax/mathjax.part _mathjax/mathjax && rm -rf $$tmp && \
+	  echo "MathJax $(MATHJAX_VERSION) unpacked into _mathjax/mathjax"; \
 	else \
 	  echo "npm not found: the book will load MathJax from a CDN (math then needs internet)"; \
 	fi
@@ -55,7 +57,8 @@ test: venv mathjax _build/.ce_lib_stamp
 unit: venv
 	$(BIN)/python -m pytest -m "not slow"
 
-# .ipynb twins of the chapters, for Colab (tests/test_packaging.py checks they are up to date).
+# .ipynb twins of the chapters for Colab and Binder, in plain Jupyter Markdown with the numbers of the
+# last `make book` written in (tests/test_packaging.py and tests/test_book.py check they are current).
 notebooks: venv
 	$(BIN)/python tools/make_notebooks.py
 
