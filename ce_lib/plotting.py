@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import matplotlib as mpl
 import numpy as np
@@ -20,11 +20,17 @@ from .experiments import as_float_array, bootstrap_median, censor
 
 __all__ = [
     "CE_PALETTE",
+    "COLUMN_PX",
+    "FIGURE_MIME",
+    "Legibility",
     "METHOD_COLORS",
+    "MIN_SCALE",
+    "MIN_TEXT_PX",
     "RL_PALETTE",
     "REFERENCE_COLOR",
     "book_style",
     "color_for",
+    "figure_legibility",
     "median_band",
     "plot_median_band",
     "plot_scaling",
@@ -43,7 +49,7 @@ METHOD_COLORS = {
     "model known (CE)": CE_PALETTE[0],
     "local model (CE)": CE_PALETTE[1],
     "nominal CE": CE_PALETTE[0],
-    "robust CE": CE_PALETTE[3],
+    "robust CE": CE_PALETTE[1],
     "robust static gain": CE_PALETTE[2],
     "plan on the data's graph": CE_PALETTE[0],
     "sequence model as a model": CE_PALETTE[1],
@@ -130,10 +136,115 @@ def color_for(name: str, family: str) -> str:
     return palette[digest % len(palette)]
 
 
+#: Width of the book's text column at a 1280 px wide window, in CSS pixels: a figure wider than
+#: this is shrunk to fit, and its text with it.
+COLUMN_PX = 690
+#: Smallest allowed ratio of displayed to drawn width (a figure drawn twice as wide as the column
+#: is shown at half size: the book's multi-panel figures used to be shown at 57-63%).
+MIN_SCALE = 0.8
+#: Smallest allowed height of any text in a figure as the reader sees it, in CSS pixels (the book's
+#: body text is 16 px; below 10 px a legend is hard to read).
+MIN_TEXT_PX = 10.0
+#: MIME type of the legibility record that :func:`book_style` adds to a notebook beside each
+#: figure; the book's renderer ignores it and ``tests/test_book.py`` reads it.
+FIGURE_MIME = "application/vnd.ce-lib.figure+json"
+
+
+class Legibility(NamedTuple):
+    """How large a figure and its smallest text appear in the book's text column."""
+
+    width_px: float  # width of the saved image (tight bounding box and its padding), pixels
+    scale: float  # displayed width / saved width: min(1, COLUMN_PX / width_px)
+    min_font_pt: float  # smallest font size of any visible, non-empty text, points
+    min_text_px: float  # that text's height on screen: min_font_pt * dpi / 72 * scale
+
+
+def figure_legibility(fig, *, column_px: float = COLUMN_PX, dpi: float | None = None) -> Legibility:
+    """Measure how a figure will look once the book shrinks it to the text column.
+
+    The image is saved with a tight bounding box at ``dpi`` (the figure's own by default, as the
+    notebook's inline backend does) and shown at most ``column_px`` wide, so a text of ``f``
+    points appears
+
+    .. math:: h = f \\cdot \\frac{\\mathrm{dpi}}{72} \\cdot \\min\\left(1, \\frac{w_{\\mathrm{column}}}{w_{\\mathrm{image}}}\\right)
+
+    pixels high. Used by :func:`book_style` and by the book's tests (every chapter's figures).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    column_px : float
+        Width of the text column, CSS pixels.
+    dpi : float, optional
+        Resolution of the saved image; ``fig.dpi`` when omitted.
+
+    Returns
+    -------
+    Legibility
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    def positive(x, name):
+        if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not (
+                np.isfinite(x) and x > 0):
+            raise ValueError(f"{name} must be a positive number, got {x!r}")
+        return float(x)
+
+    column_px = positive(column_px, "column_px")
+    dpi = positive(fig.dpi if dpi is None else dpi, "dpi")
+    renderer = fig.canvas.get_renderer()
+    width_in = fig.get_tightbbox(renderer).width + 2 * float(mpl.rcParams["savefig.pad_inches"])
+    width_px = width_in * dpi
+    scale = min(1.0, column_px / width_px)
+    sizes, stack = [], [fig]
+    while stack:  # walk the artist tree, skipping everything under a hidden artist
+        artist = stack.pop()
+        if not artist.get_visible():
+            continue
+        if isinstance(artist, Text) and artist.get_text().strip():
+            sizes.append(artist.get_fontsize())
+        stack.extend(artist.get_children())
+    min_pt = float(min(sizes)) if sizes else float("inf")
+    return Legibility(float(width_px), float(scale), min_pt, float(min_pt * dpi / 72.0 * scale))
+
+
+def _report_legibility(event) -> None:
+    """Draw-event callback: put the figure's :class:`Legibility` into the notebook, once."""
+    fig = event.canvas.figure
+    if getattr(fig, "_ce_lib_reported", False):
+        return
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython is a dependency of the book, not of ce_lib
+        return
+    if get_ipython() is None or not hasattr(get_ipython(), "kernel"):
+        return
+    fig._ce_lib_reported = True
+    report = figure_legibility(fig)
+    # an HTML comment beside the data, so that Jupyter, Colab and the book show nothing for it
+    display({FIGURE_MIME: report._asdict(), "text/html": f"<!-- {FIGURE_MIME}: {report._asdict()} -->"}, raw=True)
+
+
+def track_figure(fig) -> None:
+    """``figure.hooks`` entry of :func:`book_style`: report the figure's legibility when a
+    notebook kernel draws it."""
+    fig.canvas.mpl_connect("draw_event", _report_legibility)
+
+
 @contextmanager
 def book_style() -> Iterator[None]:
-    """Context manager with the book's matplotlib settings (sizes, grid, no top/right spines)."""
+    """Context manager with the book's matplotlib settings (sizes, grid, no top/right spines).
+
+    Figures created inside it are drawn at 110 dpi; in a notebook kernel each one also leaves a
+    :class:`Legibility` record beside its image (MIME type :data:`FIGURE_MIME`), which the book's
+    tests hold to :data:`MIN_SCALE` and :data:`MIN_TEXT_PX`.
+    """
     rc = {
+        "figure.hooks": ["ce_lib.plotting:track_figure"],
         "figure.figsize": (7.0, 4.2),
         "figure.dpi": 110,
         "savefig.dpi": 110,

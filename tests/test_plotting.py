@@ -48,3 +48,42 @@ def test_plot_median_band_and_scaling_draw_labelled_lines():
         with pytest.raises(ValueError, match="lo and hi"):
             plotting.plot_median_band(ax, [1, 2], [1.0, 2.0], lo=[0, 0], name="x", family="ce")
         plt.close(fig)
+
+
+def test_legibility_measures_the_shown_size_of_the_smallest_text():
+    with plotting.book_style():
+        fig, ax = plt.subplots(figsize=(10, 4))
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.legend(fontsize=7)
+        ax.set_title("big title", fontsize=14)
+    got = plotting.figure_legibility(fig)
+    assert got.min_font_pt == 7
+    assert 900 < got.width_px <= 10 * 110 + 22  # tight box of a 10-inch figure at 110 dpi, plus padding
+    assert got.scale == pytest.approx(plotting.COLUMN_PX / got.width_px)
+    assert got.min_text_px == pytest.approx(7 * 110 / 72 * got.scale)
+    assert got.scale < plotting.MIN_SCALE and got.min_text_px < plotting.MIN_TEXT_PX  # the kind of figure the book avoids
+    narrow = plotting.figure_legibility(fig, column_px=5000)
+    assert narrow.scale == 1.0 and narrow.min_text_px == pytest.approx(7 * 110 / 72)
+    assert plotting.figure_legibility(fig, dpi=220).width_px == pytest.approx(2 * got.width_px, rel=0.01)
+    ax.get_legend().set_visible(False)  # hidden text does not count
+    assert plotting.figure_legibility(fig).min_font_pt > 7
+    plt.close(fig)
+    with pytest.raises(TypeError, match="fig"):
+        plotting.figure_legibility(ax)
+    with pytest.raises(ValueError, match="column_px"):
+        plotting.figure_legibility(fig, column_px=0)
+    with pytest.raises(ValueError, match="dpi"):
+        plotting.figure_legibility(fig, dpi=float("nan"))
+    with pytest.raises(ValueError, match="column_px"):
+        plotting.figure_legibility(fig, column_px="wide")
+
+
+def test_book_style_figures_report_only_inside_a_notebook_kernel():
+    with plotting.book_style():
+        assert plotting.mpl.rcParams["figure.hooks"] == ["ce_lib.plotting:track_figure"]
+        fig, _ = plt.subplots()
+    assert plotting.mpl.rcParams["figure.hooks"] == []  # only figures made in the style are tracked
+    assert fig.canvas.callbacks.callbacks.get("draw_event")  # the hook connected the reporter
+    fig.canvas.draw()  # no kernel here: drawing reports nothing and marks nothing
+    assert not getattr(fig, "_ce_lib_reported", False)
+    plt.close(fig)
