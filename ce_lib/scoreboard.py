@@ -35,8 +35,9 @@ import sys
 import textwrap
 from typing import Iterable
 
-__all__ = ["BOUNDS", "CHAPTERS", "CHAPTER_TITLES", "GROUP_TITLES", "best_method", "format_markdown", "format_table",
-           "format_tuning_markdown", "main", "plot_forest", "ratio_phrase", "ratio_text", "records", "summary_text",
+__all__ = ["BOUNDS", "CHAPTERS", "CHAPTER_FILES", "CHAPTER_TITLES", "GROUP_TITLES", "best_method", "format_markdown", "format_table",
+           "format_tuning_markdown", "main", "plot_forest", "ratio_phrase", "ratio_text", "records", "summary_numbers",
+           "summary_text",
            "validate_record", "verdict"]
 
 #: Chapter name -> "module:function" returning that chapter's records; imported only when asked.
@@ -65,6 +66,21 @@ CHAPTER_TITLES = {
     "deep_rl": "The strongest agents against a learned model",
     "dt": "Decision transformers",
     "reasoning": "Reasoning models",
+}
+
+
+#: Chapter name -> the chapter's file in the book's ``chapters/`` folder (without ``.md``).
+CHAPTER_FILES = {
+    "dfo": "01_dfo",
+    "bandits": "02_bandits",
+    "contextual": "03_contextual_bandits",
+    "mdp": "04_mdps",
+    "lqr": "05_lqr",
+    "robust": "06_robust_control",
+    "ppo": "07_ppo",
+    "deep_rl": "08_deep_rl",
+    "dt": "09_decision_transformers",
+    "reasoning": "10_reasoning",
 }
 
 
@@ -284,20 +300,35 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def format_markdown(recs: list[dict]) -> str:
+def format_markdown(recs: list[dict], *, links: bool = False, numbered: bool = False) -> str:
     """Markdown tables of records (the book's scoreboard page): one table per information label,
-    same-information first."""
-    blocks = []
+    same-information first, four columns narrow enough for a book's text column.
+
+    The first column stacks the chapter, the task, the metric and (more information) what CE is
+    given; the next two give each family's best method with its median [95% CI] and success rate,
+    the last the ratio. With ``links=True`` the chapter names link to the chapters' files
+    (:data:`CHAPTER_FILES`, relative to the book's ``chapters/`` folder); with ``numbered=True``
+    the records are numbered in the order :func:`plot_forest` draws them.
+    """
+    for name, flag in (("links", links), ("numbered", numbered)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    blocks, n = [], 0
     for key, group in _grouped(recs):
-        head = ["chapter", "task", "metric"] + (["CE is given"] if key == "more" else []) + [
-            "best CE (median [95% CI], reached)", "best RL (median [95% CI], reached)", "RL / CE"]
-        lines = [f"**{GROUP_TITLES[key]}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines = [f"**{GROUP_TITLES[key]}**", "", "| record | best CE | best RL | RL / CE |", "|---|---|---|---|"]
         for r in group:
-            cells = [CHAPTER_TITLES.get(r["chapter"], r["chapter"]), r["task"], r["metric"]]
+            n += 1
+            title = _md(CHAPTER_TITLES.get(r["chapter"], r["chapter"]))
+            if links and r["chapter"] in CHAPTER_FILES:
+                title = f"[{title}]({CHAPTER_FILES[r['chapter']]}.md)"
+            if numbered:
+                title = f"{n}. {title}"
+            about = [f"**{title}**", _md(r["task"]), f"*{_md(r['metric'])}*"]
             if key == "more":
-                cells.append(r["ce_given"])
-            cells += [_method_text(_method(r, "ce")), _method_text(_method(r, "rl")), ratio_text(r)]
-            lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+                about.append(f"CE is given: {_md(r['ce_given'])}")
+            cells = ["<br>".join(about), _md(_method_text(_method(r, "ce"))), _md(_method_text(_method(r, "rl"))),
+                     _md(ratio_text(r))]
+            lines.append("| " + " | ".join(cells) + " |")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -330,6 +361,44 @@ def _range_text(group: list[dict]) -> str:
     return f"ratios from {_fmt(meds[0])} to {_fmt(meds[-1])} (median {_fmt(statistics.median(meds))})"
 
 
+def _classify(group: list[dict]) -> dict:
+    """Split records by what their ratio's 95% interval says (shared by the summaries)."""
+    return {
+        "rl_wins": [r for r in group if r["ratio"]["bound"] in ("exact", "upper") and r["ratio"]["hi"] < 1],
+        "ties": [r for r in group if r["ratio"]["bound"] != "none" and r["ratio"]["lo"] <= 1 <= r["ratio"]["hi"]],
+        "ce_fails": [r for r in group if r["ratio"]["bound"] == "upper" and r["ratio"]["lo"] > 1],
+    }
+
+
+def _count(n: int) -> str:
+    words = ("none", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if n < len(words) else f"{n:,}"
+
+
+def summary_numbers(recs: list[dict]) -> dict[str, str]:
+    """Short phrases that state the book's answer, computed from the records (the introduction
+    quotes them): for each information label ``same`` and ``more``, ``n_<label>`` (how many
+    records), ``lo_<label>``, ``hi_<label>`` and ``median_<label>`` (the range and median of the
+    median ratios RL / CE), and, as words ("none", "one", ...), how many records RL won
+    (``rl_wins_<label>``: the interval lies below 1), tied (``ties_<label>``: it contains 1), or
+    where CE did not reach the target on most seeds (``ce_fails_<label>``).
+    """
+    recs = [validate_record(r) for r in recs]
+    if not recs:
+        raise ValueError("recs must not be empty")
+    out = {}
+    for key in ("same", "more"):
+        group = [r for r in recs if r["information"] == key]
+        meds = sorted(r["ratio"]["median"] for r in group if r["ratio"]["bound"] != "none")
+        out[f"n_{key}"] = str(len(group))
+        out[f"lo_{key}"] = _fmt(meds[0]) if meds else "n/a"
+        out[f"hi_{key}"] = _fmt(meds[-1]) if meds else "n/a"
+        out[f"median_{key}"] = _fmt(statistics.median(meds)) if meds else "n/a"
+        for what, group_of in _classify(group).items():
+            out[f"{what}_{key}"] = _count(len(group_of))
+    return out
+
+
 def summary_text(recs: list[dict]) -> str:
     """One paragraph, computed from the records: how many of each information label, the range of
     their ratios, and where reinforcement learning needed fewer samples or the two cannot be told
@@ -340,9 +409,8 @@ def summary_text(recs: list[dict]) -> str:
     parts = []
     for key, group in _grouped(recs):
         label = "same-information" if key == "same" else "more-information"
-        rl_wins = [r for r in group if r["ratio"]["bound"] in ("exact", "upper") and r["ratio"]["hi"] < 1]
-        ties = [r for r in group if r["ratio"]["bound"] != "none" and r["ratio"]["lo"] <= 1 <= r["ratio"]["hi"]]
-        ce_fails = [r for r in group if r["ratio"]["bound"] == "upper" and r["ratio"]["lo"] > 1]
+        c = _classify(group)
+        rl_wins, ties, ce_fails = c["rl_wins"], c["ties"], c["ce_fails"]
         text = f"{len(group)} {label} record{'s' if len(group) != 1 else ''}: {_range_text(group)}"
         where = lambda rs: "; ".join(f"{CHAPTER_TITLES.get(r['chapter'], r['chapter'])}, {r['task']}" for r in rs)  # noqa: E731
         if rl_wins:
@@ -354,6 +422,15 @@ def summary_text(recs: list[dict]) -> str:
             text += f"; the interval includes 1 in {len(ties)} ({where(ties)})"
         parts.append(text)
     return "The scoreboard holds " + ". ".join(parts) + "."
+
+
+def _middle(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters by dropping its middle."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    head = (width - 3) // 2
+    return text[:head].rstrip() + "..." + text[-(width - 3 - head):].lstrip()
 
 
 def plot_forest(recs: list[dict], ax=None):
@@ -372,21 +449,18 @@ def plot_forest(recs: list[dict], ax=None):
         raise ValueError("recs must not be empty")
     rows = [(key, r) for key, group in _grouped(recs) for r in group]
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 0.3 * len(rows) + 1.3))
+        _, ax = plt.subplots(figsize=(7.0, 0.56 * len(rows) + 1.3))
     colors = {"same": CE_PALETTE[0], "more": RL_PALETTE[1]}
     labels = []
-    seen: dict = {}
-    for _, r in rows:
-        seen[r["chapter"], r["task"]] = seen.get((r["chapter"], r["task"]), 0) + 1
     for i, (key, r) in enumerate(rows):
         y = len(rows) - 1 - i
         q = r["ratio"]
         c = colors[key]
-        text = f"{CHAPTER_TITLES.get(r['chapter'], r['chapter'])}: {r['task']}"
-        if seen[r["chapter"], r["task"]] > 1:  # several records of one task: say which metric
-            text = (textwrap.shorten(text, 34, placeholder="...") + " - "
-                    + textwrap.shorten(r["metric"], 28, placeholder="..."))
-        labels.append(textwrap.shorten(text, 64, placeholder="..."))
+        # three lines per record, numbered as in format_markdown's tables: the chapter, the task and
+        # the metric, the last two shortened in the middle (records of one task often differ only
+        # at the end of their task or metric)
+        labels.append(f"{i + 1}. {CHAPTER_TITLES.get(r['chapter'], r['chapter'])}\n{_middle(r['task'], 56)}\n"
+                      f"{_middle(r['metric'], 56)}")
         if q["bound"] == "none":
             ax.text(1.0, y, " n/a: neither reached", va="center", fontsize=8, color=REFERENCE_COLOR)
             continue
@@ -410,8 +484,12 @@ def plot_forest(recs: list[dict], ax=None):
     handles = [Line2D([], [], color=colors[k], marker="o", label=("same information" if k == "same" else
                                                                    "more information")) for k in ("same", "more")
                if any(kk == k for kk, _ in rows)]
-    handles.append(Line2D([], [], color=REFERENCE_COLOR, marker=">", ls="none", label="lower bound (RL censored)"))
-    ax.legend(handles=handles, fontsize=8, loc="best")
+    bounds = {q["ratio"]["bound"] for _, q in rows}
+    if "lower" in bounds:
+        handles.append(Line2D([], [], color=REFERENCE_COLOR, marker=">", ls="none", label="at least (RL censored)"))
+    if "upper" in bounds:
+        handles.append(Line2D([], [], color=REFERENCE_COLOR, marker="<", ls="none", label="at most (CE censored)"))
+    ax.legend(handles=handles, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     return ax
 
 

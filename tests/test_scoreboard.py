@@ -72,8 +72,26 @@ def test_tables_group_by_information_mark_censoring_and_fit_100_columns():
     md = scoreboard.format_markdown([GOOD, lower])
     assert md.index("Same information") < md.index("More information")
     assert "CE is given" in md and "&gt;=" not in md and ">= 150" in md
+    assert all(line.count(" | ") == 3 for line in md.splitlines() if line.startswith("| ") and "---" not in line)
+    assert "](01_dfo.md)" not in md and "[Derivative-free optimization](01_dfo.md)" in scoreboard.format_markdown(
+        [GOOD], links=True)
+    with pytest.raises(TypeError, match="links"):
+        scoreboard.format_markdown([GOOD], links="yes")
+    numbered = scoreboard.format_markdown([GOOD, _same(GOOD)], numbered=True)
+    assert "**1. Derivative-free optimization**" in numbered and "**2. Derivative-free optimization**" in numbered
+    with pytest.raises(TypeError, match="numbered"):
+        scoreboard.format_markdown([GOOD], numbered=1)
     tuning = scoreboard.format_tuning_markdown([GOOD])
     assert "grid of 16 on seeds 1000-1009" in tuning and "Derivative-free optimization" in tuning
+
+
+def test_every_chapter_has_a_title_and_a_file():
+    from pathlib import Path
+
+    chapters = Path(__file__).resolve().parents[1] / "chapters"
+    assert set(scoreboard.CHAPTER_TITLES) == set(scoreboard.CHAPTERS) == set(scoreboard.CHAPTER_FILES)
+    for name, stem in scoreboard.CHAPTER_FILES.items():
+        assert (chapters / f"{stem}.md").is_file(), name
 
 
 def test_records_rejects_unknown_chapters_and_bad_seed_counts():
@@ -158,6 +176,13 @@ def test_summary_counts_each_label_and_names_where_rl_wins_or_ties():
     assert "1 more-information record: ratios from 150 to 150 (median 150)" in text
     with pytest.raises(ValueError, match="recs"):
         scoreboard.summary_text([])
+    numbers = scoreboard.summary_numbers([copy.deepcopy(GOOD), rl_wins, tie])
+    assert (numbers["n_same"], numbers["lo_same"], numbers["hi_same"], numbers["n_more"]) == ("2", "0.3", "1.2", "1")
+    assert numbers["median_more"] == "150" and numbers["median_same"] == "0.75"
+    assert (numbers["rl_wins_same"], numbers["ties_same"], numbers["ce_fails_same"]) == ("one", "one", "none")
+    assert (numbers["rl_wins_more"], numbers["ties_more"], numbers["ce_fails_more"]) == ("none", "none", "none")
+    with pytest.raises(ValueError, match="recs"):
+        scoreboard.summary_numbers([])
 
 
 def test_an_upper_bound_above_one_says_ce_failed_not_that_ce_won():
@@ -184,7 +209,10 @@ def test_forest_plot_draws_one_row_per_record_and_arrows_for_bounds():
     recs[2]["task"] = "toy 2"
     ax = scoreboard.plot_forest(recs)
     assert len(ax.get_yticks()) == 3
-    assert [t.get_text().split(": ")[1] for t in ax.get_yticklabels()][::-1][0] == "toy, same data"
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]
+    assert labels[0].startswith("1. Derivative-free optimization\ntoy, same data\n")
+    assert labels[2].startswith("3. ") and len(labels) == 3
+    assert scoreboard._middle("a" * 30 + " the end", 20) == "a" * 8 + "..." + "a" * 1 + " the end"
     arrows = [c for c in ax.get_children() if isinstance(c, matplotlib.text.Annotation)]
     assert len(arrows) == 1  # only the censored ratio gets an arrow
     assert ax.get_xscale() == "log"
