@@ -197,7 +197,172 @@ def test_reader_sees_typeset_math_and_figures(built_book, tmp_path):
 def test_math_is_served_by_the_book_itself(built_book, root):
     _, _, html = built_book
     text = (html / "chapters" / "01_dfo.html").read_text()
-    if not (root / "_static" / "mathjax" / "tex-chtml-full.js").is_file():
+    if not (root / "_mathjax" / "mathjax" / "tex-chtml-full.js").is_file():
         pytest.skip("MathJax was not unpacked (npm missing): the book falls back to a CDN")
     assert "_static/mathjax/tex-chtml-full.js" in text
     assert "cdn.jsdelivr" not in text
+
+
+def _executed_notebooks(root: Path) -> dict:
+    """The executed notebooks the strict build just used, by chapter file stem (from the
+    build's execution cache; the latest record of each chapter)."""
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(root / "_build" / ".jupyter_cache"))
+    latest = {}
+    for record in cache.list_cache_records():
+        stem = Path(record.uri).stem
+        if stem not in latest or record.accessed > latest[stem].accessed:
+            latest[stem] = record
+    return {stem: cache.get_cache_bundle(rec.pk).nb for stem, rec in latest.items()}
+
+
+def test_every_figure_is_legible_in_the_text_column(built_book, root):
+    """Each figure is drawn in the book's style (which leaves a legibility record beside it), is
+    shown at no less than MIN_SCALE of its size in the text column, and its smallest text is at
+    least MIN_TEXT_PX high on screen."""
+    from ce_lib.plotting import FIGURE_MIME, MIN_SCALE, MIN_TEXT_PX
+
+    notebooks = _executed_notebooks(root)
+    assert set(Path(p).name for p in _notebooks(root)) <= set(notebooks)
+    n_figures = 0
+    for stem, nb in sorted(notebooks.items()):
+        outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
+        images = sum("image/png" in o.get("data", {}) for o in outputs)
+        reports = [o["data"][FIGURE_MIME] for o in outputs if FIGURE_MIME in o.get("data", {})]
+        assert len(reports) == images, f"{stem}: {images} figures but {len(reports)} drawn in book_style()"
+        for k, r in enumerate(reports, 1):
+            assert r["scale"] >= MIN_SCALE, f"{stem}, figure {k}: {r['width_px']:.0f} px wide, shown at {r['scale']:.0%}"
+            assert r["min_text_px"] >= MIN_TEXT_PX, (
+                f"{stem}, figure {k}: smallest text {r['min_font_pt']:g} pt renders {r['min_text_px']:.1f} px high")
+        n_figures += images
+    assert n_figures >= 30
+
+
+def _console(browser: str, page: Path, profile: Path) -> list[str]:
+    """Console messages Chromium logs while it loads a page and runs its scripts."""
+    proc = subprocess.run([browser, *CHROME_FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0",
+                           "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
+    return [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
+
+
+def test_each_page_loads_one_mathjax_and_logs_no_errors(built_book, root, tmp_path):
+    _, _, html = built_book
+    for page in _toc_pages(root):
+        text = (html / f"{page}.html").read_text()
+        scripts = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", text)
+        mathjax = [s for s in scripts if "mathjax" in s.lower()]
+        has_math = "$" in (root / f"{page}.md").read_text()
+        assert len(mathjax) == 1 if has_math else len(mathjax) <= 1, f"{page} loads {len(mathjax)} MathJax scripts"
+        assert len(scripts) <= 20, f"{page} loads {len(scripts)} scripts"
+        bodies = re.findall(r"<script>(.*?)</script>", text, flags=re.S)
+        assert len(bodies) == len(set(bodies)), f"{page} repeats an inline script"
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    for page in ("chapters/05_lqr", "chapters/99_scoreboard"):
+        errors = [m for m in _console(browser, html / f"{page}.html", tmp_path / "profile")
+                  if re.search(r"error|uncaught|already exists", m, flags=re.I)]
+        assert not errors, f"{page}: " + "\n".join(errors[:5])
+
+
+def test_colab_notebooks_carry_the_numbers_the_build_glued(built_book, root):
+    """The .ipynb twins have the build's glued values written into their prose."""
+    import jupytext
+
+    from tests.test_packaging import _make_notebooks
+
+    mk = _make_notebooks(root)
+    for md in sorted((root / "chapters").glob("[0-9][0-9]_*.md")):
+        fresh = mk.twin(md)
+        stored = jupytext.read(md.with_suffix(".ipynb"))
+        assert [c.source for c in stored.cells] == [c.source for c in fresh.cells], \
+            f"{md.stem}.ipynb does not carry this build's numbers: run `make notebooks` after `make book`"
+
+
+def test_a_colab_notebook_runs_outside_the_repository(built_book, root, python, tmp_path):
+    """What a Colab reader does: open the twin alone, run it with plain Jupyter against the
+    installed ce_lib. Its prose has no MyST left, and the values its run glues are the numbers
+    written into that prose."""
+    import json as _json
+
+    from tests.test_packaging import _make_notebooks
+
+    mk = _make_notebooks(root)
+    stem = "03_contextual_bandits"
+    work = tmp_path / "reader"
+    work.mkdir()
+    shutil.copy(root / "chapters" / f"{stem}.ipynb", work / f"{stem}.ipynb")
+    env = dict(os.environ)
+    env.setdefault("CE_LIB_CACHE", str(root / "_build" / "ce_cache"))
+    jupyter = Path(python).with_name("jupyter")
+    proc = subprocess.run([str(jupyter), "nbconvert", "--to", "notebook", "--execute", "--output", "ran.ipynb",
+                           f"{stem}.ipynb"], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    ran = _json.loads((work / "ran.ipynb").read_text())
+    prose = "\n".join("".join(c["source"]) for c in ran["cells"] if c["cell_type"] == "markdown")
+    assert not mk.MYST_LEFTOVER.search(prose)
+    glued = {}
+    for cell in ran["cells"]:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name:
+                glued[name] = out["data"]["application/papermill.record/text/plain"]
+            elif out.get("output_type") == "stream":
+                glued.update(dict(re.findall(r"^(\w+): (.*)$", out["text"] if isinstance(out["text"], str)
+                                             else "".join(out["text"]), flags=re.M)))
+    assert len(glued) >= 10
+    value = mk.built_glue(stem)
+    for name, text in glued.items():
+        import ast
+
+        try:
+            text = str(ast.literal_eval(text))
+        except (ValueError, SyntaxError):
+            pass
+        assert text == value(name), f"{name}: the reader's run glues {text!r}, the twin says {value(name)!r}"
+
+
+def _probe(browser: str, page: Path, width: int, profile: Path) -> dict:
+    """Lay a rendered page out at ``width`` CSS pixels in Chromium (inside an iframe, since a
+    headless window is at least 500 px wide) and return what tests/page_probe.js measured."""
+    import html as _html
+
+    probe_js = (Path(__file__).with_name("page_probe.js")).read_text()
+    copy = page.with_name(page.stem + ".probe.html")
+    frame = page.with_name(page.stem + ".frame.html")
+    copy.write_text(page.read_text().replace("</body>", f"<script>{probe_js}</script></body>"))
+    frame.write_text(f'<html><body style="margin:0"><iframe src="{copy.name}" style="width:{width}px;height:3000px;'
+                     'border:0"></iframe><script>window.addEventListener("message", '
+                     'e => document.body.setAttribute("data-probe", e.data));</script></body></html>')
+    try:
+        dom = subprocess.run([browser, *CHROME_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,3000",
+                              "--allow-file-access-from-files", "--dump-dom", frame.resolve().as_uri()],
+                             capture_output=True, text=True, timeout=180).stdout
+    finally:
+        copy.unlink(missing_ok=True)
+        frame.unlink(missing_ok=True)
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found, f"{page.name}: the layout probe did not report at {width} px"
+    return json.loads(_html.unescape(found.group(1)))
+
+
+def test_pages_fit_the_column_at_desktop_and_phone_width(built_book, root, tmp_path):
+    """At 1280 px every chapter's display math, code and tables fit the text column without
+    scrolling; at 1280 and 412 px (a phone) no page scrolls sideways and nothing sticks out of the
+    column (a formula or table too wide for a phone scrolls inside its own box)."""
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    _, _, html = built_book
+    problems = []
+    for page in _toc_pages(root):
+        for width in (1280, 412):
+            got = _probe(browser, (html / f"{page}.html").resolve(), width, tmp_path / f"profile{width}")
+            if got["page"] > got["viewport"]:
+                problems.append(f"{page} at {width} px: the page is {got['page']} px wide")
+            problems += [f"{page} at {width} px: sticks out by {o[0]} px: {o[1]} {o[2]}" for o in got["outside"]]
+            if width == 1280 and page != "chapters/api":  # the API page's docstring formulas may scroll
+                for kind in ("math", "code", "tables"):
+                    problems += [f"{page}: {kind} wider than the column by {w} px: {what}" for w, what in got[kind]]
+    assert not problems, "\n".join(problems)

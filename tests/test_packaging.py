@@ -3,6 +3,7 @@
 import re
 import tomllib
 
+import pytest
 import yaml
 
 
@@ -50,18 +51,82 @@ def test_every_toc_chapter_exists_and_is_a_notebook(root):
         assert path.stem in {f.split("/")[-1] for f in files}, f"{path.name} is not in _toc.yml"
 
 
+def _make_notebooks(root):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", root / "tools" / "make_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GLUED = "\x00glued\x00"
+
+
 def test_colab_notebooks_match_their_chapters(root):
-    """Colab's launch button opens chapters/NN_*.ipynb; they must be the current chapters."""
+    """Colab's launch button opens chapters/NN_*.ipynb: the same code cells as the chapter, and its
+    prose converted to plain Markdown with no MyST left (the glued numbers are checked against the
+    build in tests/test_book.py)."""
     import jupytext
 
+    mk = _make_notebooks(root)
     for md in sorted((root / "chapters").glob("[0-9][0-9]_*.md")):
         ipynb = md.with_suffix(".ipynb")
         assert ipynb.is_file(), f"{ipynb.name} is missing: run `make notebooks`"
-        fresh = jupytext.read(md)
+        fresh = mk.twin(md, glue_value=lambda key: GLUED)
         stored = jupytext.read(ipynb)
-        assert [(c.cell_type, c.source, c.metadata) for c in stored.cells] == \
-            [(c.cell_type, c.source, c.metadata) for c in fresh.cells], \
+        assert [(c.cell_type, c.metadata) for c in stored.cells] == [(c.cell_type, c.metadata) for c in fresh.cells], \
             f"{ipynb.name} is out of date: run `make notebooks`"
+        for new, old in zip(fresh.cells, stored.cells):
+            if new.cell_type == "code":
+                assert old.source == new.source, f"{ipynb.name} is out of date: run `make notebooks`"
+            else:
+                pattern = "(.+?)".join(re.escape(part) for part in new.source.split(GLUED))
+                assert re.fullmatch(pattern, old.source, flags=re.S), \
+                    f"{ipynb.name} is out of date: run `make notebooks`\n{old.source[:300]}"
+                assert not mk.MYST_LEFTOVER.search(old.source), f"{ipynb.name} keeps MyST markup"
+
+
+def test_plain_markdown_conversion_of_myst(root):
+    mk = _make_notebooks(root)
+    bib = {"sutton2018": {"author": "Sutton, Richard S. and Barto, Andrew G.", "year": "2018", "title": "RL"},
+           "mania2018": {"author": "Mania, Horia and Guy, Aurelia and Recht, Benjamin", "year": "2018", "title": "ARS"}}
+    conv = mk.Converter("toy", {"x": "0.42", "sb::y": "7"}.__getitem__, bib, {"ch-toy": "A toy chapter"})
+    text = ("(ch-toy)=\n# Toy\n\nWe get {glue:text}`x` and {glue:text}`sb::y` {cite}`sutton2018,mania2018`; see "
+            "{ref}`ch-toy`, {ref}`that one <ch-toy>` and {py:func}`~ce_lib.dfo.random_search`.\n\n"
+            "```{prf:algorithm} Guess and check\n:label: alg-x\n\nTry {glue:text}`x`.\n```\n\n"
+            "```{exercise}\n:label: ex-a\n\nDo it.\n```\n\n"
+            "````{solution} ex-a\n:class: dropdown\n\n```python\nprint(1)\n```\n````\n\nSee {ref}`ex-a`.")
+    out = conv.markdown(text)
+    assert out.startswith("# Toy\n\nWe get 0.42 and 7 (Sutton and Barto, 2018; Mania et al., 2018); see A toy chapter, "
+                          "that one and `ce_lib.dfo.random_search`.")
+    assert "**Algorithm: Guess and check.**\n\nTry 0.42." in out
+    assert "**Exercise 1.**\n\nDo it." in out
+    assert "<details>\n<summary>Solution to exercise 1</summary>\n\n```python\nprint(1)\n```\n\n</details>" in out
+    assert out.endswith("See exercise 1.") and not mk.MYST_LEFTOVER.search(out)
+    assert conv.references().splitlines()[2].startswith("- Sutton, Richard S.; Barto, Andrew G. (2018). *RL*.")
+    assert mk._latex_to_text("Szepesv{\\'a}ri and Capp{\\'e}") == "Szepesv\u00e1ri and Capp\u00e9"
+    with pytest.raises(ValueError, match="never closed"):
+        conv.markdown("```{exercise}\nno end")
+    with pytest.raises(ValueError, match="directive"):
+        conv.markdown("```{mystery}\nx\n```")
+    with pytest.raises(KeyError, match="nowhere2020"):
+        conv.markdown("{cite}`nowhere2020`")
+
+
+def test_the_repository_url_is_the_one_in_the_config(root):
+    """The launch buttons read _config.yml; the install cells of the chapters and of their Colab
+    twins (and the README or the package metadata, should they name it) must name the same one."""
+    url = yaml.safe_load((root / "_config.yml").read_text())["repository"]["url"].rstrip("/")
+    assert url.startswith("https://github.com/")
+    places = [*sorted((root / "chapters").glob("*.md")), *sorted((root / "chapters").glob("*.ipynb")),
+              root / "README.md", root / "pyproject.toml"]
+    found = 0
+    for path in places:
+        for other in re.findall(r"git\+(https://github\.com/[\w.-]+/[\w-]+)", path.read_text()):
+            assert other == url, f"{path.name} installs from {other}, _config.yml names {url}"
+            found += 1
+    assert found >= 10
 
 
 def test_every_library_name_a_chapter_uses_is_public_and_documented(root):
