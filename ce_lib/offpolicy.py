@@ -34,6 +34,7 @@ from .experiments import check_positive_int, parallel_map, samples_to_target
 from .gym_tasks import TASK_TARGETS, evaluate
 
 __all__ = ["AgentSpec", "AGENTS", "ZOO_SETTINGS", "EVAL_EVERY", "REPORTED_SEEDS", "TUNING_SEEDS", "sb3_kwargs",
+           "exact_rerun_expected",
            "make_agent", "run", "generate", "load_data", "stored_runs", "DATA_FILE"]
 
 
@@ -239,6 +240,35 @@ def _versions() -> dict:
             "gymnasium": gymnasium.__version__, "numpy": np.__version__}
 
 
+def _numerics_record() -> dict:
+    """The numerical mode in force (see :mod:`ce_lib.numerics`), as stored beside the runs."""
+    from . import numerics
+
+    mode = numerics.status()
+    return {"mode": mode.mode, "reproducible": mode.reproducible, "paths": mode.paths}
+
+
+def exact_rerun_expected(data: dict) -> tuple[bool, str]:
+    """Whether rerunning a stored run here must give its numbers bit for bit, and why (or why not).
+
+    Bit-identity holds when the runs were made in ce_lib's reproducible numerical mode, this process
+    runs in it too, and the library versions are the same. Runs made before the mode existed (or in
+    the native mode) were made on one processor's own arithmetic: another processor can differ in
+    the last bits and, from there, in the whole run.
+    """
+    from . import numerics
+
+    made, now = data.get("numerics"), numerics.status()
+    if not made or made.get("mode") != "reproducible" or not made.get("reproducible"):
+        return False, ("the stored runs were made on one processor's own arithmetic (no reproducible numerical "
+                       "mode recorded); this run: " + now.describe())
+    if not now.reproducible:
+        return False, "this process is not in the reproducible numerical mode: " + now.describe()
+    if data.get("versions") != _versions():
+        return False, f"library versions differ: stored {data.get('versions')}, here {_versions()}"
+    return True, "same numerical mode and library versions: " + now.describe()
+
+
 def _jsonable(x):
     if isinstance(x, float) and not np.isfinite(x):
         return "inf"
@@ -275,7 +305,7 @@ def generate(path: str | os.PathLike, agents=None, seeds=None, n_jobs: int = 2, 
         key = "PPO" if kind == "ppo" else name
         env = name if kind == "ppo" else AGENTS[name].env_id
         runs.setdefault(key, {}).setdefault(env, {})[str(seed)] = res
-    data = {"settings": _settings(), "versions": _versions(),
+    data = {"settings": _settings(), "versions": _versions(), "numerics": _numerics_record(),
             "command": "python -m ce_lib.offpolicy generate", "runs": runs}
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")

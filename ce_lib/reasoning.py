@@ -47,7 +47,7 @@ __all__ = [
     "finetune", "TASK", "REPORT_SEEDS", "TUNING_SEEDS", "PRETRAIN_STEPS", "N_TEST", "TARGET", "ALPHA", "FT_STEPS",
     "FT_PROMPTS", "FT_GROUP", "FT_EVAL_EVERY", "LR_GRID", "DRAWS", "MCMC_STEPS", "MCMC_TEMPERATURES", "QUERIES",
     "TEMPERATURES", "PASS_TEST", "PASS_K", "POWER_PASS_DRAWS", "study", "LABELS", "answer_flops", "smallest_draws",
-    "serving_hits", "run", "headline", "hits_at", "ratios_by_target",
+    "serving_hits", "run", "headline", "hits_at", "ratios_by_target", "weak_seeds_sentence",
 ]
 
 #: The token alphabet: digits, the two operators, the two answer markers, end and padding.
@@ -1224,3 +1224,48 @@ def headline(n_seeds: int | None = None) -> list[dict]:
                                metric=f"training and sampling FLOPs to answer {QUERIES:,} queries at {TARGET:.0%} accuracy",
                                target=TARGET, budget=flop_budget, information="same", methods=methods))
     return records
+
+
+def weak_seeds_sentence(sft_hits, careful_accuracy, grpo_hits, rft_hits) -> str:
+    """The chapter's sentence about the seeds on which even program traces miss the target.
+
+    Its wording follows the numbers -- no such seed, one, several, all -- so that the chapter says
+    only true things whatever a rerun gives. Arrays have one entry per reported seed: each method's
+    hits (``inf``: missed within the budget) and the share of the base model's careful traces that
+    are right.
+    """
+    arrays = {"sft_hits": sft_hits, "careful_accuracy": careful_accuracy, "grpo_hits": grpo_hits,
+              "rft_hits": rft_hits}
+    for name, a in arrays.items():
+        if isinstance(a, str) or a is None:
+            raise TypeError(f"{name} must be an array of numbers, got {type(a).__name__}")
+    sft_hits, careful, grpo, rft = (np.asarray(a, dtype=float).ravel() for a in arrays.values())
+    n = sft_hits.size
+    if n == 0:
+        raise ValueError("sft_hits must have one entry per seed, got none")
+    for name, a in zip(arrays, (sft_hits, careful, grpo, rft)):
+        if a.size != n:
+            raise ValueError(f"{name} must have one entry per seed, like sft_hits ({n}), got {a.size}")
+        if np.isnan(a).any():
+            raise ValueError(f"{name} must not contain NaN")
+    check_finite_array(careful, "careful_accuracy")
+    if careful.min() < 0 or careful.max() > 1:
+        raise ValueError("careful_accuracy must lie in [0, 1]")
+    weak = ~np.isfinite(sft_hits)
+    k = int(weak.sum())
+    if k == 0:
+        return f"Program traces reach the target on all {n} seeds within the budget."
+    seeds = "one seed" if k == 1 else (f"all {n} seeds" if k == n else f"{k} of the {n} seeds")
+    such = "that seed" if k == 1 else "those seeds"
+    owner = "The base model of that seed" if k == 1 else ("Their base models" if k == n else "The base model of such a seed")
+    weak_acc = float(np.mean(careful[weak]))
+    if k < n:
+        strong_acc = float(np.median(careful[~weak]))
+        how = "learned addition less well in pretraining" if weak_acc < strong_acc else \
+            "learned addition no worse than the others in pretraining"
+        how += f" (its careful traces are right {weak_acc:.0%} of the time, against {strong_acc:.0%} for the others)"
+    else:
+        how = f"get their careful traces right {weak_acc:.0%} of the time"
+    return (f"On {seeds} even the program traces miss the target within the budget. {owner} {how}; on {such} "
+            f"GRPO reaches the target on {np.mean(np.isfinite(grpo[weak])):.0%} and rejection sampling on "
+            f"{np.mean(np.isfinite(rft[weak])):.0%}.")

@@ -3,6 +3,10 @@ from pathlib import Path
 
 import pytest
 
+# First, as every chapter does: pins numpy's and torch's arithmetic (ce_lib.numerics) for this process
+# and the processes it starts (the book build's kernels among them).
+import ce_lib  # noqa: F401, E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

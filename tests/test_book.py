@@ -30,11 +30,43 @@ def built_book(root, python):
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(root), "--all", "-W", "-n", "--keep-going"]
     env = dict(os.environ)
     env.setdefault("CE_LIB_CACHE", str(root / "_build" / "ce_cache"))
-    proc = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, timeout=3600)
-    log = proc.stdout + proc.stderr
     (root / "_build").mkdir(exist_ok=True)
-    (root / "_build" / "strict-build.log").write_text(log)
-    return proc.returncode, log, root / "_build" / "html"
+    log_path = root / "_build" / "strict-build.log"
+    limit = build_time_limit(root)
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
+        try:
+            code = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            running = running_chapter(log_path.read_text())
+            pytest.fail(f"the strict build ran past {limit / 60:.0f} minutes (1.5 times the README's longest "
+                        f"measured build) while executing {running}; see {log_path}")
+    return code, log_path.read_text(), root / "_build" / "html"
+
+
+def build_time_limit(root: Path) -> float:
+    """1.5 times the longest `make book` time the README states, in seconds (its figures are measured)."""
+    text = " ".join((root / "README.md").read_text().split())
+    found = re.search(r"`make book` then (\d+) to (\d+) minutes", text)
+    assert found, "the README must state the measured build time as '`make book` then N to M minutes'"
+    return 1.5 * 60 * int(found.group(2))
+
+
+def running_chapter(log: str) -> str:
+    """The notebook the build was executing when its log ends (or 'no chapter')."""
+    started = re.findall(r"Executing notebook[^\n]*?([\w./-]*chapters/[\w.-]+)", log)
+    finished = len(re.findall(r"Executed notebook in", log))
+    return started[-1] if len(started) > finished else "no chapter (between notebooks)"
+
+
+def test_the_build_limit_comes_from_the_readme(root):
+    assert 20 * 60 <= build_time_limit(root) <= 90 * 60
+    log = "Executing notebook using local CWD [mystnb]: /x/chapters/01_dfo.md\nExecuted notebook in 3 seconds\n" \
+          "Executing notebook using local CWD [mystnb]: /x/chapters/02_bandits.md\n"
+    assert running_chapter(log).endswith("chapters/02_bandits.md")
+    assert running_chapter(log + "Executed notebook in 5 seconds\n").startswith("no chapter")
 
 
 def test_strict_build_succeeds(built_book):
@@ -147,7 +179,7 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
 
     # Reasoning chapter: every base model learned the careful traces in pretraining (the text says
     # one seed is weaker, not broken); low temperature is worse than temperature 1 and greedy worst;
-    # the temperature-1 MCMC proposal ends above the 1/alpha one; RL narrows pass@k at k = 32.
+    # the temperature-1 MCMC proposal ends above the 1/alpha one (pass@k's wording is computed in the chapter).
     from ce_lib import reasoning
 
     out = reasoning.run()
@@ -157,7 +189,6 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
     t = {T: np.median(v) for T, v in S["temperature"].items()}
     assert t[0.0] < t[0.25] < t[1.0]
     assert np.median(S["mcmc"][1.0]["accuracy"][-1]) > np.median(S["mcmc"][0.25]["accuracy"][-1])
-    assert np.median(out["pass_at_k"]["grpo"][:, -1]) <= np.median(out["pass_at_k"]["base"][:, -1])
 
 
 # ---- the reader's check: open a rendered page in headless Chromium ---------------------------

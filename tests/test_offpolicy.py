@@ -4,7 +4,7 @@ agents, and the stored runs are what the code produces."""
 import numpy as np
 import pytest
 
-from ce_lib import offpolicy
+from ce_lib import numerics, offpolicy
 
 # The rl-baselines3-zoo entries, copied here by hand from hyperparams/sac.yml (Pendulum-v1),
 # hyperparams/td3.yml (Pendulum; the sb3/td3-Pendulum-v1 agent's card lists the same values) and
@@ -78,10 +78,36 @@ def test_stored_runs_are_refused_after_a_settings_change(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, steps", [("DQN", 3000), ("SAC", 2000), ("TD3", 11000)])
-def test_the_start_of_a_stored_run_is_reproduced_exactly(name, steps):
+def test_the_start_of_a_stored_run_is_reproduced(name, steps):
+    """Bit for bit where the stored runs promise it (same numerical mode and versions); otherwise
+    the rerun's evaluations must lie inside the stored seeds' spread, and the message says why
+    bit-identity was not expected and which arithmetic this run used."""
     spec = offpolicy.AGENTS[name]
+    data = offpolicy.load_data()
     stored = offpolicy.stored_runs(name, spec.env_id, [0])[0]
     again = offpolicy.run(name, 0, stop_after=steps)
     k = steps // offpolicy.EVAL_EVERY
     assert again["eval_steps"] == stored["eval_steps"][:k]
-    assert again["eval_scores"] == stored["eval_scores"][:k]
+    exact, why = offpolicy.exact_rerun_expected(data)
+    if exact:
+        assert again["eval_scores"] == stored["eval_scores"][:k], why
+        return
+    seeds = offpolicy.REPORTED_SEEDS + offpolicy.TUNING_SEEDS
+    others = offpolicy.stored_runs(name, spec.env_id, seeds)
+    for j, score in enumerate(again["eval_scores"]):
+        at_j = [r["eval_scores"][j] for r in others if len(r["eval_scores"]) > j]
+        lo, hi = min(at_j), max(at_j)
+        slack = 0.05 * (hi - lo) + 1e-6 * max(abs(lo), abs(hi))
+        assert lo - slack <= score <= hi + slack, (
+            f"{name} seed 0, evaluation at {again['eval_steps'][j]} steps: {score:.6g} lies outside the stored "
+            f"seeds' range [{lo:.6g}, {hi:.6g}]. Bit-identity was not expected: {why}")
+
+
+def test_a_rerun_is_exact_only_under_the_recorded_mode(monkeypatch):
+    data = offpolicy.load_data()
+    assert offpolicy.exact_rerun_expected({**data, "numerics": None})[0] is False
+    made = {"mode": "reproducible", "reproducible": True, "paths": {}}
+    exact, why = offpolicy.exact_rerun_expected({**data, "numerics": made, "versions": offpolicy._versions()})
+    assert exact == numerics.status().reproducible, why
+    exact, why = offpolicy.exact_rerun_expected({**data, "numerics": made, "versions": {"torch": "0.0"}})
+    assert not exact and "versions differ" in why

@@ -1,0 +1,90 @@
+"""Same seeds, same numbers on any x86-64 processor (ce_lib.numerics).
+
+The fingerprints below were computed in ce_lib's reproducible mode; every machine must reproduce
+them bit for bit in that mode (CI runs on whatever processor it gets). The same computations on
+another instruction-set path give other bits -- which is why the mode exists, and what shows that
+these fingerprints can see a change of path.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ce_lib import numerics
+
+PROBE = Path(__file__).with_name("numerics_probe.py")
+
+# tests/numerics_probe.py in the reproducible mode (numpy 2.4.6, torch 2.13.0+cpu,
+# stable-baselines3 2.9.2, gymnasium 1.4.0).
+EXPECTED = {"numpy": "8faa678e2d719de5", "ppo": "4300cbb57abc8da8", "reasoning": "681b6a57a1bd1f20",
+            "sb3_dqn": "61105ff6c694ccac"}
+
+# Variables that choose a path; cleared so that a child process starts from the machine's defaults.
+PATH_VARIABLES = ("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES",
+                  "OPENBLAS_CORETYPE", numerics.MODE_VARIABLE)
+x86 = pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                         reason="the reproducible mode covers x86-64 (torch uses another BLAS on ARM)")
+
+
+def probe(**env) -> dict:
+    base = {k: v for k, v in os.environ.items() if k not in PATH_VARIABLES}
+    proc = subprocess.run([sys.executable, str(PROBE)], env={**base, **env}, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+@x86
+def test_the_reproducible_mode_gives_the_recorded_numbers():
+    got = probe()
+    mode = numerics.NumericalMode(**got.pop("mode"))
+    assert mode.reproducible, mode.describe()
+    assert got == EXPECTED, f"other numbers than the recorded ones under {mode.describe()}"
+
+
+@x86
+def test_another_instruction_set_path_gives_other_numbers():
+    """Forced onto other paths (MKL's AVX branch, torch's kernels without AVX2, numpy's baseline
+    loops), the same computations round differently: unpinned results depend on the processor."""
+    got = probe(**{numerics.MODE_VARIABLE: "native", "MKL_CBWR": "AVX", "ATEN_CPU_CAPABILITY": "default",
+                   "NPY_DISABLE_CPU_FEATURES": numerics._numpy_avx512_features().replace("X86_V4", "X86_V3 X86_V4")})
+    mode = got.pop("mode")
+    assert mode["paths"]["ATen"] == "DEFAULT"
+    differ = {k for k in EXPECTED if got[k] != EXPECTED[k]}
+    assert {"ppo", "reasoning"} <= differ, f"only {differ} changed with the path ({mode['paths']})"
+
+
+def test_this_process_runs_in_the_reproducible_mode():
+    """conftest imports ce_lib before numpy and torch compute anything, as the chapters do."""
+    mode = numerics.status()
+    if numerics.wanted().get("ATEN_CPU_CAPABILITY"):
+        assert mode.reproducible, mode.describe()
+    assert mode.mode == "reproducible"
+
+
+def test_the_mode_is_chosen_by_one_variable(monkeypatch):
+    monkeypatch.setenv(numerics.MODE_VARIABLE, "native")
+    assert numerics.wanted() == {}
+    assert not numerics.status().reproducible
+    monkeypatch.setenv(numerics.MODE_VARIABLE, "fast")
+    with pytest.raises(ValueError, match=numerics.MODE_VARIABLE):
+        numerics.status()
+    monkeypatch.setenv(numerics.MODE_VARIABLE, "reproducible")
+    flags = numerics._cpu_flags()
+    if flags is not None and {"avx2", "fma"} <= flags:
+        assert numerics.wanted().items() >= numerics.SETTINGS.items()
+        assert ("NPY_DISABLE_CPU_FEATURES" in numerics.wanted()) == ("avx512f" in flags)
+
+
+def test_a_late_import_is_reported(monkeypatch):
+    """A library that chose its path before ce_lib was imported is named, with the reason."""
+    monkeypatch.setattr(numerics, "_openblas_kernel", lambda: "SkylakeX")
+    mode = numerics.status()
+    if "OPENBLAS_CORETYPE" in numerics.wanted():
+        assert not mode.reproducible
+        assert any("OpenBLAS uses SkylakeX" in p and "before ce_lib" in p for p in mode.problems)
