@@ -55,6 +55,7 @@ __all__ = [
     "tuning_score",
     "tuning_seeds",
     "window_mean",
+    "torch_threads",
 ]
 
 
@@ -689,6 +690,30 @@ def check_seeds(seeds: Any) -> list:
     for s in seeds:
         check_positive_int(s, "seeds (each)", minimum=0)
     return seeds
+
+
+class torch_threads:
+    """Run a block with ``n`` torch threads (``None``: leave the setting alone), then restore it.
+
+    The experiments fix their thread counts: with MKL's reproducible branch (see
+    :mod:`ce_lib.numerics`) a result can depend on the number of threads, not on the processor.
+    """
+
+    def __init__(self, n: int | None):
+        self.n = None if n is None else check_positive_int(n, "n_threads")
+
+    def __enter__(self):
+        import torch
+
+        self.old = torch.get_num_threads()
+        if self.n is not None:
+            torch.set_num_threads(self.n)
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+
+        torch.set_num_threads(self.old)
 
 
 def run_seeds(fn: Callable[..., Any], seeds: Sequence[int], *, n_jobs: int = -1,

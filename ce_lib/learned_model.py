@@ -38,7 +38,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from .experiments import check_positive_int, check_real, check_seeds, samples_to_target
+from .experiments import check_positive_int, check_real, check_seeds, samples_to_target, torch_threads
 from .gym_tasks import TASK_TARGETS, evaluation_seed, make_vector_env
 
 __all__ = ["ModelConfig", "PlannerConfig", "Ensemble", "TASK_SPECS", "TaskSpec", "cem_plan", "run_seeds",
@@ -461,7 +461,7 @@ def _arrays(spec, transitions):
 
 def run_seeds(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig = ModelConfig(),
               planner: PlannerConfig | None = None, n_episodes: int | None = None,
-              stop_at_target: bool = True) -> list[dict]:
+              stop_at_target: bool = True, n_threads: int | None = 2) -> list[dict]:
     """Learned-model CE on ``env_id`` for every seed of ``seeds`` at once (one batched computation).
 
     Seed ``s`` collects its first episode with random actions (``reset(seed=s)``, actions seeded
@@ -486,6 +486,9 @@ def run_seeds(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig
         Episodes of data at most (default: the task's ``max_episodes``).
     stop_at_target : bool
         Stop a seed once its target is met and held (:data:`ce_lib.ppo.HOLD`).
+    n_threads : int or None
+        torch threads for the batch (fixed, so that results do not depend on the machine's cores;
+        ``None``: torch's current setting).
 
     Returns
     -------
@@ -494,6 +497,12 @@ def run_seeds(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig
         ``hit`` (transitions to the target, held; ``inf`` if not reached), ``seconds`` (wall-clock of
         the batch divided by the number of seeds).
     """
+    with torch_threads(n_threads):
+        return _run_seeds(env_id, seeds, reward=reward, model=model, planner=planner, n_episodes=n_episodes,
+                          stop_at_target=stop_at_target)
+
+
+def _run_seeds(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_target):
     from .ppo import HOLD
 
     if env_id not in TASK_SPECS:

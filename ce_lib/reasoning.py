@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .experiments import torch_threads as _threads
 from .experiments import as_rng, check_finite_array, check_positive_int, check_real, check_seeds, child_seed, spawn_rngs
 
 __all__ = [
@@ -508,21 +509,6 @@ def pretrain(task: AdditionTask, seeds: Sequence[int], *, steps: int = 3000, bat
             opt.step(_cosine(step, steps, warmup))
             losses[step] = loss.detach().numpy()
     return PretrainResult(net, losses, tuple(seeds))
-
-
-class _threads:
-    """Run a block with ``n`` torch threads (``None``: leave the setting alone)."""
-
-    def __init__(self, n):
-        self.n = None if n is None else check_positive_int(n, "n_threads")
-
-    def __enter__(self):
-        self.old = torch.get_num_threads()
-        if self.n is not None:
-            torch.set_num_threads(self.n)
-
-    def __exit__(self, *exc):
-        torch.set_num_threads(self.old)
 
 
 def _init_from(seeds, seq_len, **sizes) -> LMEnsemble:

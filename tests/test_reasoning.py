@@ -243,3 +243,28 @@ def test_ratios_by_target_read_the_same_curves():
     assert gap[0.75]["rft"]["information"] == "same" and gap[0.75]["sft"]["information"] == "more"
     with pytest.raises(ValueError, match="out"):
         rs.ratios_by_target({"budget": 1.0})
+
+
+def test_the_weak_seeds_sentence_follows_the_numbers():
+    inf = np.inf
+    none = rs.weak_seeds_sentence([1, 2, 3], [.9, .8, .9], [1, 2, 3], [1, 1, 1])
+    assert none == "Program traces reach the target on all 3 seeds within the budget."
+    one = rs.weak_seeds_sentence([1, inf, 3], [.9, .5, .9], [1, inf, 3], [1, 1, 1])
+    assert one.startswith("On one seed even") and "less well" in one and "50%" in one and "90%" in one
+    assert "GRPO reaches the target on 0% and rejection sampling on 100%" in one
+    some = rs.weak_seeds_sentence([inf, inf, 3], [.95, .9, .8], [1, inf, 3], [inf, 1, 1])
+    assert some.startswith("On 2 of the 3 seeds") and "no worse than the others" in some
+    every = rs.weak_seeds_sentence([inf, inf], [.6, .5], [1, inf], [inf, 1])
+    assert every.startswith("On all 2 seeds") and "for the others" not in every
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    (dict(sft_hits=[], careful_accuracy=[], grpo_hits=[], rft_hits=[]), "sft_hits"),
+    (dict(sft_hits=[1, 2], careful_accuracy=[.5], grpo_hits=[1, 2], rft_hits=[1, 2]), "careful_accuracy"),
+    (dict(sft_hits=[1], careful_accuracy=[1.5], grpo_hits=[1], rft_hits=[1]), "careful_accuracy"),
+    (dict(sft_hits=[1], careful_accuracy=[.5], grpo_hits=[np.nan], rft_hits=[1]), "grpo_hits"),
+    (dict(sft_hits="1", careful_accuracy=[.5], grpo_hits=[1], rft_hits=[1]), "sft_hits"),
+])
+def test_the_weak_seeds_sentence_refuses_bad_input(kwargs, word):
+    with pytest.raises((ValueError, TypeError), match=word):
+        rs.weak_seeds_sentence(**kwargs)
