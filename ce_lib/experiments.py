@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import inspect
 import json
 import os
 import pickle
@@ -803,8 +804,10 @@ def _key_form(obj: Any, where: str) -> Any:
             raise TypeError(f"params{where}: object arrays cannot key the cache")
         data = np.ascontiguousarray(obj)
         return {"__ndarray__": [data.dtype.str, list(data.shape), hashlib.sha256(data.tobytes()).hexdigest()]}
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, list):
         return [_key_form(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, tuple):  # tagged: a function may treat (1, 2) and [1, 2] differently
+        return {"__tuple__": [_key_form(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
     if isinstance(obj, dict):
         if not all(isinstance(k, str) for k in obj):
             raise TypeError(f"params{where}: dictionary keys must be strings")
@@ -817,25 +820,82 @@ def _key_form(obj: Any, where: str) -> Any:
                     "strings, arrays, lists, dicts or dataclasses")
 
 
-def _canonical(params: dict) -> str:
-    return json.dumps(_key_form(params, ""), sort_keys=True)
+def _code_digest(code) -> str:
+    """Hash of a code object: its bytecode, constants (nested code included) and names."""
+    h = hashlib.sha256(code.co_code)
+    for const in code.co_consts:
+        h.update(_code_digest(const).encode() if hasattr(const, "co_code") else repr(const).encode())
+    h.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
+    return h.hexdigest()
+
+
+def _function_key(fn: Callable[..., Any]) -> Any:
+    """What identifies the computation ``fn`` does, for the cache key.
+
+    A function of ce_lib is named (the library's fingerprint covers its code). Any other function
+    -- a student's experiment, a lambda -- is keyed by its code: the whole source file that defines
+    it where there is one (so that editing a helper in the same file recomputes), else its own
+    bytecode and constants; plus its default arguments and the values it closes over. A
+    ``functools.partial`` is keyed by its function and its bound arguments.
+    """
+    if isinstance(fn, functools.partial):
+        return {"partial": _function_key(fn.func), "args": _key_form(list(fn.args), ".args"),
+                "keywords": _key_form(dict(fn.keywords), ".keywords")}
+    module = getattr(fn, "__module__", None) or ""
+    name = f"{module}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
+    if module == "ce_lib" or module.startswith("ce_lib."):
+        return name
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        raise TypeError(f"fn: a {type(fn).__name__} cannot key the cache exactly; pass a plain function")
+    source = None
+    try:
+        source_file = inspect.getsourcefile(fn)
+        if source_file and Path(source_file).is_file():
+            source = hashlib.sha256(Path(source_file).read_bytes()).hexdigest()
+    except TypeError:
+        pass
+    closure = [c.cell_contents for c in (fn.__closure__ or ())]
+    return {"name": name, "code": _code_digest(code), "file": source,
+            "defaults": _key_form(list(fn.__defaults__ or ()), " (fn's defaults)"),
+            "kwdefaults": _key_form(dict(fn.__kwdefaults__ or {}), " (fn's keyword defaults)"),
+            "closure": _key_form(closure, " (values fn closes over)")}
+
+
+def _environment_key() -> dict:
+    """The numerical mode and the versions of the libraries that compute: a result made under other
+    arithmetic or another torch is another computation."""
+    from importlib import metadata
+
+    from . import numerics
+
+    mode = numerics.status()
+    versions = {}
+    for package in ("numpy", "scipy", "torch", "gymnasium", "stable-baselines3", "cvxpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"numerics": mode.mode, "reproducible": mode.reproducible, "versions": versions}
 
 
 def _cache_path(fn: Callable[..., Any], params: dict) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    key_src = "\n".join([name, _canonical(params), _library_fingerprint()])
-    key = hashlib.sha256(key_src.encode()).hexdigest()[:24]
-    return folder / f"{fn.__qualname__}-{key}.pkl"
+    parts = [_function_key(fn), _key_form(params, ""), _library_fingerprint(), _environment_key()]
+    key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+    label = "".join(c if c.isalnum() or c in "._-" else "_" for c in getattr(fn, "__qualname__", "fn"))
+    return folder / f"{label}-{key}.pkl"
 
 
 def cached(fn: Callable[..., Any], **params) -> Any:
     """Return ``fn(**params)``, computed once and then read from the disk cache.
 
-    The key is the function's qualified name, the parameters and a fingerprint of the whole
-    ``ce_lib`` source, so a change to the code or to a parameter recomputes. Writes are atomic
+    The key is the function (a ce_lib function by its name, any other by its code, see
+    :func:`_function_key`), the parameters, a fingerprint of the whole ``ce_lib`` source, the
+    numerical mode and the versions of numpy, scipy, torch, gymnasium, stable-baselines3 and
+    cvxpy: a change to any of them recomputes. Writes are atomic
     (a temporary file renamed into place): an interrupted run leaves no half-written entry.
 
     Parameters

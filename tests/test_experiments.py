@@ -1,3 +1,5 @@
+import functools
+
 import numpy as np
 import pytest
 
@@ -352,3 +354,63 @@ def test_as_float_array_keeps_misses_and_refuses_text():
     np.testing.assert_array_equal(ex.as_float_array([1, np.inf, np.nan], "x")[:2], [1, np.inf])
     with pytest.raises(TypeError, match="curves"):
         ex.as_float_array("1, 2", "curves")
+
+
+def test_the_cache_never_answers_for_another_function(tmp_cache):
+    """Lambdas share a name; the cache keys them by their code, defaults and closed-over values."""
+    assert ex.cached(lambda x: x + 1, x=3) == 4
+    assert ex.cached(lambda x: x * 100, x=3) == 300
+    assert ex.cached(lambda x, k=2: x * k, x=3) == 6
+    assert ex.cached(lambda x, k=5: x * k, x=3) == 15
+
+    def scaled(k):
+        return lambda x: x * k
+
+    assert ex.cached(scaled(2), x=3) == 6
+    assert ex.cached(scaled(7), x=3) == 21
+    assert ex.cached(functools.partial(_expensive, b=10), a=1) == {"sum": 11}
+    assert ex.cached(functools.partial(_expensive, b=20), a=1) == {"sum": 21}
+
+
+def test_the_cache_tells_tuples_from_lists(tmp_cache):
+    assert ex.cached(lambda x: type(x).__name__, x=(1, 2)) == "tuple"
+    assert ex.cached(lambda x: type(x).__name__, x=[1, 2]) == "list"
+
+
+def test_editing_a_students_experiment_recomputes(tmp_cache, tmp_path, monkeypatch):
+    """A function defined outside ce_lib is keyed by the file that defines it."""
+    import importlib
+    import sys
+
+    module = tmp_path / "my_experiment.py"
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module.write_text("def helper(x):\n    return x + 1\n\ndef run(x):\n    return helper(x)\n")
+    mod = importlib.import_module("my_experiment")
+    assert ex.cached(mod.run, x=1) == 2
+    module.write_text("def helper(x):\n    return x + 1000\n\ndef run(x):\n    return helper(x)\n")
+    del sys.modules["my_experiment"]
+    importlib.invalidate_caches()
+    mod = importlib.import_module("my_experiment")
+    assert ex.cached(mod.run, x=1) == 1001  # only the helper changed
+
+
+def test_the_cache_keys_on_the_numerical_mode(tmp_cache, monkeypatch):
+    from ce_lib import numerics
+
+    CALLS.clear()
+    ex.cached(_expensive, a=9)
+    monkeypatch.setenv(numerics.MODE_VARIABLE, "native")
+    ex.cached(_expensive, a=9)
+    assert CALLS == [(9, 1), (9, 1)]
+
+
+def test_the_cache_refuses_what_it_cannot_key(tmp_cache):
+    class Callable:
+        def __call__(self, x):
+            return x
+
+    with pytest.raises(TypeError, match="fn"):
+        ex.cached(Callable(), x=1)
+    lock = object()
+    with pytest.raises(TypeError, match="closes over"):
+        ex.cached(lambda x: (x, lock), x=1)
