@@ -11,20 +11,13 @@ in one matrix product changes an action a few hundred steps later, and from ther
 Importing :mod:`ce_lib` therefore pins every one of these choices to a path that every x86-64
 processor with AVX2 and FMA runs the same way (Intel since 2013, AMD since 2015):
 
-========================== ====================== =================================================
-library                    setting                why
-========================== ====================== =================================================
-MKL (torch's BLAS)         ``MKL_CBWR=COMPATIBLE`` the one branch Intel documents as reproducible on
-                                                  Intel *and* non-Intel processors
-torch's kernels (ATen)     ``ATEN_CPU_CAPABILITY`` the AVX2 build of every kernel, also on AVX-512
-                           ``=avx2``              machines
-oneDNN (e.g. GELU)         ``ONEDNN_MAX_CPU_ISA`` its AVX2 code, also on AVX-512 machines
-                           ``=AVX2``
-numpy's own loops          ``NPY_DISABLE_CPU_``   the AVX2 loops, also on AVX-512 machines
-                           ``FEATURES``
-OpenBLAS (numpy, scipy)    ``OPENBLAS_CORETYPE``  the Haswell (AVX2) kernels on every processor
-                           ``=Haswell``
-========================== ====================== =================================================
+- MKL, torch's BLAS: ``MKL_CBWR=COMPATIBLE``, the one branch Intel documents as reproducible on
+  Intel *and* non-Intel processors;
+- torch's own kernels: ``ATEN_CPU_CAPABILITY=avx2``, their AVX2 build, also on AVX-512 machines;
+- oneDNN (GELU, for one): ``ONEDNN_MAX_CPU_ISA=AVX2``;
+- numpy's own loops: ``NPY_DISABLE_CPU_FEATURES`` names its AVX-512 targets (on machines that have
+  them), so that the AVX2 loops run;
+- OpenBLAS, numpy's and scipy's linear algebra: ``OPENBLAS_CORETYPE=Haswell``, its AVX2 kernels.
 
 Results then depend on the seeds and the library versions, not on the processor. They can still
 depend on the number of threads where a function leaves that to the caller (``n_threads``);
@@ -32,7 +25,7 @@ the book's experiments fix it. On ARM (Apple silicon, Graviton) torch uses anoth
 of this applies: numbers there may differ in the last bits, and from there in a whole RL run.
 
 The mode is set in environment variables when ``ce_lib`` is imported, so it reaches every
-process started afterwards (joblib's workers, a notebook's kernel started by the book build), and
+process started afterwards (joblib's workers; under the tests, the book build's notebook kernels), and
 it takes effect in this process as long as numpy and torch have not done their first computation
 yet: import ``ce_lib`` first. :func:`status` says what is in force and why not, when it is not.
 ``CE_LIB_NUMERICS=native`` (set before importing ce_lib) leaves every library on its fastest
@@ -48,7 +41,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
-__all__ = ["MODE_VARIABLE", "SETTINGS", "NumericalMode", "pin", "status"]
+__all__ = ["MODE_VARIABLE", "SETTINGS", "NumericalMode", "pin", "status", "wanted"]
 
 #: Environment variable choosing the mode: ``reproducible`` (the default) or ``native``.
 MODE_VARIABLE = "CE_LIB_NUMERICS"
