@@ -414,3 +414,17 @@ def test_the_cache_refuses_what_it_cannot_key(tmp_cache):
     lock = object()
     with pytest.raises(TypeError, match="closes over"):
         ex.cached(lambda x: (x, lock), x=1)
+
+
+def test_torch_threads_sets_and_restores_the_thread_count():
+    import torch
+
+    before = torch.get_num_threads()
+    with ex.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with ex.torch_threads(None):
+        assert torch.get_num_threads() == before
+    for bad in (0, -2, 1.5, "2"):
+        with pytest.raises((ValueError, TypeError), match="n_threads"):
+            ex.torch_threads(bad)
