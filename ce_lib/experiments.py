@@ -893,7 +893,7 @@ def cached(fn: Callable[..., Any], **params) -> Any:
     """Return ``fn(**params)``, computed once and then read from the disk cache.
 
     The key is the function (a ce_lib function by its name, any other by its code, see
-    :func:`_function_key`), the parameters, a fingerprint of the whole ``ce_lib`` source, the
+    ``_function_key``), the parameters, a fingerprint of the whole ``ce_lib`` source, the
     numerical mode and the versions of numpy, scipy, torch, gymnasium, stable-baselines3 and
     cvxpy: a change to any of them recomputes. Writes are atomic
     (a temporary file renamed into place): an interrupted run leaves no half-written entry.

@@ -8,7 +8,7 @@ differently from the AVX2 ones; OpenBLAS (numpy's and scipy's linear algebra) pi
 processor's family. Each choice moves the last bits of a result, and an RL run is chaotic: one bit
 in one matrix product changes an action a few hundred steps later, and from there the whole run.
 
-Importing :mod:`ce_lib` therefore pins every one of these choices to a path that every x86-64
+Importing ``ce_lib`` therefore pins every one of these choices to a path that every x86-64
 processor with AVX2 and FMA runs the same way (Intel since 2013, AMD since 2015):
 
 - MKL, torch's BLAS: ``MKL_CBWR=COMPATIBLE``, the one branch Intel documents as reproducible on
@@ -47,7 +47,7 @@ __all__ = ["MODE_VARIABLE", "SETTINGS", "NumericalMode", "pin", "status", "wante
 MODE_VARIABLE = "CE_LIB_NUMERICS"
 
 #: The settings of the reproducible mode (numpy's list of disabled features is added where the
-#: processor has AVX-512, see :func:`_numpy_avx512_features`).
+#: processor has AVX-512, in the spelling of the installed numpy).
 SETTINGS = {
     "MKL_CBWR": "COMPATIBLE",
     "ATEN_CPU_CAPABILITY": "avx2",
