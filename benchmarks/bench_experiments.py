@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from ce_lib import dfo
+from ce_lib.studies import dfo as dfo_study
 from ce_lib.experiments import cached, run_seeds
 
 
@@ -40,10 +40,10 @@ def main():
         os.environ["CE_LIB_CACHE"] = folder
         params = dict(problem="quadratic", dims=(2, 4, 8, 16, 32), n_seeds=10, target=0.05, budget_per_dim=2000)
         start = time.perf_counter()
-        cached(dfo.dimension_sweep, **params)
+        cached(dfo_study.dimension_sweep, **params)
         t_compute = time.perf_counter() - start
         start = time.perf_counter()
-        cached(dfo.dimension_sweep, **params)
+        cached(dfo_study.dimension_sweep, **params)
         t_read = time.perf_counter() - start
     print(f"cached sweep: computed in {t_compute:.2f} s, read back in {t_read * 1e3:.1f} ms "
           f"({t_compute / t_read:,.0f}x)")

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ce_lib import ppo
+from ce_lib.studies import ppo as ppo_study
 from ce_lib.experiments import bootstrap_ratio
 
 
@@ -25,7 +26,7 @@ def ours(seed, timesteps):
     start = time.perf_counter()
     res = ppo.train("CartPole-v1", timesteps, seed, ppo.PPOConfig())
     seconds = time.perf_counter() - start
-    return ppo.steps_to_mean_return(res.steps, res.returns), seconds
+    return ppo_study.steps_to_mean_return(res.steps, res.returns), seconds
 
 
 def sb3(seed, timesteps):
@@ -56,7 +57,7 @@ def sb3(seed, timesteps):
     model.learn(timesteps, callback=cb)
     seconds = time.perf_counter() - start
     env.close()
-    return ppo.steps_to_mean_return(np.array(cb.steps), np.array(cb.returns, dtype=float)), seconds
+    return ppo_study.steps_to_mean_return(np.array(cb.steps), np.array(cb.returns, dtype=float)), seconds
 
 
 def main():

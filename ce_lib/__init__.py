@@ -1,8 +1,11 @@
 """ce_lib: certainty equivalence versus reinforcement learning, measured.
 
-The library behind the executable book. One module per setting (``ce_lib.dfo``, ...), plus the
-shared experiment machinery (:mod:`ce_lib.experiments`), plotting style (:mod:`ce_lib.plotting`)
-and the scoreboard (:mod:`ce_lib.scoreboard`, also ``python -m ce_lib scoreboard``).
+The library behind the executable book. One module per setting (``ce_lib.dfo``, ...) with its
+problems, environments and learners, plus the shared experiment machinery
+(:mod:`ce_lib.experiments`), plotting style (:mod:`ce_lib.plotting`) and the scoreboard
+(:mod:`ce_lib.scoreboard`, also ``python -m ce_lib scoreboard``). Each chapter's study -- its
+settings and experiments -- is a module of :mod:`ce_lib.studies`, which also holds the one registry
+of the chapters.
 
 Importing ce_lib pins numpy's and torch's arithmetic to paths that every x86-64 processor runs the
 same way (:mod:`ce_lib.numerics`), so that the same seeds give the same numbers on any machine:

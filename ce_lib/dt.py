@@ -22,16 +22,13 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from .experiments import (MethodResult, as_rng, cached, check_positive_int, check_real, child_seed, make_record,
-                          parallel_map, samples_to_target)
+from .experiments import (as_rng, check_positive_int, check_real)
 from .mdp import EmpiricalModel
 
 __all__ = [
     "RandomGraph", "random_graph", "GraphWalkEnv", "Walks", "random_walks", "shortest_paths",
-    "plan_from_data", "optimal_steps", "optimal_success", "CONTEXT", "DecisionTransformer", "FitResult", "train",
-    "evaluate",
-    "fitted_q_iteration", "N_NODES", "EDGE_P", "MAX_STEPS", "WALK_COUNTS", "SLIP", "SLIP_WALKS", "POLICIES", "LABELS",
-    "RECORD_CE", "sweep", "headline",
+    "plan_from_data", "optimal_steps", "optimal_success", "CONTEXT", "DecisionTransformer", "FitResult",
+    "train", "evaluate", "fitted_q_iteration",
 ]
 
 
@@ -562,108 +559,3 @@ def optimal_steps(graph: RandomGraph, slip: float = 0.0, max_steps: int = 20) ->
         if done:
             break
     return np.where(ok & (V < big / 2), V, np.inf)
-
-
-# ----------------------------------------------------------------------------------------------
-# The chapter's experiment
-# ----------------------------------------------------------------------------------------------
-
-#: Graph size and edge probability (Chen et al.'s graph task), episode cap, and the walk counts.
-N_NODES, EDGE_P, MAX_STEPS = 20, 0.1, 20
-WALK_COUNTS = (10, 30, 100, 300, 1000)
-#: Slip probability of the stochastic variant, and the walks it is given.
-SLIP, SLIP_WALKS = 0.3, 1000
-POLICIES = ("dt", "dt-model", "planner", "fqi")
-LABELS = {"dt": "decision transformer", "dt-model": "sequence model as a model", "planner": "plan on the data's graph",
-          "fqi": "fitted Q-iteration"}
-
-
-def _summary(res, optimal):
-    ok = res["success"] > 0
-    ratio = res["steps"][ok] / optimal[res["starts"]][ok]
-    return {"success": float(res["success"].mean()), "length_ratio": float(np.mean(ratio)) if ok.any() else np.nan}
-
-
-def _one(job):
-    """One graph (seed) and one data size: train, then evaluate every policy.
-
-    The graph comes from ``seed``; its walks from the seed's child 0 (deterministic) or 1 (slippery),
-    the first ``n_walks`` of :data:`WALK_COUNTS`'s largest data set, so the data sets of one graph are
-    nested; the evaluation's slips from child 2."""
-    torch.set_num_threads(1)
-    seed, n_walks, slip = job
-    graph = random_graph(N_NODES, EDGE_P, seed=seed)
-    data_seed = child_seed(seed, 1 if slip > 0 else 0)
-    walks = _first_walks(random_walks(graph, max(WALK_COUNTS[-1], SLIP_WALKS), data_seed, slip=slip,
-                                      max_steps=MAX_STEPS), n_walks)
-    model = train(walks, graph.n, seed=seed).model
-    optimal = optimal_steps(graph, slip, MAX_STEPS)
-    repeats = 1 if slip == 0 else 10
-    out = {"optimal_success": float(np.mean(optimal_success(graph, slip, MAX_STEPS)[
-        (np.arange(graph.n) != graph.goal) & np.isfinite(shortest_paths(graph.adjacency, graph.goal))]))}
-    for p in POLICIES:
-        res = evaluate(p, graph, walks, model, slip=slip, max_steps=MAX_STEPS, repeats=repeats, seed=child_seed(seed, 2))
-        out[p] = _summary(res, optimal)
-        if p == "planner":
-            plan, V = plan_from_data(walks, graph.n, graph.goal, MAX_STEPS)
-            out["covered"] = float(np.mean(np.isfinite(V[res["starts"]])))  # data contain a path
-    return out
-
-
-def _first_walks(walks: Walks, k: int) -> Walks:
-    """The data set of the first ``k`` walks."""
-    return Walks(*(x[:k] for x in walks))
-
-
-def sweep(n_seeds: int = 10) -> dict:
-    """Success rate and path length (relative to optimal) of the three policies, for every walk
-    count on deterministic graphs and for :data:`SLIP_WALKS` walks on slippery ones (cached)."""
-    return cached(_sweep, n_seeds=check_positive_int(n_seeds, "n_seeds"))
-
-
-def _sweep(n_seeds):
-    jobs = [(s, w, 0.0) for s in range(n_seeds) for w in WALK_COUNTS] + [(s, SLIP_WALKS, SLIP) for s in range(n_seeds)]
-    runs = parallel_map(_one, jobs, n_jobs=2)
-    det, slip = runs[: n_seeds * len(WALK_COUNTS)], runs[n_seeds * len(WALK_COUNTS):]
-    out = {"walks": np.array(WALK_COUNTS)}
-    shape = (n_seeds, len(WALK_COUNTS))
-    for p in POLICIES:
-        for k in ("success", "length_ratio"):
-            out[f"{p}/{k}"] = np.array([r[p][k] for r in det]).reshape(shape)
-            out[f"slip/{p}/{k}"] = np.array([r[p][k] for r in slip])
-    out["covered"] = np.array([r["covered"] for r in det]).reshape(shape)
-    out["slip/optimal_success"] = np.array([r["optimal_success"] for r in slip])
-    return out
-
-
-def _walks_to_target(out, policy):
-    good = (out[f"{policy}/success"] >= 0.95) & (out[f"{policy}/length_ratio"] <= 1.10)
-    return samples_to_target(out["walks"], good.astype(float), 0.5, direction="above", persist=True)
-
-
-#: The records: the decision transformer against each certainty-equivalent reading of the same walks.
-RECORD_CE = ("planner", "dt-model")
-
-
-def headline(n_seeds: int = 10) -> list[dict]:
-    """Scoreboard records: random walks until 95% success with paths within 10% of the shortest, the
-    decision transformer against the planner, and against the same network read as a model, and
-    offline value learning (fitted Q-iteration) against the planner (all learn from the same logged
-    walks: ``information="same"``)."""
-    out = sweep(n_seeds)
-    dt_hits = _walks_to_target(out, "dt")
-    tuning = "none (one architecture and training length, checked only for a levelled-off loss)"
-    task = (f"reach a goal on random graphs ({N_NODES} nodes, edge probability {EDGE_P}) from logged random walks")
-    fqi = make_record(chapter="dt", task=task, metric="random walks until >= 95% success from every start with "
-                      "paths within 10% of the shortest", target=0.95, budget=float(WALK_COUNTS[-1]), information="same",
-                      methods=[MethodResult(LABELS["planner"], "ce", _walks_to_target(out, "planner"), "none needed"),
-                               MethodResult(LABELS["fqi"], "rl", _walks_to_target(out, "fqi"),
-                                            f"none needed ({MAX_STEPS} iterations, the episode length)")])
-    return [make_record(chapter="dt", task=f"reach a goal on random graphs ({N_NODES} nodes, edge probability "
-                        f"{EDGE_P}) from logged random walks", metric="random walks until >= 95% success from every "
-                        "start with paths within 10% of the shortest", target=0.95, budget=float(WALK_COUNTS[-1]),
-                        information="same",
-                        methods=[MethodResult(LABELS[p], "ce", _walks_to_target(out, p),
-                                              "none needed" if p == "planner" else tuning),
-                                 MethodResult(LABELS["dt"], "rl", dt_hits, tuning)])
-            for p in RECORD_CE] + [fqi]

@@ -40,48 +40,17 @@ __all__ = ["BOUNDS", "CHAPTERS", "CHAPTER_FILES", "CHAPTER_TITLES", "GROUP_TITLE
            "summary_text",
            "validate_record", "verdict"]
 
+from .studies import CHAPTERS as _REGISTRY
+
 #: Chapter name -> "module:function" returning that chapter's records; imported only when asked.
-CHAPTERS = {
-    "dfo": "ce_lib.dfo:headline",
-    "bandits": "ce_lib.bandits:headline",
-    "contextual": "ce_lib.contextual:headline",
-    "mdp": "ce_lib.mdp:headline",
-    "lqr": "ce_lib.lqr:headline",
-    "robust": "ce_lib.robust:headline",
-    "ppo": "ce_lib.gym_comparison:headline",
-    "deep_rl": "ce_lib.deep_rl:headline",
-    "dt": "ce_lib.dt:headline",
-    "reasoning": "ce_lib.reasoning:headline",
-}
+#: Read from the one registry of chapters, :data:`ce_lib.studies.CHAPTERS`.
+CHAPTERS = {c.key: f"ce_lib.studies.{c.study}:headline" for c in _REGISTRY}
 
 #: What a reader sees for each chapter name (the chapters' own titles, shortened).
-CHAPTER_TITLES = {
-    "dfo": "Derivative-free optimization",
-    "bandits": "Multi-armed bandits",
-    "contextual": "Contextual bandits",
-    "mdp": "Tabular MDPs",
-    "lqr": "LQR",
-    "robust": "Robust CE control",
-    "ppo": "PPO and CE on CartPole and Pendulum",
-    "deep_rl": "The strongest agents against a learned model",
-    "dt": "Decision transformers",
-    "reasoning": "Reasoning models",
-}
-
+CHAPTER_TITLES = {c.key: c.title for c in _REGISTRY}
 
 #: Chapter name -> the chapter's file in the book's ``chapters/`` folder (without ``.md``).
-CHAPTER_FILES = {
-    "dfo": "01_dfo",
-    "bandits": "02_bandits",
-    "contextual": "03_contextual_bandits",
-    "mdp": "04_mdps",
-    "lqr": "05_lqr",
-    "robust": "06_robust_control",
-    "ppo": "07_ppo",
-    "deep_rl": "08_deep_rl",
-    "dt": "09_decision_transformers",
-    "reasoning": "10_reasoning",
-}
+CHAPTER_FILES = {c.key: c.file for c in _REGISTRY}
 
 
 def _headline(chapter: str):

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ce_lib import bandits as b
+from ce_lib.studies import bandits as bandits_study
 
 
 TWO = b.BernoulliBandit([0.6, 0.4])
@@ -24,7 +25,7 @@ def test_thompson_sampling_concentrates_on_the_best_arm():
 
 
 def test_kl_ucb_and_ts_beat_epsilon_greedy_and_greedy_on_average():
-    env = b.BernoulliBandit(b.INSTANCE)
+    env = b.BernoulliBandit(bandits_study.INSTANCE)
     regret = {a.name: b.simulate(a, env, 5000, 200, seed=2).regret.sum(axis=1).mean()
               for a in (b.Greedy(), b.EpsilonGreedy(0.1), b.KLUCB(), b.ThompsonSampling())}
     assert regret["KL-UCB"] < regret["epsilon-greedy"] and regret["Thompson sampling"] < regret["greedy"]
@@ -55,7 +56,7 @@ def test_epsilon_one_is_uniform():
 
 
 def test_testbed_reproduces_sutton_barto_orderings():
-    tb = b.testbed(n_runs=500, horizon=1000, seed=0)
+    tb = bandits_study.testbed(n_runs=500, horizon=1000, seed=0)
     late = {k: v["optimal"][-100:].mean() for k, v in tb.items() if k != "expected_best"}
     assert late["greedy (epsilon = 0)"] < late["epsilon = 0.01"] < late["epsilon = 0.1"]
     assert 0.25 < late["greedy (epsilon = 0)"] < 0.45  # "approximately one-third of the tasks"
@@ -89,7 +90,7 @@ def test_lai_robbins_constant_golden_case():
 
 
 def test_etc_bound_matches_theorem_6_1():
-    assert b.etc_regret_bound(0.5, 1000, 10) == pytest.approx(10 * 0.5 + 980 * 0.5 * np.exp(-10 * 0.25 / 4))
+    assert bandits_study.etc_regret_bound(0.5, 1000, 10) == pytest.approx(10 * 0.5 + 980 * 0.5 * np.exp(-10 * 0.25 / 4))
 
 
 def test_headline_record_validates(monkeypatch):
@@ -97,8 +98,8 @@ def test_headline_record_validates(monkeypatch):
 
     small = {"gradient bandit": [{"alpha": 0.4, "baseline": True}, {"alpha": 0.8, "baseline": True}],
              "Tsallis-INF": [{"c": 2.0, "estimator": "rv"}], "EXP3": [{"c": 1.0}]}
-    monkeypatch.setattr(b, "RL_GRIDS", small)
-    rec = b._headline(n_seeds=4)
+    monkeypatch.setattr(bandits_study, "RL_GRIDS", small)
+    rec = bandits_study._headline(n_seeds=4)
     validate_record(rec)
     assert rec["chapter"] == "bandits" and rec["information"] == "same"
     rl = {m["name"].split(" (")[0]: m for m in rec["methods"] if m["family"] == "rl"}
@@ -171,13 +172,13 @@ def test_importance_weighted_estimates_are_unbiased():
     (lambda: b.EXP3(c=-1.0), "c must"),
     (lambda: b.tsallis_weights([1.0], 1.0), "losses"),
     (lambda: b.tsallis_weights([1.0, 2.0], 0.0), "eta"),
-    (lambda: b.tune_policy_learner("PPO"), "name must"),
-    (lambda: b.regret_curves(rl_settings={"PPO": {}}), "rl_settings"),
+    (lambda: bandits_study.tune_policy_learner("PPO"), "name must"),
+    (lambda: bandits_study.regret_curves(rl_settings={"PPO": {}}), "rl_settings"),
     (lambda: b.ExploreThenCommit(0), "m must"),
     (lambda: b.simulate(b.UCB(), TWO, 0, 5, seed=0), "horizon"),
     (lambda: b.simulate(b.UCB(), TWO, 10, 0, seed=0), "n_runs"),
     (lambda: b.simulate(b.UCB(), b.BernoulliBandit(np.full((3, 2), 0.5)), 10, 4, seed=0), "rows"),
-    (lambda: b.rounds_to_commit(b.UCB(), horizon=50, n_runs=2), "window"),
+    (lambda: bandits_study.rounds_to_commit(b.UCB(), horizon=50, n_runs=2), "window"),
 ])
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

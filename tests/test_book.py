@@ -124,14 +124,16 @@ def _cached_records(root, python, *chapters):
 
 def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root, python):
     from ce_lib.scoreboard import validate_record
+    from ce_lib.studies import CHAPTERS
 
     recs = _cached_records(root, python)
     assert recs and all(validate_record(r) for r in recs)
     chapters = {r["chapter"] for r in recs}
-    assert chapters == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "ppo", "deep_rl", "dt", "reasoning"}
-    # every chapter with a same-data CE method has a same-information record
+    assert chapters == {c.key for c in CHAPTERS}
+    # every chapter with a same-data CE method has a same-information record (the PPO chapter's CE
+    # controllers are told the model's form: it has none)
     same = {r["chapter"] for r in recs if r["information"] == "same"}
-    assert same == {"dfo", "bandits", "contextual", "mdp", "lqr", "robust", "deep_rl", "dt", "reasoning"}
+    assert same == {c.key for c in CHAPTERS} - {"ppo"}
     # the introduction and the README list which comparisons give CE more: they must match the records
     more_tasks = {(r["chapter"], r["task"].split(",")[0]) for r in recs if r["information"] == "more"}
     assert more_tasks == {
@@ -147,7 +149,9 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
     """Statements in the prose that are not glued are checked here, on the cached results."""
     import numpy as np
 
-    from ce_lib import ppo
+    from ce_lib.studies import deep_rl as deep_rl_study
+    from ce_lib.studies import ppo as ppo_study
+    from ce_lib.studies import reasoning as reasoning_study
 
     if not os.environ.get("CE_LIB_CACHE"):
         monkeypatch.setenv("CE_LIB_CACHE", str(root / "_build" / "ce_cache"))
@@ -159,24 +163,24 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
     assert more["ratio"]["lo"] > 10 * same["ratio"]["hi"]
     # PPO ablation prose: its comparisons are computed in the chapter from the same runs; here only
     # that the runs behind them are complete.
-    abl = ppo.ablations()
+    abl = ppo_study.ablations()
     assert {"tuned", "no clipping", "no critic", "entropy bonus 0.01", "no advantage normalization"} <= set(abl)
 
     # Deep-RL chapter: the learned-model controllers fail on CartPole on every seed, told the reward or
     # not ("here the picture reverses"), and the best RL agent reaches the target there.
-    from ce_lib import deep_rl
+
 
     for reward in ("learned", "known"):
-        assert all(np.isinf(r["hit"]) for r in deep_rl.ce_runs("CartPole-v1", reward))
-    assert np.all(np.isinf(deep_rl.rl_hits("DQN", "CartPole-v1")))  # "DQN never qualifies"
-    assert np.isfinite(np.median(deep_rl.rl_hits("PPO", "CartPole-v1")))
+        assert all(np.isinf(r["hit"]) for r in deep_rl_study.ce_runs("CartPole-v1", reward))
+    assert np.all(np.isinf(deep_rl_study.rl_hits("DQN", "CartPole-v1")))  # "DQN never qualifies"
+    assert np.isfinite(np.median(deep_rl_study.rl_hits("PPO", "CartPole-v1")))
 
     # Reasoning chapter: every base model learned the careful traces in pretraining (the text says
     # one seed is weaker, not broken); low temperature is worse than temperature 1 and greedy worst;
     # the temperature-1 MCMC proposal ends above the 1/alpha one (pass@k's wording is computed in the chapter).
-    from ce_lib import reasoning
 
-    out = reasoning.run()
+
+    out = reasoning_study.run()
     S = out["samplers"]
     careful_acc = [S["ok"][m][S["is_careful"][m]].mean() for m in range(len(out["seeds"]))]
     assert min(careful_acc) > 0.6

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from ce_lib import contextual as c
+from ce_lib.studies import contextual_bandits as contextual_bandits_study
 
 
 def test_ridge_inverse_matches_a_direct_solve():
@@ -20,7 +21,7 @@ def test_ridge_inverse_matches_a_direct_solve():
 
 
 def test_greedy_fails_without_diversity_and_matches_linucb_with_it():
-    sweep = c.diversity_sweep(spreads=(0.0, 2.0), horizon=2000, n_runs=40, seed=0)
+    sweep = contextual_bandits_study.diversity_sweep(spreads=(0.0, 2.0), horizon=2000, n_runs=40, seed=0)
     greedy, ucb = sweep["regret"]["greedy least squares"], sweep["regret"]["LinUCB"]
     assert greedy[0].mean() > 3 * ucb[0].mean()  # no diversity: greedy locks in
     assert greedy[1].mean() < 1.5 * ucb[1].mean()  # diverse contexts: greedy is as good
@@ -78,7 +79,7 @@ def test_simulation_is_reproducible():
 def test_headline_record_validates():
     from ce_lib.scoreboard import validate_record
 
-    rec = c._headline(n_seeds=3)
+    rec = contextual_bandits_study._headline(n_seeds=3)
     validate_record(rec)
     assert rec["chapter"] == "contextual" and rec["information"] == "same"
     assert rec["ratio"]["rl"].startswith("softmax policy gradient")
@@ -97,7 +98,7 @@ def test_headline_record_validates():
     (lambda: c.SoftmaxPolicyGradient(alpha=np.inf), "alpha"),
     (lambda: c.simulate(c.GreedyLS(), c.LinearBandit.random(), 0, 2, seed=0), "horizon"),
     (lambda: c.digits_bandit(n_components=0), "n_components"),
-    (lambda: c.diversity_sweep(spreads=[np.nan]), "spreads"),
+    (lambda: contextual_bandits_study.diversity_sweep(spreads=[np.nan]), "spreads"),
 ])
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):

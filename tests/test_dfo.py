@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ce_lib import dfo
+from ce_lib.studies import dfo as dfo_study
 from ce_lib.experiments import samples_to_target
 
 
@@ -113,7 +114,7 @@ def test_model_based_logistic_is_erm(logit):
 
 
 def test_ce_theory_samples_closed_form(quad):
-    n = dfo.ce_theory_samples(quad, 0.01)
+    n = dfo_study.ce_theory_samples(quad, 0.01)
     assert n == pytest.approx(quad.spread**2 * quad.curvature.sum() / 0.02)
 
 
@@ -130,29 +131,29 @@ def test_early_stop_only_after_every_run_settled(quad):
 
 
 def test_batches_are_reproducible(quad):
-    a = dfo.run_batch("REINFORCE", quad, 2000, [dict(step=0.05, explore=0.3, batch=4)], [0, 1, 2])
-    b = dfo.run_batch("REINFORCE", quad, 2000, [dict(step=0.05, explore=0.3, batch=4)], [0, 1, 2])
+    a = dfo_study.run_batch("REINFORCE", quad, 2000, [dict(step=0.05, explore=0.3, batch=4)], [0, 1, 2])
+    b = dfo_study.run_batch("REINFORCE", quad, 2000, [dict(step=0.05, explore=0.3, batch=4)], [0, 1, 2])
     np.testing.assert_array_equal(a.gap, b.gap)
 
 
 def test_small_sweep_is_deterministic_and_well_formed():
     kw = dict(problem="quadratic", dims=(2, 4), n_seeds=3, target=0.05, budget_per_dim=1500)
-    one = dfo.dimension_sweep(**kw)
-    two = dfo.dimension_sweep(**kw)
+    one = dfo_study.dimension_sweep(**kw)
+    two = dfo_study.dimension_sweep(**kw)
     for name in dfo.SWEEP_METHODS:
         np.testing.assert_array_equal(one["methods"][name]["hits"], two["methods"][name]["hits"])
         assert one["methods"][name]["hits"].shape == (2, 3)
     assert np.all(np.isfinite(one["methods"]["model known (CE)"]["hits"]))
     from ce_lib.scoreboard import validate_record
     for information in ("same", "more"):
-        record = validate_record(dfo.sweep_record(one, "tiny", information))
+        record = validate_record(dfo_study.sweep_record(one, "tiny", information))
         assert record["information"] == information
         ce = {m["name"] for m in record["methods"] if m["family"] == "ce"}
         assert ce == {"model known (CE)" if information == "more" else "local model (CE)"}
         assert record["ratio"]["rl"] in ("REINFORCE", "random search (ARS)")
-    cma = dfo.dimension_sweep(**kw, methods=("CMA-ES",))
+    cma = dfo_study.dimension_sweep(**kw, methods=("CMA-ES",))
     assert set(cma["methods"]) == {"CMA-ES"} and cma["methods"]["CMA-ES"]["hits"].shape == (2, 3)
-    record = validate_record(dfo.cma_record(one, cma))
+    record = validate_record(dfo_study.cma_record(one, cma))
     assert record["information"] == "same" and "CMA-ES" in {m["name"] for m in record["methods"]}
     assert record["task"].startswith("random-target quadratic, d = 4")
 
@@ -164,7 +165,7 @@ def test_small_sweep_is_deterministic_and_well_formed():
 def test_loglog_slope_recovers_a_power_law(p, c):
     dims = np.array([2, 4, 8, 16, 32])
     hits = np.repeat((c * dims**p)[:, None], 5, axis=1)
-    iv = dfo.loglog_slope(dims, hits)
+    iv = dfo_study.loglog_slope(dims, hits)
     assert iv.median == pytest.approx(p, abs=1e-9)
 
 
@@ -172,8 +173,8 @@ def test_loglog_slope_counts_misses_at_budget():
     dims = np.array([2, 4])
     hits = np.array([[10.0, 10.0, 10.0], [np.inf, np.inf, 40.0]])
     with pytest.raises(ValueError, match="budget"):
-        dfo.loglog_slope(dims, hits)
-    assert dfo.loglog_slope(dims, hits, budget=[100, 40]).median == pytest.approx(2.0)
+        dfo_study.loglog_slope(dims, hits)
+    assert dfo_study.loglog_slope(dims, hits, budget=[100, 40]).median == pytest.approx(2.0)
 
 
 # ---- bad input --------------------------------------------------------------------------------
@@ -195,10 +196,10 @@ def test_loglog_slope_counts_misses_at_budget():
     (lambda q: dfo.random_search(q, 100, step=0.1, explore=0.1, n_dirs=2, top=3), "top"),
     (lambda q: dfo.local_model(q, 100, step=0.1, explore=0.1, batch=q.dim), "batch"),
     (lambda q: dfo.model_based(q, 100, growth=1.0), "growth"),
-    (lambda q: dfo.dimension_sweep(dims=(), n_seeds=2), "dims"),
-    (lambda q: dfo.dimension_sweep(dims=(2,), target=2.0), "target"),
-    (lambda q: dfo.hyper_grid("simulated annealing", 4), "method"),
-    (lambda q: dfo.dimension_sweep(problem="rosenbrock", dims=(2,), n_seeds=2), "problem"),
+    (lambda q: dfo_study.dimension_sweep(dims=(), n_seeds=2), "dims"),
+    (lambda q: dfo_study.dimension_sweep(dims=(2,), target=2.0), "target"),
+    (lambda q: dfo_study.hyper_grid("simulated annealing", 4), "method"),
+    (lambda q: dfo_study.dimension_sweep(problem="rosenbrock", dims=(2,), n_seeds=2), "problem"),
 ])
 def test_bad_input_names_the_argument(quad, call, match):
     with pytest.raises(ValueError, match=match):
@@ -213,7 +214,7 @@ def test_wrong_objective_type_is_a_type_error():
 # ---- tuning -----------------------------------------------------------------------------------
 
 def test_tuning_batch_stops_when_a_configurations_median_is_decided():
-    rule = dfo._median_decided_rule(n_configs=2, n_seeds=3, cap=1e9)
+    rule = dfo_study._median_decided_rule(n_configs=2, n_seeds=3, cap=1e9)
     none = np.zeros(6, dtype=bool)
     assert not rule(10.0, none, none)
     assert not rule(10.0, np.array([1, 0, 0, 1, 0, 0], dtype=bool), none)  # one of three: undecided
@@ -223,20 +224,20 @@ def test_tuning_batch_stops_when_a_configurations_median_is_decided():
 
 def test_tune_minimizes_the_reported_median_over_the_whole_grid():
     obj = dfo.problem_instance("quadratic", 4)
-    out = dfo.tune("random search (ARS)", obj, budget=8000, target=0.05)
-    assert out["runs"] == out["grid_size"] // 2 * len(dfo.TUNING_SEEDS)  # the two readouts of a setting share a run
-    assert out["hyper"] in dfo.hyper_grid("random search (ARS)", 4)
+    out = dfo_study.tune("random search (ARS)", obj, budget=8000, target=0.05)
+    assert out["runs"] == out["grid_size"] // 2 * len(dfo_study.TUNING_SEEDS)  # the two readouts of a setting share a run
+    assert out["hyper"] in dfo_study.hyper_grid("random search (ARS)", 4)
     assert isinstance(out["step_at_edge"], bool)
     assert out["median_samples"] == np.median(np.where(np.isfinite(out["tuning_hits"]), out["tuning_hits"], 8000))
     # brute force: every batch of the grid run to the end (no early stop, the same random numbers
     # as tune's batches up to where they stopped); no configuration has a smaller median
-    seeds = list(dfo.TUNING_SEEDS)
+    seeds = list(dfo_study.TUNING_SEEDS)
     groups = {}
-    for hyper in dfo.hyper_grid("random search (ARS)", 4):
-        groups.setdefault(dfo._structure(hyper), []).append(hyper)
+    for hyper in dfo_study.hyper_grid("random search (ARS)", 4):
+        groups.setdefault(dfo_study._structure(hyper), []).append(hyper)
     medians = []
     for hypers in groups.values():
-        trace = dfo.run_batch("random search (ARS)", obj, 8000, hypers, seeds)
+        trace = dfo_study.run_batch("random search (ARS)", obj, 8000, hypers, seeds)
         hits = samples_to_target(trace.samples, trace.gap, 0.05, hold=dfo.HOLD).reshape(len(hypers), len(seeds))
         medians += list(np.median(np.where(np.isfinite(hits), hits, 8000), axis=1))
     assert out["median_samples"] == pytest.approx(min(medians))
@@ -261,8 +262,8 @@ def test_lucky_bounces_do_not_win_the_tuning():
     # counts a run only once it stays, so the tuned configuration keeps most reported seeds there.
     obj = dfo.problem_instance("logistic", 2)
     tol = 0.1 * float(obj.gap(obj.start))
-    tuned = dfo.tune("REINFORCE", obj, budget=32_000, target=tol)
-    trace = dfo.run_batch("REINFORCE", obj, 32_000, [tuned["hyper"]], list(range(10)), stop_below=tol)
+    tuned = dfo_study.tune("REINFORCE", obj, budget=32_000, target=tol)
+    trace = dfo_study.run_batch("REINFORCE", obj, 32_000, [tuned["hyper"]], list(range(10)), stop_below=tol)
     hits = samples_to_target(trace.samples, trace.gap, tol, hold=dfo.HOLD)
     assert np.mean(np.isfinite(hits)) >= 0.8
 
@@ -271,13 +272,13 @@ def test_learning_curves_run_every_method_without_early_stop():
     hypers = {"model known (CE)": {}, "local model (CE)": dict(step=0.5, explore=0.3, batch=10),
               "REINFORCE": dict(step=0.05, explore=0.3, batch=4),
               "random search (ARS)": dict(step=0.05, explore=0.3, n_dirs=2, top=2)}
-    curves = dfo.learning_curves("quadratic", 4, hypers, n_seeds=3, budget=500)
+    curves = dfo_study.learning_curves("quadratic", 4, hypers, n_seeds=3, budget=500)
     assert set(curves) == set(dfo.SWEEP_METHODS)
     for trace in curves.values():
         assert trace.gap.shape[0] == 3 and trace.gap[0, 0] == pytest.approx(1.0)
         assert trace.samples[-1] <= 500
     with pytest.raises(ValueError, match="hypers"):
-        dfo.learning_curves("quadratic", 4, {}, n_seeds=2, budget=100)
+        dfo_study.learning_curves("quadratic", 4, {}, n_seeds=2, budget=100)
 
 
 def test_cma_es_is_reproducible_leaves_numpy_global_state_alone_and_solves_a_noiseless_quadratic():
@@ -315,11 +316,11 @@ def test_averaging_removes_the_wandering_of_a_constant_step():
 def test_run_batch_shares_one_simulation_between_the_two_readouts():
     obj = dfo.make_quadratic(4, seed=2)
     h = dict(step=0.05, explore=0.3, batch=6)
-    both = dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=False), dict(h, average=True)], [0, 1])
-    raw = dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=False)], [0, 1])
-    avg = dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=True)], [0, 1])
+    both = dfo_study.run_batch("REINFORCE", obj, 3000, [dict(h, average=False), dict(h, average=True)], [0, 1])
+    raw = dfo_study.run_batch("REINFORCE", obj, 3000, [dict(h, average=False)], [0, 1])
+    avg = dfo_study.run_batch("REINFORCE", obj, 3000, [dict(h, average=True)], [0, 1])
     np.testing.assert_array_equal(both.gap[:2], raw.gap)
     np.testing.assert_array_equal(both.gap[2:], avg.gap)
     assert not np.array_equal(raw.gap[:, -1], avg.gap[:, -1])
     with pytest.raises(ValueError, match="same settings"):
-        dfo.run_batch("REINFORCE", obj, 3000, [dict(h, average=False), h], [0])
+        dfo_study.run_batch("REINFORCE", obj, 3000, [dict(h, average=False), h], [0])

@@ -4,6 +4,7 @@ from hypothesis import assume, given, settings, strategies as st
 from scipy.linalg import solve_discrete_are
 
 from ce_lib import lqr as L
+from ce_lib.studies import lqr as lqr_study
 
 
 @settings(max_examples=40, deadline=None)
@@ -93,7 +94,7 @@ def test_nominal_ce_and_lspi_are_near_optimal_with_enough_data():
     prob = L.laplacian_system()
     K = L.nominal_ce(prob, 20, np.random.default_rng(0), horizon=200)
     assert L.relative_error(prob, K) < 0.01
-    K0 = L.STABILIZING_START[prob.name]
+    K0 = lqr_study.STABILIZING_START[prob.name]
     X, U, Xn = L.rollouts(prob.A, prob.B, 200, 200, np.random.default_rng(1), K=K0)
     assert L.relative_error(prob, L.lspi(prob, X, U, Xn, K0)) < 0.05
 
@@ -115,22 +116,22 @@ def test_learning_curves_shapes_and_reproducibility():
     prob = L.double_integrator()
     kw = dict(searches={"random search (ARS)": dict(step=0.02, explore=0.05, directions=4),
                         "natural policy gradient": dict(step=0.05, radius=0.05)}, ce_budget=20, lspi_budget=20)
-    a = L.learning_curves(prob, 40, 3, seed=0, **kw)
-    b = L.learning_curves(prob, 40, 3, seed=0, **kw)
+    a = lqr_study.learning_curves(prob, 40, 3, seed=0, **kw)
+    b = lqr_study.learning_curves(prob, 40, 3, seed=0, **kw)
     for k in ("nominal CE", "LSPI", "random search (ARS)", "natural policy gradient"):
         assert a[k].shape == (3, a["rollouts"].size)
         np.testing.assert_array_equal(a[k], b[k])
     assert np.nanmax(a["nominal CE"][:, -3:]) < 0.05
     # from the stabilizing gain, the first checkpoint of a search is that gain's error
-    c = L.learning_curves(prob, 40, 3, seed=0, start="stabilizing", ce_budget=1, lspi_budget=1,
+    c = lqr_study.learning_curves(prob, 40, 3, seed=0, start="stabilizing", ce_budget=1, lspi_budget=1,
                           searches=kw["searches"])
     assert "nominal CE" not in c and "LSPI" not in c
     np.testing.assert_allclose(c["natural policy gradient"][:, 0],
-                               L.relative_error(prob, L.STABILIZING_START[prob.name]))
+                               L.relative_error(prob, lqr_study.STABILIZING_START[prob.name]))
     with pytest.raises(ValueError, match="start must be"):
-        L.learning_curves(prob, 40, 3, start="warm")
+        lqr_study.learning_curves(prob, 40, 3, start="warm")
     with pytest.raises(ValueError, match="searches: unknown"):
-        L.learning_curves(prob, 40, 3, searches={"CMA-ES": {}})
+        lqr_study.learning_curves(prob, 40, 3, searches={"CMA-ES": {}})
 
 
 def test_bad_input_names_the_argument():
@@ -195,9 +196,9 @@ def test_problems_and_costs_validate_however_they_are_built():
     K, _ = prob.optimal()
     with pytest.raises(ValueError, match="W must be"):
         L.lqr_cost(prob.A, prob.B, prob.Q, prob.R, K, W=-np.eye(2))  # a negative "cost" before
-    assert L.problem("laplacian").name == L.laplacian_system().name
+    assert lqr_study.problem("laplacian").name == L.laplacian_system().name
     with pytest.raises(ValueError, match="name"):
-        L.problem("cart-pole")
+        lqr_study.problem("cart-pole")
 
 
 def test_rollouts_with_one_seed_share_their_noise_whatever_the_gain():
@@ -223,7 +224,7 @@ def _finite_difference(f, K, h=1e-5):
 
 @pytest.mark.parametrize("name", ["laplacian", "double integrator"])
 def test_lqr_gradient_matches_finite_differences_and_vanishes_at_the_optimum(name):
-    prob = L.problem(name)
+    prob = lqr_study.problem(name)
     K_star, _ = prob.optimal()
     K = 1.3 * K_star
     G, Sigma = L.lqr_gradient(prob, K)
@@ -253,7 +254,7 @@ def test_natural_gradient_estimate_is_unbiased_for_the_rollout_cost():
 
 def test_every_search_starts_from_the_given_gain_and_improves_the_double_integrator():
     prob = L.double_integrator()
-    K0 = L.STABILIZING_START[prob.name]
+    K0 = lqr_study.STABILIZING_START[prob.name]
     kws = {L.random_search: dict(step=1e-12, explore=0.05, directions=4),
            L.policy_gradient: dict(step=1e-12, explore=0.5, batch=8),
            L.natural_policy_gradient: dict(step=1e-12, radius=0.05, directions=4)}
@@ -298,7 +299,7 @@ def test_per_run_settings_run_a_grid_as_one_batch():
     one = L.random_search(prob, 80, step=0.02, explore=0.05, **kw)
     same = L.random_search(prob, 80, step=np.full(3, 0.02), explore=[0.05] * 3, **kw)
     np.testing.assert_array_equal(one[-1], same[-1])  # equal settings per run: the same draws, the same gains
-    mixed = L.natural_policy_gradient(prob, 80, step=[0.01, 0.03, 0.1], radius=0.2, K0=L.STABILIZING_START[prob.name],
+    mixed = L.natural_policy_gradient(prob, 80, step=[0.01, 0.03, 0.1], radius=0.2, K0=lqr_study.STABILIZING_START[prob.name],
                                       **kw)[-1]
     assert len({tuple(np.round(K.ravel(), 12)) for K in mixed}) == 3
     with pytest.raises(ValueError, match="step must be a positive number or an array of 3"):
@@ -316,5 +317,5 @@ def test_grid_edges_flags_only_settings_that_reached_the_target_at_an_end_of_the
                      0.01: {"policy gradient": np.array([np.inf, np.inf])}},
             "stabilizing": {0.1: {"policy gradient": np.array([3.0])}}}
     # step 1.0 is an end of a 3-value grid; explore has only two values; the 1% choice's median never reached
-    assert L.grid_edges(tuned, hits, grids) == ["policy gradient, from zero, for 10%: step = 1"]
-    assert len(L.grid_edges(tuned, None, grids)) == 2
+    assert lqr_study.grid_edges(tuned, hits, grids) == ["policy gradient, from zero, for 10%: step = 1"]
+    assert len(lqr_study.grid_edges(tuned, None, grids)) == 2

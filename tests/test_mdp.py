@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ce_lib import mdp as M
+from ce_lib.studies import mdps as mdps_study
 
 
 def random_mdp(seed, S=5, A=3, sparse=False):
@@ -193,12 +194,12 @@ def test_horizon_scaling_recovers_a_known_slope():
     for gamma in (0.9, 0.99, 0.999):
         ce = rng.uniform(90, 110, 30)
         sweep.append({"gamma": gamma, "hits_ce": ce, "hits_rl": ce * 3.0 / (1 - gamma) * 0.1, "budget": 1e9})
-    out = M.horizon_scaling(sweep, n_boot=200)
+    out = mdps_study.horizon_scaling(sweep, n_boot=200)
     assert out["slope"].median == pytest.approx(1.0, abs=1e-9)  # Q / CE = 3 H / 10 exactly
     assert out["bound"] == ["exact"] * 3
     np.testing.assert_allclose(out["horizon"], [10, 100, 1000])
     with pytest.raises(ValueError, match="sweep"):
-        M.horizon_scaling(sweep[:1])
+        mdps_study.horizon_scaling(sweep[:1])
 
 
 def test_variance_reduced_q_learning_converges_to_the_value_iteration_fixed_point():

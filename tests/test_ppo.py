@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from ce_lib import ppo
+from ce_lib.studies import ppo as ppo_study
 
 
 def test_gae_hand_computed_example():
@@ -107,10 +108,10 @@ def test_training_leaves_torchs_global_random_state_alone():
 def test_rolling_return_and_steps_to_mean_return():
     steps = np.array([10, 20, 30, 40])
     returns = np.array([1.0, 3.0, 5.0, 7.0])
-    out = ppo.rolling_return(steps, returns, np.array([5, 20, 35, 40]), window=2)
+    out = ppo_study.rolling_return(steps, returns, np.array([5, 20, 35, 40]), window=2)
     np.testing.assert_allclose(out, [np.nan, 2.0, 4.0, 6.0])
-    assert ppo.steps_to_mean_return(steps, returns, level=4.0, window=2) == 30
-    assert ppo.steps_to_mean_return(steps, returns, level=100.0, window=2) == np.inf
+    assert ppo_study.steps_to_mean_return(steps, returns, level=4.0, window=2) == 30
+    assert ppo_study.steps_to_mean_return(steps, returns, level=100.0, window=2) == np.inf
 
 
 def test_callback_sees_progress_and_can_stop_training():
@@ -128,35 +129,35 @@ def test_callback_sees_progress_and_can_stop_training():
 
 def test_greedy_policy_is_deterministic_and_in_the_action_space():
     res = ppo.train("CartPole-v1", 512, seed=0, config=ppo.PPOConfig(n_epochs=1))
-    act = ppo.greedy_policy(res.model)(np.zeros((3, 4)))
+    act = ppo_study.greedy_policy(res.model)(np.zeros((3, 4)))
     assert act.shape == (3,) and set(act.tolist()) <= {0, 1}
-    np.testing.assert_array_equal(act, ppo.greedy_policy(res.model)(np.zeros((3, 4))))
+    np.testing.assert_array_equal(act, ppo_study.greedy_policy(res.model)(np.zeros((3, 4))))
 
 
 def test_run_evaluates_with_the_shared_target_and_stops():
-    out = ppo.run("CartPole-v1", 0, budget=4096)
+    out = ppo_study.run("CartPole-v1", 0, budget=4096)
     # Training continues to 1.5 x the budget so that a late hit could be confirmed; evaluations
     # every 1,024 steps.
     np.testing.assert_array_equal(out["eval_steps"], 1024 * np.arange(1, 7))
     assert out["hit"] == np.inf and out["total_steps"] == 6144  # not solved that fast
     with pytest.raises(ValueError, match="env_id"):
-        ppo.run("Acrobot-v1", 0)
+        ppo_study.run("Acrobot-v1", 0)
     with pytest.raises(ValueError, match="budget"):
-        ppo.run("CartPole-v1", 0, budget=0)
+        ppo_study.run("CartPole-v1", 0, budget=0)
 
 
 def test_ce_hits_need_the_target_kept_at_every_larger_size():
-    from ce_lib import gym_comparison
+
     from ce_lib.classic_control import SIZES
 
     n = len(SIZES["CartPole-v1"])
     scores = np.full((2, n), 500.0)
     scores[0, :3] = 10.0
     scores[1, 5] = 499.0  # a failure later on: the hit moves past it
-    hits = gym_comparison.ce_hits("CartPole-v1", scores)
+    hits = ppo_study.ce_hits("CartPole-v1", scores)
     assert hits[0] == SIZES["CartPole-v1"][3] and hits[1] == SIZES["CartPole-v1"][6]
     with pytest.raises(ValueError, match="env_id"):
-        gym_comparison.ce_hits("MountainCar-v0", scores)
+        ppo_study.ce_hits("MountainCar-v0", scores)
 
 
 def test_policy_is_frozen_after_the_schedule_ends():

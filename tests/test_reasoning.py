@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from ce_lib import reasoning as rs
+from ce_lib.studies import reasoning as reasoning_study
 
 TASK = rs.AdditionTask(n_digits=2)
 
@@ -223,9 +224,9 @@ def test_hits_need_the_target_held_at_the_next_evaluation():
     cost = np.array([0.0, 10, 20, 30, 40])
     acc = np.array([[0.1, 0.5, 0.2], [0.95, 0.6, 0.3], [0.8, 0.95, 0.4], [0.95, 0.96, 0.5], [0.97, 0.97, 0.95]])
     # run 0 touches 0.9 at 10 but drops at 20, then holds from 30; run 1 holds from 20; run 2 only at the end
-    assert np.array_equal(rs.hits_at(cost, acc, 0.9), [30, 20, np.inf])
+    assert np.array_equal(reasoning_study.hits_at(cost, acc, 0.9), [30, 20, np.inf])
     with pytest.raises(ValueError, match="target"):
-        rs.hits_at(cost, acc, 1.5)
+        reasoning_study.hits_at(cost, acc, 1.5)
 
 
 def test_ratios_by_target_read_the_same_curves():
@@ -235,26 +236,26 @@ def test_ratios_by_target_read_the_same_curves():
            "grpo": {"cost": cost, "accuracy": np.tile(ramp[:, None], (1, 4))},
            "rft": {"cost": cost, "accuracy": np.tile(np.minimum(ramp + 0.12, 1)[:, None], (1, 4))},
            "sft": {"cost": cost, "accuracy": np.tile(np.minimum(ramp + 0.24, 1)[:, None], (1, 4))}}
-    gap = rs.ratios_by_target(out, targets=(0.75, 0.9))
+    gap = reasoning_study.ratios_by_target(out, targets=(0.75, 0.9))
     assert set(gap) == {0.75, 0.9}
     # ramp: 0.4 .52 .64 .76 .88 1.0 -> grpo reaches 0.75 at 30, rft at 20, sft at 10
     assert np.all(gap[0.75]["hits"]["grpo"] == 30) and np.all(gap[0.75]["hits"]["rft"] == 20)
     assert gap[0.75]["rft"]["ratio"]["median"] == 1.5 and gap[0.75]["sft"]["ratio"]["median"] == 3.0
     assert gap[0.75]["rft"]["information"] == "same" and gap[0.75]["sft"]["information"] == "more"
     with pytest.raises(ValueError, match="out"):
-        rs.ratios_by_target({"budget": 1.0})
+        reasoning_study.ratios_by_target({"budget": 1.0})
 
 
 def test_the_weak_seeds_sentence_follows_the_numbers():
     inf = np.inf
-    none = rs.weak_seeds_sentence([1, 2, 3], [.9, .8, .9], [1, 2, 3], [1, 1, 1])
+    none = reasoning_study.weak_seeds_sentence([1, 2, 3], [.9, .8, .9], [1, 2, 3], [1, 1, 1])
     assert none == "Program traces reach the target on all 3 seeds within the budget."
-    one = rs.weak_seeds_sentence([1, inf, 3], [.9, .5, .9], [1, inf, 3], [1, 1, 1])
+    one = reasoning_study.weak_seeds_sentence([1, inf, 3], [.9, .5, .9], [1, inf, 3], [1, 1, 1])
     assert one.startswith("On one seed even") and "less well" in one and "50%" in one and "90%" in one
     assert "GRPO reaches the target on 0% and rejection sampling on 100%" in one
-    some = rs.weak_seeds_sentence([inf, inf, 3], [.95, .9, .8], [1, inf, 3], [inf, 1, 1])
+    some = reasoning_study.weak_seeds_sentence([inf, inf, 3], [.95, .9, .8], [1, inf, 3], [inf, 1, 1])
     assert some.startswith("On 2 of the 3 seeds") and "no worse than the others" in some
-    every = rs.weak_seeds_sentence([inf, inf], [.6, .5], [1, inf], [inf, 1])
+    every = reasoning_study.weak_seeds_sentence([inf, inf], [.6, .5], [1, inf], [inf, 1])
     assert every.startswith("On all 2 seeds") and "for the others" not in every
 
 
@@ -267,4 +268,4 @@ def test_the_weak_seeds_sentence_follows_the_numbers():
 ])
 def test_the_weak_seeds_sentence_refuses_bad_input(kwargs, word):
     with pytest.raises((ValueError, TypeError), match=word):
-        rs.weak_seeds_sentence(**kwargs)
+        reasoning_study.weak_seeds_sentence(**kwargs)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from ce_lib import lqr as L
+from ce_lib.studies import robust_control as robust_control_study
 from ce_lib import robust as RB
 
 
@@ -50,9 +51,9 @@ def test_infeasible_synthesis_returns_a_status(fitted):
 
 
 def test_exact_model_sls_approaches_lqr_as_the_fir_grows():
-    floors = [RB.fir_floor("laplacian", f) for f in (10, 20)]
+    floors = [robust_control_study.fir_floor("laplacian", f) for f in (10, 20)]
     assert floors[0] > floors[1] > 0
-    assert RB.fir_floor("double integrator", 10) < 1e-3  # a fast closed loop fits in a short FIR
+    assert robust_control_study.fir_floor("double integrator", 10) < 1e-3  # a fast closed loop fits in a short FIR
 
 
 def test_bootstrap_errors_shrink_with_data():
@@ -82,4 +83,4 @@ def test_bad_input_names_the_argument(fitted):
     with pytest.raises(ValueError, match="R must be square"):
         RB.sls_synthesis(A_hat, B_hat, p.Q, np.eye(2), 0.1, 0.1)
     with pytest.raises(ValueError, match="name"):
-        RB.data_sweep("pendulum")
+        robust_control_study.data_sweep("pendulum")

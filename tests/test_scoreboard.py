@@ -85,7 +85,7 @@ def test_tables_group_by_information_mark_censoring_and_fit_100_columns():
     assert "grid of 16 on seeds 1000-1009" in tuning and "Derivative-free optimization" in tuning
 
 
-def test_every_chapter_has_a_title_and_a_file():
+def test_every_chapter_has_a_title_and_a_file():  # (the registry: tests/test_studies.py)
     from pathlib import Path
 
     chapters = Path(__file__).resolve().parents[1] / "chapters"

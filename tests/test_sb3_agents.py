@@ -1,10 +1,11 @@
-"""The stable-baselines3 agents (ce_lib.offpolicy): our settings are the zoo's, they reach the
+"""The stable-baselines3 agents (ce_lib.sb3_agents): our settings are the zoo's, they reach the
 agents, and the stored runs are what the code produces."""
 
 import numpy as np
 import pytest
 
-from ce_lib import numerics, offpolicy
+from ce_lib import numerics, sb3_agents
+from ce_lib.studies import deep_rl as deep_rl_study
 
 # The rl-baselines3-zoo entries, copied here by hand from hyperparams/sac.yml (Pendulum-v1),
 # hyperparams/td3.yml (Pendulum; the sb3/td3-Pendulum-v1 agent's card lists the same values) and
@@ -23,34 +24,34 @@ ZOO = {
 @pytest.mark.parametrize("name", sorted(ZOO))
 def test_settings_are_the_zoos(name):
     zoo = dict(ZOO[name])
-    assert offpolicy.AGENTS[name].budget == zoo.pop("n_timesteps")
-    assert offpolicy.ZOO_SETTINGS[name] == zoo
+    assert sb3_agents.AGENTS[name].budget == zoo.pop("n_timesteps")
+    assert sb3_agents.ZOO_SETTINGS[name] == zoo
 
 
 def test_the_settings_reach_the_agents():
-    sac = offpolicy.make_agent("SAC", 0)
+    sac = sb3_agents.make_agent("SAC", 0)
     assert sac.learning_rate == 1e-3 and sac.gamma == 0.99 and sac.batch_size == 256  # the rest: SB3's defaults
-    td3 = offpolicy.make_agent("TD3", 0)
+    td3 = sb3_agents.make_agent("TD3", 0)
     assert (td3.gamma, td3.buffer_size, td3.learning_starts, td3.gradient_steps) == (0.98, 200000, 10000, -1)
     assert td3.train_freq.frequency == 1 and td3.train_freq.unit.value == "episode"
     assert td3.policy_kwargs["net_arch"] == [400, 300]
     assert np.allclose(td3.action_noise._sigma, 0.1)
-    dqn = offpolicy.make_agent("DQN", 0)
+    dqn = sb3_agents.make_agent("DQN", 0)
     assert (dqn.learning_rate, dqn.batch_size, dqn.target_update_interval, dqn.gradient_steps) == (2.3e-3, 64, 10, 128)
     assert dqn.exploration_fraction == 0.16 and dqn.exploration_final_eps == 0.04
     # trained for 1.5 times the budget, the exploration still ends where the zoo's does
-    longer = offpolicy.make_agent("DQN", 0, 75_000)
+    longer = sb3_agents.make_agent("DQN", 0, 75_000)
     assert longer.exploration_fraction * 75_000 == pytest.approx(0.16 * 50_000)
 
 
 @pytest.mark.parametrize("call, word", [
-    (lambda: offpolicy.run("A2C", 0), "agent"),
-    (lambda: offpolicy.run("SAC", -1), "seed"),
-    (lambda: offpolicy.run("SAC", 0, budget=0), "budget"),
-    (lambda: offpolicy.run("SAC", 0, stop_after=0), "stop_after"),
-    (lambda: offpolicy.stored_runs("SAC", "CartPole-v1", [0]), "env_id"),
-    (lambda: offpolicy.stored_runs("SAC", "Pendulum-v1", [77]), "seeds"),
-    (lambda: offpolicy.stored_runs("A2C", "Pendulum-v1", [0]), "name"),
+    (lambda: sb3_agents.run("A2C", 0), "agent"),
+    (lambda: sb3_agents.run("SAC", -1), "seed"),
+    (lambda: sb3_agents.run("SAC", 0, budget=0), "budget"),
+    (lambda: sb3_agents.run("SAC", 0, stop_after=0), "stop_after"),
+    (lambda: deep_rl_study.stored_runs("SAC", "CartPole-v1", [0]), "env_id"),
+    (lambda: deep_rl_study.stored_runs("SAC", "Pendulum-v1", [77]), "seeds"),
+    (lambda: deep_rl_study.stored_runs("A2C", "Pendulum-v1", [0]), "name"),
 ])
 def test_bad_input_names_the_argument(call, word):
     with pytest.raises((ValueError, TypeError), match=word):
@@ -58,22 +59,35 @@ def test_bad_input_names_the_argument(call, word):
 
 
 def test_stored_runs_cover_every_agent_and_seed():
-    data = offpolicy.load_data()
-    seeds = offpolicy.REPORTED_SEEDS + offpolicy.TUNING_SEEDS
-    for name, spec in offpolicy.AGENTS.items():
-        runs = offpolicy.stored_runs(name, spec.env_id, seeds)
+    data = deep_rl_study.load_data()
+    seeds = deep_rl_study.REPORTED_SEEDS + deep_rl_study.TUNING_SEEDS
+    for name, spec in sb3_agents.AGENTS.items():
+        runs = deep_rl_study.stored_runs(name, spec.env_id, seeds)
         for r in runs:
             assert len(r["eval_steps"]) == len(r["eval_scores"]) > 0
             assert np.isinf(r["hit"]) or r["hit"] in r["eval_steps"]
     for env_id in ("CartPole-v1", "Pendulum-v1"):
-        assert len(offpolicy.stored_runs("PPO", env_id, offpolicy.TUNING_SEEDS)) == len(offpolicy.TUNING_SEEDS)
+        assert len(deep_rl_study.stored_runs("PPO", env_id, deep_rl_study.TUNING_SEEDS)) == len(deep_rl_study.TUNING_SEEDS)
     assert set(data["versions"]) >= {"stable-baselines3", "torch", "gymnasium"}
 
 
-def test_stored_runs_are_refused_after_a_settings_change(monkeypatch):
-    monkeypatch.setitem(offpolicy.ZOO_SETTINGS, "SAC", {"policy": "MlpPolicy", "learning_rate": 3e-4})
-    with pytest.raises(ValueError, match="regenerate"):
-        offpolicy.load_data()
+def test_stored_runs_are_refused_after_a_settings_change_naming_it(monkeypatch):
+    monkeypatch.setitem(sb3_agents.ZOO_SETTINGS, "SAC", {"policy": "MlpPolicy", "learning_rate": 3e-4})
+    with pytest.raises(ValueError, match=r"settings\.agents\.SAC\.zoo\.learning_rate changed\); regenerate"):
+        deep_rl_study.load_data()
+
+
+def test_stored_runs_depend_on_the_ppo_chapters_settings_they_used_and_no_others(monkeypatch):
+    from ce_lib.studies import ppo as ppo_study
+
+    # the PPO chapter's ablations are not what the stored runs used: they stay valid
+    monkeypatch.setattr(ppo_study, "ABLATION_BUDGET", ppo_study.ABLATION_BUDGET + 1)
+    assert deep_rl_study.load_data()["runs"]
+    # PPO's settings on a task are: a change names the task
+    task = ppo_study.TASKS["Pendulum-v1"]
+    monkeypatch.setitem(ppo_study.TASKS, "Pendulum-v1", task._replace(budget=task.budget + 1))
+    with pytest.raises(ValueError, match=r"settings\.ppo\.Pendulum-v1 changed"):
+        deep_rl_study.load_data()
 
 
 @pytest.mark.slow
@@ -82,18 +96,18 @@ def test_the_start_of_a_stored_run_is_reproduced(name, steps):
     """Bit for bit where the stored runs promise it (same numerical mode and versions); otherwise
     the rerun's evaluations must lie inside the stored seeds' spread, and the message says why
     bit-identity was not expected and which arithmetic this run used."""
-    spec = offpolicy.AGENTS[name]
-    data = offpolicy.load_data()
-    stored = offpolicy.stored_runs(name, spec.env_id, [0])[0]
-    again = offpolicy.run(name, 0, stop_after=steps)
-    k = steps // offpolicy.EVAL_EVERY
+    spec = sb3_agents.AGENTS[name]
+    data = deep_rl_study.load_data()
+    stored = deep_rl_study.stored_runs(name, spec.env_id, [0])[0]
+    again = sb3_agents.run(name, 0, stop_after=steps)
+    k = steps // sb3_agents.EVAL_EVERY
     assert again["eval_steps"] == stored["eval_steps"][:k]
-    exact, why = offpolicy.exact_rerun_expected(data)
+    exact, why = deep_rl_study.exact_rerun_expected(data)
     if exact:
         assert again["eval_scores"] == stored["eval_scores"][:k], why
         return
-    seeds = offpolicy.REPORTED_SEEDS + offpolicy.TUNING_SEEDS
-    others = offpolicy.stored_runs(name, spec.env_id, seeds)
+    seeds = deep_rl_study.REPORTED_SEEDS + deep_rl_study.TUNING_SEEDS
+    others = deep_rl_study.stored_runs(name, spec.env_id, seeds)
     for j, score in enumerate(again["eval_scores"]):
         at_j = [r["eval_scores"][j] for r in others if len(r["eval_scores"]) > j]
         lo, hi = min(at_j), max(at_j)
@@ -104,10 +118,10 @@ def test_the_start_of_a_stored_run_is_reproduced(name, steps):
 
 
 def test_a_rerun_is_exact_only_under_the_recorded_mode(monkeypatch):
-    data = offpolicy.load_data()
-    assert offpolicy.exact_rerun_expected({**data, "numerics": None})[0] is False
+    data = deep_rl_study.load_data()
+    assert deep_rl_study.exact_rerun_expected({**data, "numerics": None})[0] is False
     made = {"mode": "reproducible", "reproducible": True, "paths": {}}
-    exact, why = offpolicy.exact_rerun_expected({**data, "numerics": made, "versions": offpolicy._versions()})
+    exact, why = deep_rl_study.exact_rerun_expected({**data, "numerics": made, "versions": deep_rl_study._versions()})
     assert exact == numerics.status().reproducible, why
-    exact, why = offpolicy.exact_rerun_expected({**data, "numerics": made, "versions": {"torch": "0.0"}})
+    exact, why = deep_rl_study.exact_rerun_expected({**data, "numerics": made, "versions": {"torch": "0.0"}})
     assert not exact and "versions differ" in why

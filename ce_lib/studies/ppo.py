@@ -1,0 +1,260 @@
+"""The study of the chapter on PPO (:ref:`ch-ppo`): its settings and experiments.
+
+What the chapter runs and the numbers its prose glues: PPO's tasks with the zoo's settings and
+budgets, the runs on the reported seeds, the ablations, and the comparison with certainty
+equivalence told the model's form (:mod:`ce_lib.classic_control`) with its scoreboard records. The
+problems and learners are the library's, :mod:`ce_lib.ppo`; this module only chooses and runs them.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+import torch
+
+from ..experiments import MethodResult, cached, check_positive_int, make_record, parallel_map, samples_to_target
+from .. import classic_control
+from ..gym_tasks import HOLD, TASK_DESCRIPTIONS, TASK_TARGETS, evaluate
+from ..ppo import ActorCritic, PPOConfig, TrainResult, train
+
+__all__ = [
+    "PENDULUM_CONFIG", "greedy_policy", "Task", "TASKS", "ABLATIONS", "rolling_return", "run",
+    "steps_to_mean_return", "N_SEEDS", "ABLATION_SEEDS", "ABLATION_BUDGET", "runs", "ablations", "ce_scores", "ce_hits", "ppo_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING",
+    "headline",
+]
+
+
+PENDULUM_CONFIG = PPOConfig(n_envs=4, n_steps=1024, gamma=0.9, gae_lambda=0.95, n_epochs=10, minibatch_size=64,
+                            learning_rate=1e-3, clip=0.2, anneal=False, ent_coef=0.0)
+"""rl-baselines3-zoo's PPO settings for Pendulum-v1 (without its state-dependent exploration, gSDE)."""
+
+
+def greedy_policy(model: ActorCritic) -> Callable[[np.ndarray], np.ndarray]:
+    """The deterministic policy used for evaluation: the most likely action (discrete) or the
+    Gaussian's mean (continuous), as a function from a batch of observations to actions."""
+
+    def act(obs: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            out = model.actor(torch.as_tensor(np.asarray(obs), dtype=torch.float32))
+        return out.argmax(-1).numpy() if model.discrete else out.numpy()
+
+    return act
+
+
+class Task(NamedTuple):
+    """How PPO is run on one of the chapter's tasks (scored by :func:`ce_lib.gym_tasks.evaluate`)."""
+
+    config: PPOConfig  # PPO's hyperparameters (rl-baselines3-zoo's)
+    budget: int  # environment steps PPO may use
+    eval_every: int  # environment steps between evaluations of the greedy policy
+
+
+TASKS = {
+    "CartPole-v1": Task(PPOConfig(), 100_000, 1024),
+    "Pendulum-v1": Task(PENDULUM_CONFIG, 100_000, 4096),
+}
+"""PPO on the chapter's two tasks, with the zoo's budget of 100,000 steps for both."""
+
+ABLATIONS = {
+    "no clipping": {"clip": 1e9},
+    "no critic": {"use_critic": False},
+    "entropy bonus 0.01": {"ent_coef": 0.01},
+    "no advantage normalization": {"normalize_advantages": False},
+}
+"""Changes to the tuned CartPole settings shown in the chapter's ablation figure."""
+
+def _task(env_id):
+    if env_id not in TASKS:
+        raise ValueError(f"env_id must be one of {sorted(TASKS)}, got {env_id!r}")
+    return TASKS[env_id]
+
+
+def rolling_return(steps, returns, grid, window: int = 20) -> np.ndarray:
+    """Mean return of the last ``window`` finished training episodes at each step count of ``grid``
+    (NaN before ``window`` episodes have finished): the usual "20-episode mean" learning curve."""
+    steps, returns, grid = np.asarray(steps), np.asarray(returns, dtype=float), np.asarray(grid)
+    window = check_positive_int(window, "window")
+    csum = np.concatenate([[0.0], np.cumsum(returns)])
+    k = np.searchsorted(steps, grid, side="right")  # episodes finished by each grid point
+    out = np.full(grid.shape, np.nan)
+    ok = k >= window
+    out[ok] = (csum[k[ok]] - csum[k[ok] - window]) / window
+    return out
+
+
+def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: bool = True,
+        budget: int | None = None, evaluate_greedy: bool = True) -> dict:
+    """One PPO run on a task of :data:`TASKS`, evaluating the greedy policy every ``eval_every`` steps.
+
+    Parameters
+    ----------
+    env_id : str
+        ``"CartPole-v1"`` or ``"Pendulum-v1"``.
+    seed : int
+        Seed of training and of the evaluation episodes (:func:`ce_lib.gym_tasks.evaluation_seed`).
+    changes : dict, optional
+        Fields of the task's :class:`PPOConfig` to change (the ablations).
+    stop_at_target : bool
+        Train for up to ``HOLD * budget`` steps, so that a target reached within the budget can be
+        checked, and stop once the greedy policy reached the target and held it (see ``hit``) and, on CartPole, the 20-episode training
+        mean reached 475 (so both measures are available); otherwise use the whole budget.
+    budget : int, optional
+        Environment steps (default: the task's).
+    evaluate_greedy : bool
+        Evaluate the greedy policy at checkpoints (False: only the training curve, faster).
+
+    Returns
+    -------
+    dict
+        ``steps``/``returns`` (training episodes), ``eval_steps``/``eval_scores``, ``hit`` (steps
+        at the first evaluation that met the target and kept meeting it at every evaluation up to
+        ``HOLD`` times as many steps; ``inf`` if none within ``budget``), ``first_hit`` (the first evaluation that met
+        it, kept or not) and ``hit_475`` (steps at
+        which the 20-episode training mean first reached 475; CartPole only).
+    """
+    from dataclasses import fields, replace
+
+    task = _task(env_id)
+    seed = check_positive_int(seed, "seed", minimum=0)
+    target = TASK_TARGETS[env_id].target
+    unknown = set(changes or {}) - {f.name for f in fields(PPOConfig)}
+    if unknown:
+        raise ValueError(f"changes: {sorted(unknown)} are not fields of PPOConfig")
+    config = replace(task.config, **(changes or {}))
+    evals: list[tuple[int, float]] = []
+
+    def held() -> float:  # steps at which the target was reached and then kept for 50% more steps
+        if not evals:
+            return np.inf
+        steps, scores = np.array(evals, dtype=float).T
+        return float(samples_to_target(steps, scores, target, direction="above", hold=HOLD))
+
+    taken = [0]  # environment steps used (the run may stop early)
+
+    def callback(so_far: TrainResult, steps: int) -> bool:
+        taken[0] = steps
+        if evaluate_greedy and steps - (evals[-1][0] if evals else 0) >= task.eval_every:
+            evals.append((steps, evaluate(greedy_policy(so_far.model), env_id, seed)))
+        if not stop_at_target or held() == np.inf:
+            return False
+        return env_id != "CartPole-v1" or steps_to_mean_return(so_far.steps, so_far.returns) < np.inf
+
+    budget = task.budget if budget is None else check_positive_int(budget, "budget")
+    # A target reached near the end of the budget is checked by training on up to HOLD times as long.
+    result = train(env_id, int(budget * HOLD) if stop_at_target else budget, seed, config, callback,
+                   schedule_timesteps=budget)
+    e_steps = np.array([s for s, _ in evals], dtype=float)
+    e_scores = np.array([v for _, v in evals], dtype=float)
+    reached = np.flatnonzero(e_scores >= target)
+    return {"steps": result.steps, "returns": result.returns, "eval_steps": e_steps, "eval_scores": e_scores,
+            "total_steps": taken[0],
+            "hit": held() if held() <= budget else np.inf,
+            "first_hit": float(e_steps[reached[0]]) if reached.size and e_steps[reached[0]] <= budget else np.inf,
+            "hit_475": steps_to_mean_return(result.steps, result.returns) if env_id == "CartPole-v1" else np.nan}
+
+
+def steps_to_mean_return(steps, returns, level: float = 475.0, window: int = 20) -> float:
+    """Steps at which the ``window``-episode training mean first reached ``level`` (inf if never)."""
+    if len(returns) < window:
+        return np.inf
+    means = rolling_return(steps, returns, steps, window)
+    ok = np.flatnonzero(means >= level)
+    return float(steps[ok[0]]) if ok.size else np.inf
+
+
+N_SEEDS = {"CartPole-v1": 20, "Pendulum-v1": 10}
+"""Seeds of the chapter's PPO runs (Pendulum's take longer); CE gets the same seeds."""
+ABLATION_SEEDS, ABLATION_BUDGET = 5, 50_000
+
+
+def _run_job(job):
+    env_id, seed, kwargs = job
+    torch.set_num_threads(1)
+    return run(env_id, seed, **kwargs)
+
+
+def runs(env_id: str, n_seeds: int | None = None) -> list[dict]:
+    """:func:`run` for seeds ``0 .. n_seeds - 1`` on two processes (cached)."""
+    _task(env_id)
+    n_seeds = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    return cached(_runs, env_id=env_id, n_seeds=n_seeds)
+
+
+def _runs(env_id, n_seeds):
+    return parallel_map(_run_job, [(env_id, s, {}) for s in range(n_seeds)], n_jobs=2)
+
+
+def ablations(n_seeds: int = ABLATION_SEEDS, budget: int = ABLATION_BUDGET) -> dict:
+    """Training curves on CartPole of the tuned settings and of each of :data:`ABLATIONS` over the
+    whole ``budget`` (no early stop, no greedy evaluations), seeds ``0 .. n_seeds - 1`` (cached)."""
+    return cached(_ablations, n_seeds=check_positive_int(n_seeds, "n_seeds"),
+                  budget=check_positive_int(budget, "budget"))
+
+
+def _ablations(n_seeds, budget):
+    variants = {"tuned": {}, **ABLATIONS}
+    jobs = [("CartPole-v1", s, {"changes": ch, "stop_at_target": False, "budget": budget, "evaluate_greedy": False})
+            for ch in variants.values() for s in range(n_seeds)]
+    out = parallel_map(_run_job, jobs, n_jobs=2)
+    return {name: [{"steps": r["steps"], "returns": r["returns"]} for r in out[i * n_seeds:(i + 1) * n_seeds]]
+            for i, name in enumerate(variants)}
+
+
+# The comparison with certainty equivalence told the model's form, and the chapter's records.
+
+def ce_scores(env_id: str, n_seeds: int | None = None, model: str = "generic") -> np.ndarray:
+    """Scores of the CE controller on the seeds PPO uses, shape ``(n_seeds, len(SIZES[env_id]))``
+    (see :func:`ce_lib.classic_control.sweep`; cached)."""
+    if env_id not in TASKS:
+        raise ValueError(f"env_id must be one of {sorted(TASKS)}, got {env_id!r}")
+    n_seeds = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    return cached(classic_control.sweep, env_id=env_id, n_seeds=n_seeds, model=model)
+
+
+def ce_hits(env_id: str, scores) -> np.ndarray:
+    """Per seed, the smallest data size from which the CE controller meets the target at every
+    larger size of the sweep (``inf`` if it never settles)."""
+    if env_id not in classic_control.SIZES:
+        raise ValueError(f"env_id must be one of {sorted(classic_control.SIZES)}, got {env_id!r}")
+    return samples_to_target(np.array(classic_control.SIZES[env_id], dtype=float), scores,
+                             TASK_TARGETS[env_id].target, direction="above", persist=True)
+
+
+def ppo_hits(env_id: str, n_seeds: int | None = None) -> np.ndarray:
+    """PPO's environment steps to the target, per seed (``inf`` if not within its budget)."""
+    return np.array([r["hit"] for r in runs(env_id, n_seeds)])
+
+
+#: Names of the CE controllers in the records and figures.
+CE_LABELS = {"generic": "CE, generic linear model", "structured": "CE, structured linear model",
+             "pendulum": "CE, known features + value iteration"}
+#: What each CE controller is told that PPO is not.
+CE_GIVEN = {
+    "generic": "a hand-chosen quadratic cost in place of the reward, and that a linear model near upright suffices",
+    "structured": "a hand-chosen quadratic cost in place of the reward, and the structure of the linear dynamics "
+                  "(positions integrate velocities; accelerations are linear in the angle and the push)",
+    "pendulum": "the form of the equations of motion and of the cost, up to constants fitted from the data",
+}
+#: How PPO's settings were chosen.
+PPO_TUNING = {
+    "CartPole-v1": "published: rl-baselines3-zoo hyperparameters for CartPole-v1",
+    "Pendulum-v1": "published: rl-baselines3-zoo hyperparameters for Pendulum-v1 (without gSDE)",
+}
+
+
+def headline(n_seeds: int | None = None) -> list[dict]:
+    """Scoreboard records: samples -- environment steps for PPO, random transitions for CE -- until
+    the greedy policy meets the target of :data:`ce_lib.gym_tasks.TASK_TARGETS` and keeps it; one
+    record per CE controller, each labelled with what that controller is told (``"more"``)."""
+    records = []
+    for env_id, models in (("CartPole-v1", ("generic", "structured")), ("Pendulum-v1", ("pendulum",))):
+        n = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds", minimum=2)
+        rl = MethodResult("PPO (rl-baselines3-zoo settings)", "rl", ppo_hits(env_id, n), PPO_TUNING[env_id])
+        task, metric = TASK_DESCRIPTIONS[env_id]
+        for m in models:
+            scores = ce_scores(env_id, n, "generic" if m == "pendulum" else m)
+            ce = MethodResult(CE_LABELS[m], "ce", ce_hits(env_id, scores), "none needed")
+            records.append(make_record(chapter="ppo", task=task, metric=metric, target=TASK_TARGETS[env_id].target,
+                                       budget=float(TASKS[env_id].budget), information="more",
+                                       ce_given=CE_GIVEN[m], methods=[ce, rl]))
+    return records
