@@ -40,18 +40,17 @@ _mathjax/mathjax/tex-chtml-full.js:
 	  echo "npm not found: the book will load MathJax from a CDN (math then needs internet)"; \
 	fi
 
-# The execution cache keys on code cells only, and Sphinx re-reads only changed pages: a change
-# to ce_lib must clear both so that every chapter executes again.
-_build/.ce_lib_stamp: $(wildcard ce_lib/*.py)
-	@rm -rf _build/.jupyter_cache _build/.doctrees
-	@mkdir -p _build && touch $@
-
-book: venv mathjax _build/.ce_lib_stamp
-	$(BIN)/jupyter-book build . 
+# The execution cache keys a chapter on its code cells only: tools/stale_chapters.py first makes the
+# chapters whose ce_lib code changed (the modules they import, transitively) execute again, and only
+# those. Their experiments' results are cached on the same dependencies (ce_lib.experiments.cached).
+book: venv mathjax
+	$(BIN)/python tools/stale_chapters.py
+	$(BIN)/jupyter-book build .
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
 # Unit tests, then every chapter executed in a strict build, then the reader's check in Chromium.
-test: venv mathjax _build/.ce_lib_stamp
+test: venv mathjax
+	$(BIN)/python tools/stale_chapters.py
 	$(BIN)/python -m pytest
 
 unit: venv

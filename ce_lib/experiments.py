@@ -8,6 +8,7 @@ nothing else, so the chapters and the scoreboard (:mod:`ce_lib.scoreboard`) agre
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
 import hashlib
@@ -36,6 +37,7 @@ __all__ = [
     "bootstrap_ratio",
     "cache_dir",
     "cached",
+    "code_fingerprint",
     "censor",
     "check_finite_array",
     "child_seed",
@@ -46,6 +48,7 @@ __all__ = [
     "hit_summary",
     "log_grid",
     "make_record",
+    "module_dependencies",
     "parallel_map",
     "progress_enabled",
     "ratio_bound",
@@ -771,14 +774,109 @@ def cache_dir() -> Path | None:
 
 @functools.lru_cache(maxsize=1)
 def _library_fingerprint() -> str:
-    """Hash of every source file of ce_lib: any code change invalidates every cached result.
+    """Hash of every source file of ce_lib (its studies included): what a function defined outside
+    ce_lib is keyed on, since it may call any of it.
 
     Computed once per process, so that it describes the code that is running even if the files
-    are edited afterwards."""
+    are edited afterwards (as are the fingerprints of :func:`_dependency_fingerprint`)."""
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        h.update(path.name.encode())
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def _dependency_fingerprint(module: str) -> str:
+    """Hash of the code a ce_lib module runs (:func:`module_dependencies`), once per process."""
+    return code_fingerprint(module_dependencies(module))
+
+
+@functools.lru_cache(maxsize=None)
+def _module_file(module: str) -> Path | None:
+    """The source file of a ce_lib module (a package's ``__init__.py``), or None if there is none."""
+    if module != "ce_lib" and not module.startswith("ce_lib."):
+        return None
+    base = Path(__file__).parent.joinpath(*module.split(".")[1:])
+    for path in (base / "__init__.py", base.with_suffix(".py")):
+        if path.is_file():
+            return path
+    return None
+
+
+def _direct_imports(module: str) -> set[str]:
+    """The ce_lib modules that ``module``'s source imports, at the top or inside functions.
+
+    ``from package import name`` counts the package's ``__init__`` only when a name is not a module
+    of it; a subpackage's ``__init__`` run on the way to a module (the registry of studies) is not
+    code the module runs, and ``ce_lib``'s own is always counted (it pins the arithmetic)."""
+    path = _module_file(module)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = {"ce_lib"}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            submodules = {f"{target}.{a.name}" for a in node.names if _module_file(f"{target}.{a.name}") is not None}
+            found |= submodules
+            if len(submodules) < len(node.names):
+                found.add(target)
+    return {m for m in found if _module_file(m) is not None and m != module}
+
+
+def module_dependencies(module: str) -> tuple[str, ...]:
+    """The ce_lib modules whose code ``module`` runs: itself and every ce_lib module it imports,
+    directly or through others (imports inside functions included), sorted.
+
+    This is what the result cache keys a ce_lib function on (see :func:`cached`), and what
+    ``tools/stale_chapters.py`` uses to re-execute only the chapters whose code changed: a change
+    to ``ce_lib.reasoning`` recomputes what the reasoning study computes and nothing else, a change
+    to ``ce_lib.experiments`` (imported by everything) recomputes everything. Only imports written
+    in the source count: :func:`ce_lib.scoreboard.records` loads the chapters' studies by name when
+    it is called, and whoever calls it depends on all of them.
+
+    Parameters
+    ----------
+    module : str
+        A module of ce_lib, as imported (``"ce_lib.studies.lqr"``).
+
+    Returns
+    -------
+    tuple of str
+        Module names, ``module`` included.
+    """
+    if not isinstance(module, str) or _module_file(module) is None:
+        raise ValueError(f"module must name a module of ce_lib (such as 'ce_lib.lqr'), got {module!r}")
+    seen, todo = {module}, [module]
+    while todo:
+        for dep in _direct_imports(todo.pop()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return tuple(sorted(seen))
+
+
+def code_fingerprint(modules) -> str:
+    """Hash of the source files of the given ce_lib modules (names and contents), and of every file
+    of ``ce_lib/data`` whose name a module's source mentions (the stored runs it reads)."""
+    h = hashlib.sha256()
+    data = Path(__file__).parent / "data"
+    stored = sorted(data.iterdir()) if data.is_dir() else []
+    for module in sorted(set(modules)):
+        source = _module_file(module).read_bytes()
+        h.update(module.encode())
+        h.update(source)
+        for path in stored:
+            if path.is_file() and path.name.encode() in source:
+                h.update(path.name.encode())
+                h.update(path.read_bytes())
     return h.hexdigest()
 
 
@@ -832,7 +930,7 @@ def _code_digest(code) -> str:
 def _function_key(fn: Callable[..., Any]) -> Any:
     """What identifies the computation ``fn`` does, for the cache key.
 
-    A function of ce_lib is named (the library's fingerprint covers its code). Any other function
+    A function of ce_lib is named (:func:`module_dependencies` covers its code). Any other function
     -- a student's experiment, a lambda -- is keyed by its code: the whole source file that defines
     it where there is one (so that editing a helper in the same file recomputes), else its own
     bytecode and constants; plus its default arguments and the values it closes over. A
@@ -879,11 +977,22 @@ def _environment_key() -> dict:
     return {"numerics": mode.mode, "reproducible": mode.reproducible, "versions": versions}
 
 
+def _code_key(fn: Callable[..., Any]) -> str:
+    """The code a cached computation depends on: for a function of ce_lib, the modules it runs
+    (its own and what they import, see :func:`module_dependencies`); for any other, all of ce_lib."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    module = getattr(fn, "__module__", None) or ""
+    if (module == "ce_lib" or module.startswith("ce_lib.")) and _module_file(module) is not None:
+        return _dependency_fingerprint(module)
+    return _library_fingerprint()
+
+
 def _cache_path(fn: Callable[..., Any], params: dict) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    parts = [_function_key(fn), _key_form(params, ""), _library_fingerprint(), _environment_key()]
+    parts = [_function_key(fn), _key_form(params, ""), _code_key(fn), _environment_key()]
     key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
     label = "".join(c if c.isalnum() or c in "._-" else "_" for c in getattr(fn, "__qualname__", "fn"))
     return folder / f"{label}-{key}.pkl"
@@ -893,8 +1002,9 @@ def cached(fn: Callable[..., Any], **params) -> Any:
     """Return ``fn(**params)``, computed once and then read from the disk cache.
 
     The key is the function (a ce_lib function by its name, any other by its code, see
-    ``_function_key``), the parameters, a fingerprint of the whole ``ce_lib`` source, the
-    numerical mode and the versions of numpy, scipy, torch, gymnasium, stable-baselines3 and
+    ``_function_key``), the parameters, the source of the code it runs (for a ce_lib function, its
+    module and every ce_lib module that imports, :func:`module_dependencies`; for any other
+    function, all of ``ce_lib``), the numerical mode and the versions of numpy, scipy, torch, gymnasium, stable-baselines3 and
     cvxpy: a change to any of them recomputes. Writes are atomic
     (a temporary file renamed into place): an interrupted run leaves no half-written entry.
 

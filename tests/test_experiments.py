@@ -1,4 +1,5 @@
 import functools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -428,3 +429,80 @@ def test_torch_threads_sets_and_restores_the_thread_count():
     for bad in (0, -2, 1.5, "2"):
         with pytest.raises((ValueError, TypeError), match="n_threads"):
             ex.torch_threads(bad)
+
+
+# ----------------------------------------------------------------------------------------------
+# What a computation depends on: the result cache and the book's re-execution read the same thing
+# ----------------------------------------------------------------------------------------------
+
+def test_module_dependencies_follow_imports_and_nothing_else():
+    deps = ex.module_dependencies("ce_lib.studies.reasoning")
+    assert {"ce_lib.studies.reasoning", "ce_lib.reasoning", "ce_lib.experiments", "ce_lib.numerics", "ce_lib"} <= set(deps)
+    assert not {"ce_lib.lqr", "ce_lib.plotting", "ce_lib.scoreboard", "ce_lib.studies"} & set(deps)
+    # one study imports another in reading order: robust control uses the LQR chapter's problems
+    assert "ce_lib.studies.lqr" in ex.module_dependencies("ce_lib.studies.robust_control")
+    assert set(ex.module_dependencies("ce_lib.experiments")) == {"ce_lib", "ce_lib.experiments", "ce_lib.numerics"}
+    for bad in ("ce_lib.nope", "numpy", "lqr", 3):
+        with pytest.raises(ValueError, match="module must name a module of ce_lib"):
+            ex.module_dependencies(bad)
+
+
+def _copy_of_the_library(tmp_path):
+    import shutil
+
+    root = Path(ex.__file__).resolve().parents[1]
+    for folder in ("ce_lib", "tools", "chapters"):
+        shutil.copytree(root / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    return tmp_path
+
+
+def _edit(path):
+    with open(path, "a") as f:
+        f.write("\n# an edit\n")
+
+
+def test_the_cache_keys_a_library_function_on_the_code_it_runs(tmp_path):
+    """Editing a module recomputes the results of the functions that import it, and only those."""
+    import subprocess
+    import sys
+
+    root = _copy_of_the_library(tmp_path)
+    probe = ("import ce_lib; from ce_lib import experiments as ex; from ce_lib.studies import reasoning, lqr; "
+             "print(ex._code_key(reasoning.study), ex._code_key(lqr.comparison))")
+
+    def keys():
+        out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)
+        return tuple(out.stdout.split())
+
+    start = keys()
+    _edit(root / "ce_lib" / "plotting.py")  # draws figures; computes nothing cached
+    assert keys() == start
+    _edit(root / "ce_lib" / "reasoning.py")
+    after = keys()
+    assert after[0] != start[0] and after[1] == start[1]
+    _edit(root / "ce_lib" / "experiments.py")  # imported by every computation
+    last = keys()
+    assert last[0] != after[0] and last[1] != after[1]
+
+
+def test_the_book_re_executes_only_the_chapters_whose_code_changed(tmp_path):
+    import subprocess
+    import sys
+
+    root = _copy_of_the_library(tmp_path)
+    (root / "_build" / ".jupyter_cache").mkdir(parents=True)
+
+    def stale(*flags):
+        out = subprocess.run([sys.executable, "tools/stale_chapters.py", *flags], cwd=root, capture_output=True,
+                             text=True, check=True).stdout
+        return set(out.split("execute again: ")[1].strip().split(", ")) if "execute again" in out else set()
+
+    assert "01_dfo.md" in stale()  # no record yet: every page (the record is written now)
+    assert stale("--dry-run") == set()
+    _edit(root / "ce_lib" / "reasoning.py")
+    assert stale("--dry-run") == {"10_reasoning.md", "99_scoreboard.md"}  # the scoreboard runs every study
+    (root / "ce_lib" / "reasoning.py").write_text((root / "ce_lib" / "reasoning.py").read_text()[:-len("\n# an edit\n")])
+    _edit(root / "ce_lib" / "studies" / "lqr.py")
+    assert stale("--dry-run") == {"05_lqr.md", "06_robust_control.md", "99_scoreboard.md"}
+    _edit(root / "ce_lib" / "experiments.py")
+    assert stale("--dry-run") >= {f"{p.stem}.md" for p in (root / "chapters").glob("[0-9][0-9]_*.md")}
