@@ -114,6 +114,22 @@ def test_plain_markdown_conversion_of_myst(root):
         conv.markdown("{cite}`nowhere2020`")
 
 
+def test_a_literalinclude_becomes_the_same_lines_of_source(root):
+    """Library source shown in a chapter is included from the file; the twin shows those lines."""
+    import inspect
+
+    from ce_lib import ppo
+
+    mk = _make_notebooks(root)
+    conv = mk.Converter("toy", {}.__getitem__, {}, {})
+    out = conv.markdown("```{literalinclude} ../ce_lib/ppo.py\n:pyobject: gae\n:lineno-match:\n```")
+    source, first = inspect.getsourcelines(ppo.gae)
+    assert out.startswith(f"`ce_lib/ppo.py`, lines {first}-{first + len(source) - 1}:\n\n```python\ndef gae(")
+    assert out.endswith("".join(source).rstrip() + "\n```") and not mk.MYST_LEFTOVER.search(out)
+    with pytest.raises(ValueError, match="missing file"):
+        conv.markdown("```{literalinclude} ../ce_lib/nope.py\n```")
+
+
 def test_the_repository_url_is_the_one_in_the_config(root):
     """The launch buttons read _config.yml; the install cells of the chapters and of their Colab
     twins (and the README or the package metadata, should they name it) must name the same one."""

@@ -10,7 +10,9 @@ cell as it is and rewrites the prose as plain Markdown that Jupyter, Colab and B
 - ``{cite}`key``` becomes "(Author, year)", and a References cell lists the works cited;
 - ``{ref}`` becomes the title it points to, ``{py:func}`` and friends become code;
 - algorithm, theorem, exercise and solution directives become bold headings, with dropdown
-  solutions as ``<details>`` blocks; target labels are dropped.
+  solutions as ``<details>`` blocks; target labels are dropped;
+- ``{literalinclude}`` (library source shown as written) becomes a Python code block with the same
+  lines, read by Sphinx's own reader, under the file's name and line numbers.
 
 Usage: ``python tools/make_notebooks.py`` (or ``make notebooks``) after ``make book``.
 """
@@ -164,9 +166,26 @@ class Converter:
             return f"**{title}.**\n\n{body}"
         if name == "solution-end":
             return "*End of the solution.*"
+        if name == "literalinclude":
+            return self.include(arg, options)
         if name in ("note", "tip", "important", "warning", "admonition"):
             return "\n".join(f"> {ln}" if ln else ">" for ln in (f"**{arg or name.capitalize()}.**\n\n" + body).split("\n"))
         raise ValueError(f"{self.stem}: no plain-Markdown form for the directive {{{name}}}")
+
+    def include(self, arg: str, options: dict) -> str:
+        """The lines a ``{literalinclude}`` shows, as the book shows them (Sphinx's reader)."""
+        from sphinx.config import Config
+        from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
+
+        path = (ROOT / "chapters" / arg).resolve()
+        if not path.is_file():
+            raise ValueError(f"{self.stem}: literalinclude of a missing file {arg!r}")
+        flags = {k: LiteralInclude.option_spec[k](v or None) for k, v in options.items()}  # as the directive reads them
+        reader = LiteralIncludeReader(str(path), flags, Config({}, {}))
+        text, count = reader.read()
+        first = reader.lineno_start
+        where = f"`{path.relative_to(ROOT).as_posix()}`, lines {first}-{first + count - 1}"
+        return f"{where}:\n\n```python\n{text.rstrip()}\n```"
 
     def markdown(self, text: str) -> str:
         lines, out, i = text.split("\n"), [], 0
