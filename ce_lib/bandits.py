@@ -123,6 +123,13 @@ class Greedy(_Agent):
     """Pure certainty equivalence: pull each arm once, then always the best empirical mean.
 
     .. math:: A_t = \\arg\\max_k \\hat\\mu_k(t)
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, Greedy, simulate
+    >>> run = simulate(Greedy(), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    57.0
     """
 
     name = "greedy"
@@ -132,7 +139,15 @@ class Greedy(_Agent):
 
 
 class ExploreThenCommit(_Agent):
-    """Pull every arm ``m`` times (round robin), then commit to the best empirical mean."""
+    """Pull every arm ``m`` times (round robin), then commit to the best empirical mean.
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, ExploreThenCommit, simulate
+    >>> run = simulate(ExploreThenCommit(m=20), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    13.8
+    """
 
     name = "explore-then-commit"
 
@@ -150,6 +165,13 @@ class EpsilonGreedy(_Agent):
     """With probability :math:`\\varepsilon` a uniformly random arm, else the best estimate.
 
     Estimates start at ``initial`` (0, as in Sutton & Barto's testbed) and are sample averages.
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, EpsilonGreedy, simulate
+    >>> run = simulate(EpsilonGreedy(0.1), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    25.4
     """
 
     name = "epsilon-greedy"
@@ -173,6 +195,13 @@ class UCB(_Agent):
     With ``c=None`` the bonus is the one of UCB1 for :math:`\\sigma`-sub-Gaussian rewards,
     :math:`c = \\sigma\\sqrt{2}` (Auer et al., 2002); Sutton & Barto's testbed uses ``c=2``.
     Untried arms come first.
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, UCB, simulate
+    >>> run = simulate(UCB(), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    17.0
     """
 
     name = "UCB"
@@ -201,6 +230,13 @@ class KLUCB(_Agent):
 
     computed by bisection for Bernoulli rewards; for Gaussian rewards the KL bound has the closed
     form :math:`\\hat\\mu_k + \\sigma\\sqrt{2\\log t / N_k}`.
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, KLUCB, simulate
+    >>> run = simulate(KLUCB(), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    15.4
     """
 
     name = "KL-UCB"
@@ -227,6 +263,13 @@ class ThompsonSampling(_Agent):
 
     Bernoulli rewards: Beta(1 + successes, 1 + failures) priors-posteriors. Gaussian rewards:
     :math:`\\mathcal N(\\hat\\mu_k, \\sigma^2 / N_k)` (flat prior; untried arms first).
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, ThompsonSampling, simulate
+    >>> run = simulate(ThompsonSampling(), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    12.0
     """
 
     name = "Thompson sampling"
@@ -260,6 +303,13 @@ class GradientBandit(_Agent):
 
     a stochastic gradient ascent step on the expected reward, with the running average reward
     :math:`\\bar R_t` as baseline (``baseline=False`` drops it). It keeps no estimate of any arm.
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, GradientBandit, simulate
+    >>> run = simulate(GradientBandit(alpha=0.1), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    42.8
     """
 
     name = "gradient bandit"
@@ -367,6 +417,13 @@ class TsallisINF(_Agent):
     Family: the policy :math:`w_t` is the learner's only object, moved by a reward-weighted
     gradient estimate (the importance-weighted loss is an unbiased estimate of the gradient of the
     expected loss with respect to the policy): RL, the strongest policy-based bandit learner.
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, TsallisINF, simulate
+    >>> run = simulate(TsallisINF(), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    33.0
     """
 
     name = "Tsallis-INF"
@@ -411,6 +468,13 @@ class EXP3(_Agent):
     Family: RL (a softmax policy whose preferences :math:`-\\eta_t \\hat L` are moved by
     importance-weighted rewards), kept for reference: it is minimax-optimal up to a log factor in the
     adversarial regime but pays :math:`\\sqrt T` regret in the stochastic one.
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import BernoulliBandit, EXP3, simulate
+    >>> run = simulate(EXP3(), BernoulliBandit([0.3, 0.5, 0.7]), horizon=1000, n_runs=50, seed=0)
+    >>> round(float(run.regret.sum(axis=1).mean()), 1)  # total regret after 1,000 pulls, mean of 50 runs
+    44.0
     """
 
     name = "EXP3"
@@ -473,6 +537,14 @@ def simulate(agent, bandit, horizon: int, n_runs: int, seed: Any) -> Run:
     -------
     Run
         Per-round pseudo-regret, rewards and optimal-arm indicator, each (n_runs, horizon).
+
+    Examples
+    --------
+    >>> from ce_lib.bandits import GaussianBandit, Greedy, ThompsonSampling, simulate
+    >>> bandit = GaussianBandit([0.0, 0.2, 0.5])
+    >>> [round(float(simulate(agent, bandit, 500, 100, seed=0).optimal[:, -1].mean()), 2)  # best arm at the end
+    ... for agent in (Greedy(), ThompsonSampling())]
+    [0.68, 0.95]
     """
     if not isinstance(bandit, (BernoulliBandit, GaussianBandit)):
         raise TypeError(f"bandit must be a BernoulliBandit or GaussianBandit, got {type(bandit).__name__}")

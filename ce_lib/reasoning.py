@@ -199,7 +199,16 @@ def answers_of(task: AdditionTask, completions) -> np.ndarray:
 
 
 def verify(task: AdditionTask, prompts, completions) -> np.ndarray:
-    """The verifier: ``True`` where a completion's final answer is the sum (the trace is not read)."""
+    """The verifier: ``True`` where a completion's final answer is the sum (the trace is not read).
+
+    Examples
+    --------
+    >>> from ce_lib.reasoning import AdditionTask, careful_traces, make_problems, verify
+    >>> task = AdditionTask(n_digits=2)
+    >>> prompts = make_problems(task, 4, seed=0)
+    >>> verify(task, prompts, careful_traces(task, prompts, p_drop=0.0))
+    array([ True,  True,  True,  True])
+    """
     a, b = _operands(_task(task), prompts)
     c = np.asarray(completions)
     if c.ndim != 2 or c.shape[0] != a.shape[0]:
@@ -485,6 +494,13 @@ def pretrain(task: AdditionTask, seeds: Sequence[int], *, steps: int = 3000, bat
     Returns
     -------
     PretrainResult
+
+    Examples
+    --------
+    >>> from ce_lib.reasoning import AdditionTask, pretrain
+    >>> result = pretrain(AdditionTask(n_digits=1), seeds=[0, 1], steps=30, n_threads=1)
+    >>> result.loss.shape, result.loss[-1].round(2)  # (steps, models); each model's final loss
+    ((30, 2), array([2.23, 2.31]))
     """
     task = _task(task)
     seeds = _stack_seeds(seeds)
@@ -575,6 +591,14 @@ def power_resample(logp: torch.Tensor | np.ndarray, alpha: float, generator: tor
     -------
     torch.Tensor
         Index of the chosen draw (shape ``(...)``), or the probabilities.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from ce_lib.reasoning import power_resample
+    >>> logp = torch.log(torch.tensor([[0.6, 0.3, 0.1]]))
+    >>> power_resample(logp, alpha=3.0, expected=True).round(decimals=3)  # draw i with weight p_i^(alpha-1)
+    tensor([[0.7830, 0.1960, 0.0220]], dtype=torch.float64)
     """
     alpha = check_real(alpha, "alpha", low=1)
     lp = torch.as_tensor(logp, dtype=torch.float64)
@@ -666,7 +690,14 @@ def power_mcmc(model, prompts: torch.Tensor, completion_len: int, *, alpha: floa
 
 def pass_at_k(n: int, c, k: int) -> np.ndarray:
     r"""Unbiased estimate of pass@k from ``n`` samples of which ``c`` are correct (Chen et al. 2021):
-    :math:`1 - \binom{n-c}{k} / \binom{n}{k}`, elementwise over ``c``."""
+    :math:`1 - \binom{n-c}{k} / \binom{n}{k}`, elementwise over ``c``.
+
+    Examples
+    --------
+    >>> from ce_lib.reasoning import pass_at_k
+    >>> pass_at_k(10, [0, 1, 5, 10], k=3).round(3)  # 10 draws, c correct: chance that 3 draws hold one
+    array([0.   , 0.3  , 0.917, 1.   ])
+    """
     n = check_positive_int(n, "n")
     k = check_positive_int(k, "k")
     if k > n:

@@ -182,3 +182,33 @@ def test_every_module_lists_only_names_it_has(root):
         assert hasattr(module, "__all__"), f"{path.stem} has no __all__"
         for name in module.__all__:
             assert hasattr(module, name), f"ce_lib.{path.stem}.__all__ names {name!r}, which it lacks"
+
+
+#: The learners and tools a student calls first; each shows a runnable example in its docstring.
+WITH_EXAMPLES = {
+    "bandits": ["Greedy", "EpsilonGreedy", "ExploreThenCommit", "UCB", "KLUCB", "ThompsonSampling", "GradientBandit",
+                "EXP3", "TsallisINF", "simulate"],
+    "contextual": ["GreedyLS", "LinUCB", "LinearThompson", "SoftmaxPolicyGradient"],
+    "mdp": ["value_iteration", "policy_iteration", "generative_experiment", "online_experiment"],
+    "lqr": ["lqr_gain", "nominal_ce", "random_search", "policy_gradient", "natural_policy_gradient", "lspi"],
+    "robust": ["sls_synthesis", "robust_static_gain", "bootstrap_errors"],
+    "dfo": ["random_search", "reinforce", "cma_es", "local_model", "model_based"],
+    "ppo": ["train"],
+    "dt": ["train", "plan_from_data", "fitted_q_iteration"],
+    "reasoning": ["pretrain", "pass_at_k", "power_resample", "verify"],
+    "classic_control": ["cartpole_controller", "plan_pendulum"],
+}
+
+
+def test_the_learners_show_runnable_examples_and_the_tests_run_them(root):
+    """`make unit` runs the docstrings' examples (doctest): pytest collects ce_lib with --doctest-modules."""
+    import doctest
+    import importlib
+
+    for module, names in WITH_EXAMPLES.items():
+        mod = importlib.import_module(f"ce_lib.{module}")
+        for name in names:
+            examples = doctest.DocTestParser().get_examples(getattr(mod, name).__doc__ or "")
+            assert examples and any(e.want for e in examples), f"ce_lib.{module}.{name} shows no example with output"
+    options = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert "ce_lib" in options["testpaths"] and "--doctest-modules" in options["addopts"]
