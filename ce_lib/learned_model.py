@@ -38,7 +38,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from .experiments import check_positive_int, check_real, check_seeds, samples_to_target, torch_threads
+from .experiments import check_positive_int, check_seeds, samples_to_target, torch_threads
 from .gym_tasks import TASK_TARGETS, evaluation_seed, make_vector_env
 
 __all__ = ["ModelConfig", "PlannerConfig", "Ensemble", "TASK_SPECS", "TaskSpec", "cem_plan", "run_seeds",
