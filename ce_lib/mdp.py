@@ -32,6 +32,7 @@ __all__ = [
     "TabularMDP", "Solution", "frozen_lake", "cliff_walking", "check_gamma", "bellman_q",
     "value_iteration", "policy_iteration", "policy_evaluation", "suboptimality", "EmpiricalModel",
     "Sampler", "Q_SCHEDULES", "VR_SETTINGS", "step_sizes", "generative_experiment", "OnlineConfig",
+    "OnlineLearner", "OptimisticCE", "QLearning", "OptimisticQLearning", "PolicyGradient", "online_runs",
     "online_experiment",
 ]
 
@@ -641,33 +642,358 @@ def _softmax(x):
     return z / z.sum(axis=-1, keepdims=True)
 
 
+def _per_run(value, n_runs: int, name: str) -> np.ndarray:
+    """A learner's setting for each of ``n_runs`` runs (a number is shared by all)."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(n_runs, float(arr))
+    if arr.shape != (n_runs,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a finite number or one per run ({n_runs}), got {value!r}")
+    return arr
+
+
+class OnlineLearner:
+    """A tabular learner that collects its own data: a batch of runs, one trajectory each.
+
+    :func:`online_runs` drives it. Before the first step it calls ``start(mdp, gamma, n_runs,
+    episode_cap)``; every step ``act(s, rng)`` (one action per run, drawing any randomness from
+    ``rng``), then ``update(s, a, r, s_next, done, ended)`` with the transition of every run
+    (``done``: the environment ended the episode; ``ended``: the episode ended, by ``done`` or by
+    the step cap, and the next state is a fresh start). ``returned_policy()`` is what the learner
+    would hand over now, as action probabilities of shape (n_runs, S, A). A setting given as a
+    number is shared by every run; an array gives one per run.
+    """
+
+    name = "online learner"
+
+    def start(self, mdp: TabularMDP, gamma: float, n_runs: int, episode_cap: int) -> None:
+        self.S, self.A, self.gamma, self.n_runs = mdp.n_states, mdp.n_actions, gamma, n_runs
+        self.terminal = _terminal_states(mdp)
+
+    def act(self, s: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def update(self, s, a, r, s_next, done, ended) -> None:
+        raise NotImplementedError
+
+    def returned_policy(self) -> np.ndarray:
+        raise NotImplementedError
+
+
+class OptimisticCE(OnlineLearner):
+    r"""Certainty equivalence with optimism: count transitions, plan on the empirical model.
+
+    Acts greedily on an optimistic version of the empirical model: an untried pair pays ``r_max``
+    forever (as in R-max, Brafman & Tennenholtz) and a tried one earns the bonus
+    :math:`\beta / \sqrt{N(s, a)}` (MBIE-EB, Strehl & Littman); re-plans with policy iteration
+    whenever a pair is tried for the first time and every ``replan_every`` steps. Its *returned*
+    policy is the plan on the plain empirical model (untried pairs pay nothing). ``beta = 0`` is CE
+    with only the R-max optimism about untried pairs.
+
+    Examples
+    --------
+    >>> from ce_lib.mdp import OptimisticCE, frozen_lake, online_runs
+    >>> out = online_runs(frozen_lake('4x4'), 0.9, OptimisticCE(beta=1.0), budget=1000, n_runs=4, seed=0)
+    >>> out['gap'][:, -1].round(3)  # each run's relative loss after 1,000 steps
+    array([0.102, 0.37 , 0.246, 0.172])
+    """
+
+    name = "ce-optimism"
+
+    def __init__(self, beta=1.0, r_max: float = 1.0, replan_every: int = 50):
+        self.beta, self.r_max = beta, check_real(r_max, "r_max")
+        self.replan_every = check_positive_int(replan_every, "replan_every")
+
+    def start(self, mdp, gamma, n_runs, episode_cap):
+        super().start(mdp, gamma, n_runs, episode_cap)
+        self.betas = _per_run(self.beta, n_runs, "beta")
+        if np.any(self.betas < 0):
+            raise ValueError(f"beta must be >= 0, got {self.beta!r}")
+        self.model = EmpiricalModel(n_runs, self.S, self.A)
+        self.policy = np.zeros((n_runs, self.S), int)
+        self.known_before = np.zeros((n_runs, self.S, self.A), bool)
+        self.steps = 0
+
+    def act(self, s, rng):
+        return self.policy[np.arange(self.n_runs), s]
+
+    def update(self, s, a, r, s_next, done, ended):
+        self.model.add(np.arange(self.n_runs), s, a, s_next, r)
+        self.steps += 1
+        n = self.model.visits()
+        known = n > 0
+        newly = np.any(known & ~self.known_before, axis=(1, 2))
+        if self.steps % self.replan_every == 0:
+            newly[:] = True
+        if np.any(newly):
+            P_hat, R_hat = self.model.estimate()
+            idx = np.flatnonzero(newly)
+            self.policy[idx] = _optimistic_plan(P_hat[idx], R_hat[idx], n[idx], self.betas[idx], self.terminal,
+                                                self.gamma, self.r_max, self.policy[idx])
+            self.known_before = known
+
+    def returned_policy(self):
+        P_hat, R_hat = self.model.estimate()
+        P_hat[:, self.terminal] = np.eye(self.S)[self.terminal][None, :, None, :]
+        R_hat[:, self.terminal] = 0.0
+        return np.eye(self.A)[_policy_iteration_batch(P_hat, R_hat, self.gamma)[2]]
+
+
+class QLearning(OnlineLearner):
+    r""":math:`\epsilon`-greedy Q-learning with a constant step size, :math:`Q = 0` initially.
+
+    After each step, :math:`Q(s,a) \leftarrow Q(s,a) + \alpha\,(r + \gamma \max_{a'} Q(s', a') -
+    Q(s,a))` (no bootstrap past the end of an episode). Returns the greedy policy.
+
+    Examples
+    --------
+    >>> from ce_lib.mdp import QLearning, frozen_lake, online_runs
+    >>> out = online_runs(frozen_lake('4x4'), 0.9, QLearning(alpha=0.5, epsilon=0.1), budget=1000, n_runs=4, seed=0)
+    >>> out['gap'].shape  # (runs, checkpoints)
+    (4, 18)
+    """
+
+    name = "q-learning"
+
+    def __init__(self, alpha, epsilon=0.1):
+        self.alpha, self.epsilon = alpha, epsilon
+
+    def start(self, mdp, gamma, n_runs, episode_cap):
+        super().start(mdp, gamma, n_runs, episode_cap)
+        self.alphas = _per_run(self.alpha, n_runs, "alpha")
+        self.epsilons = _per_run(self.epsilon, n_runs, "epsilon")
+        if np.any(self.alphas <= 0) or np.any((self.epsilons < 0) | (self.epsilons > 1)):
+            raise ValueError(f"alpha must be > 0 and epsilon in [0, 1], got {self.alpha!r} and {self.epsilon!r}")
+        self.Q = np.zeros((n_runs, self.S, self.A))
+
+    def act(self, s, rng):
+        greedy = argmax_random_ties(self.Q[np.arange(self.n_runs), s], rng, atol=1e-12)
+        explore = rng.random(self.n_runs) < self.epsilons
+        return np.where(explore, rng.integers(0, self.A, self.n_runs), greedy)
+
+    def update(self, s, a, r, s_next, done, ended):
+        i = np.arange(self.n_runs)
+        boot = np.where(done, 0.0, self.Q[i, s_next].max(axis=1))
+        td = r + self.gamma * boot - self.Q[i, s, a]
+        self.Q[i, s, a] += self.alphas * td
+
+    def returned_policy(self):
+        return np.eye(self.A)[self.Q.argmax(axis=2)]
+
+
+class OptimisticQLearning(OnlineLearner):
+    r"""Q-learning with UCB exploration (Jin, Allen-Zhu, Bubeck & Jordan, 2018, UCB-Hoeffding; in
+    the discounted form of Dong, Wang, Chen & Wang, 2019).
+
+    :math:`Q` starts at :math:`r_{\max}/(1-\gamma)`, the learner acts greedily on it, and after the
+    :math:`n`-th visit of :math:`(s, a)`
+
+    .. math:: Q(s,a) \leftarrow (1-\alpha_n) Q(s,a) + \alpha_n\big(r + \beta/\sqrt{n}
+              + \gamma \min\{r_{\max}/(1-\gamma), \max_{a'} Q(s', a')\}\big), \qquad
+              \alpha_n = \frac{H + 1}{H + n},\ H = \frac{1}{1-\gamma}.
+
+    It is told ``r_max``, as :class:`OptimisticCE` is; returns the greedy policy.
+
+    Examples
+    --------
+    >>> from ce_lib.mdp import OptimisticQLearning, frozen_lake, online_runs
+    >>> out = online_runs(frozen_lake('4x4'), 0.9, OptimisticQLearning(beta=0.1), budget=1000, n_runs=4, seed=0)
+    >>> bool((out['gap'] >= 0).all())  # a loss relative to the optimal policy
+    True
+    """
+
+    name = "optimistic-q"
+
+    def __init__(self, beta=1.0, r_max: float = 1.0):
+        self.beta, self.r_max = beta, check_real(r_max, "r_max")
+
+    def start(self, mdp, gamma, n_runs, episode_cap):
+        super().start(mdp, gamma, n_runs, episode_cap)
+        self.betas = _per_run(self.beta, n_runs, "beta")
+        if np.any(self.betas < 0):
+            raise ValueError(f"beta must be >= 0, got {self.beta!r}")
+        self.v_max = self.r_max / (1.0 - gamma)
+        self.Q = np.full((n_runs, self.S, self.A), self.v_max)
+        self.visits = np.zeros((n_runs, self.S, self.A))
+
+    def act(self, s, rng):
+        return argmax_random_ties(self.Q[np.arange(self.n_runs), s], rng, atol=1e-12)
+
+    def update(self, s, a, r, s_next, done, ended):
+        i = np.arange(self.n_runs)
+        self.visits[i, s, a] += 1.0
+        n_vis = self.visits[i, s, a]
+        horizon = 1.0 / (1.0 - self.gamma)
+        step = (horizon + 1.0) / (horizon + n_vis)
+        boot = np.where(done, 0.0, np.minimum(self.v_max, self.Q[i, s_next].max(axis=1)))
+        target = r + self.betas / np.sqrt(n_vis) + self.gamma * boot
+        self.Q[i, s, a] += step * (target - self.Q[i, s, a])
+
+    def returned_policy(self):
+        return np.eye(self.A)[self.Q.argmax(axis=2)]
+
+
+class PolicyGradient(OnlineLearner):
+    r"""A tabular softmax policy trained by REINFORCE with a learned per-state baseline.
+
+    After every episode, for each step :math:`t` with discounted return-to-go :math:`G_t`:
+    :math:`\theta_{s_t} \mathrel{+}= \alpha (G_t - b(s_t)) \nabla \log \pi(a_t \mid s_t)` and
+    :math:`b(s_t) \mathrel{+}= \eta (G_t - b(s_t))` (:math:`\eta` = ``baseline_step``). Returns the
+    softmax policy itself.
+
+    Examples
+    --------
+    >>> from ce_lib.mdp import PolicyGradient, frozen_lake, online_runs
+    >>> out = online_runs(frozen_lake('4x4'), 0.9, PolicyGradient(alpha=0.5), budget=1000, n_runs=4, seed=0)
+    >>> out['policy'].shape, bool(abs(out['policy'].sum(axis=2) - 1).max() < 1e-12)  # probabilities
+    ((4, 17, 4), True)
+    """
+
+    name = "policy-gradient"
+
+    def __init__(self, alpha, baseline_step: float = 0.1):
+        self.alpha = alpha
+        self.baseline_step = check_real(baseline_step, "baseline_step", low=0.0)
+
+    def start(self, mdp, gamma, n_runs, episode_cap):
+        super().start(mdp, gamma, n_runs, episode_cap)
+        self.alphas = _per_run(self.alpha, n_runs, "alpha")
+        if np.any(self.alphas <= 0):
+            raise ValueError(f"alpha must be > 0, got {self.alpha!r}")
+        self.theta = np.zeros((n_runs, self.S, self.A))
+        self.baseline = np.zeros((n_runs, self.S))
+        self.traj_s = np.zeros((n_runs, episode_cap), int)
+        self.traj_a = np.zeros((n_runs, episode_cap), int)
+        self.traj_r = np.zeros((n_runs, episode_cap))
+        self.t = np.zeros(n_runs, int)
+        self.discount = gamma ** np.arange(episode_cap)
+
+    def act(self, s, rng):
+        p = _softmax(self.theta[np.arange(self.n_runs), s])
+        return (rng.random((self.n_runs, 1)) > np.cumsum(p, axis=1)).sum(axis=1).clip(max=self.A - 1)
+
+    def update(self, s, a, r, s_next, done, ended):
+        i = np.arange(self.n_runs)
+        self.traj_s[i, self.t], self.traj_a[i, self.t], self.traj_r[i, self.t] = s, a, r
+        self.t += 1
+        for k in np.flatnonzero(ended):  # REINFORCE with a baseline, once per episode
+            L = self.t[k]
+            rew = self.traj_r[k, :L]
+            G = np.array([rew[j:] @ self.discount[:L - j] for j in range(L)])
+            ss, aa = self.traj_s[k, :L], self.traj_a[k, :L]
+            adv = G - self.baseline[k, ss]
+            grad = -_softmax(self.theta[k, ss])
+            grad[np.arange(L), aa] += 1.0
+            np.add.at(self.theta[k], ss, self.alphas[k] * adv[:, None] * grad)
+            np.add.at(self.baseline[k], ss, self.baseline_step * adv)
+        self.t[ended] = 0
+
+    def returned_policy(self):
+        return _softmax(self.theta)
+
+
+def _online_loop(mdp, gamma, parts, n_runs, budget, rng, episode_cap):
+    """Step every run of every learner together; ``parts`` pairs each learner with its run indices.
+
+    The learners act in the order of ``parts`` and draw from one generator, then the environment
+    steps all runs at once: a learner's runs see the same random numbers whatever else runs beside
+    them only if the same learners run beside them (as in :func:`online_experiment`)."""
+    sampler = Sampler(mdp)
+    terminal = _terminal_states(mdp)
+    v_star_mu = mdp.mu @ policy_iteration(mdp, gamma).V
+    checks = log_grid(budget, per_decade=6)
+    for learner, idx in parts:
+        learner.start(mdp, gamma, idx.size, episode_cap)
+    s = sampler.reset(n_runs, rng)
+    t_ep = np.zeros(n_runs, int)
+    gap = np.empty((n_runs, checks.size))
+    j = 0
+    for step in range(1, budget + 1):
+        a = np.empty(n_runs, int)
+        for learner, idx in parts:
+            a[idx] = learner.act(s[idx], rng)
+        s_next, r = sampler.step(s, a, rng)
+        done = terminal[s_next]
+        t_ep += 1
+        ended = done | (t_ep >= episode_cap)
+        for learner, idx in parts:
+            learner.update(s[idx], a[idx], r[idx], s_next[idx], done[idx], ended[idx])
+        if np.any(ended):
+            s_next = s_next.copy()
+            s_next[ended] = sampler.reset(int(ended.sum()), rng)
+            t_ep[ended] = 0
+        s = s_next
+        if step == checks[j]:
+            policy = np.zeros((n_runs, mdp.n_states, mdp.n_actions))
+            for learner, idx in parts:
+                policy[idx] = learner.returned_policy()
+            values = _evaluate_batch(np.broadcast_to(mdp.P, (n_runs,) + mdp.P.shape),
+                                     np.broadcast_to(mdp.expected_reward, (n_runs,) + mdp.expected_reward.shape),
+                                     policy, gamma)
+            gap[:, j] = _relative_gap(v_star_mu, values, mdp.mu)
+            j += 1
+    return checks, gap, float(v_star_mu)
+
+
+def online_runs(mdp: TabularMDP, gamma: float, learner: OnlineLearner, budget: int, n_runs: int, seed: Any = 0,
+                episode_cap: int = 200) -> dict:
+    """``n_runs`` runs of one online learner, each on its own trajectory of ``budget`` steps.
+
+    Episodes start from :math:`\\mu` and end at a terminal state or after ``episode_cap`` steps. At
+    checkpoints (6 per decade of steps) the learner's returned policy is evaluated exactly.
+
+    Parameters
+    ----------
+    mdp : TabularMDP
+    gamma : float
+        Discount factor in (0, 1).
+    learner : OnlineLearner
+        :class:`OptimisticCE`, :class:`QLearning`, :class:`OptimisticQLearning`,
+        :class:`PolicyGradient` or your own.
+    budget, n_runs : int
+        Environment steps per run, and runs.
+    seed : int or numpy.random.Generator
+    episode_cap : int
+
+    Returns
+    -------
+    dict
+        ``steps`` (checkpoints), ``gap`` of shape (n_runs, T): the relative loss at the start
+        :math:`(V^\\star(\\mu) - V^\\pi(\\mu)) / V^\\star(\\mu)` of the returned policy, ``policy``
+        (the final returned policy, (n_runs, S, A)) and ``v_star``.
+
+    Examples
+    --------
+    >>> from ce_lib.mdp import OptimisticCE, QLearning, frozen_lake, online_runs
+    >>> lake = frozen_lake('4x4')
+    >>> [round(float(online_runs(lake, 0.9, learner, budget=2000, n_runs=8, seed=0)['gap'][:, -1].mean()), 3)
+    ...  for learner in (OptimisticCE(beta=1.0), QLearning(alpha=0.5, epsilon=0.1))]
+    [0.209, 0.592]
+    """
+    mdp = _check_mdp(mdp)
+    gamma = check_gamma(gamma)
+    if not isinstance(learner, OnlineLearner):
+        raise TypeError(f"learner must be an OnlineLearner of ce_lib.mdp, got {type(learner).__name__}")
+    budget = check_positive_int(budget, "budget")
+    n_runs = check_positive_int(n_runs, "n_runs")
+    episode_cap = check_positive_int(episode_cap, "episode_cap")
+    idx = np.arange(n_runs)
+    checks, gap, v_star = _online_loop(mdp, gamma, [(learner, idx)], n_runs, budget, as_rng(seed), episode_cap)
+    return {"steps": checks, "gap": gap, "policy": learner.returned_policy(), "v_star": v_star}
+
+
 def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Sequence[OnlineConfig], n_seeds: int,
                       seed: Any = 0, episode_cap: int = 200, replan_every: int = 50, r_max: float = 1.0) -> dict:
-    r"""Learners that collect their own data, one trajectory per run, scored exactly at checkpoints.
+    r"""Several online learners side by side on the same seeds, one trajectory per run, scored
+    exactly at checkpoints: the chapter's experiment, on top of :func:`online_runs`' loop.
 
-    * ``ce-optimism``: counts transitions and acts greedily on an optimistic version of the
-      empirical model: an untried pair pays ``r_max`` forever (as in R-max, Brafman & Tennenholtz)
-      and a tried one earns the bonus :math:`\beta / \sqrt{N(s, a)}` (MBIE-EB, Strehl & Littman);
-      re-planned with policy iteration whenever a pair is tried for the first time and every
-      ``replan_every`` steps. Its *returned* policy is the plan on the plain empirical model
-      (untried pairs pay nothing).
-    * ``q-learning``: :math:`\epsilon`-greedy, constant step size, :math:`Q = 0` initially; returns
-      the greedy policy.
-    * ``policy-gradient``: a tabular softmax policy trained by REINFORCE with a learned per-state
-      baseline after every episode; returns the softmax policy itself.
-    * ``optimistic-q``: Q-learning with UCB exploration (Jin, Allen-Zhu, Bubeck & Jordan, 2018,
-      UCB-Hoeffding; in the discounted form of Dong, Wang, Chen & Wang, 2019): :math:`Q` starts at
-      :math:`r_{\max}/(1-\gamma)`, the learner acts greedily on it, and after the :math:`n`-th
-      visit of :math:`(s, a)`
-
-      .. math:: Q(s,a) \leftarrow (1-\alpha_n) Q(s,a) + \alpha_n\big(r + \beta/\sqrt{n}
-                + \gamma \min\{r_{\max}/(1-\gamma), \max_{a'} Q(s', a')\}\big), \qquad
-                \alpha_n = \frac{H + 1}{H + n},\ H = \frac{1}{1-\gamma}.
-
-      It is told ``r_max``, as the optimistic CE learner is; returns the greedy policy.
-
-    Episodes end at a terminal state or after ``episode_cap`` steps; a new one starts from
-    :math:`\mu`. Every run of every learner gets ``budget`` environment steps.
+    ``configs`` name the learners: ``ce-optimism`` (:class:`OptimisticCE`, ``param`` = its bonus
+    scale :math:`\beta`), ``q-learning`` (:class:`QLearning`, ``param`` = its step size, with
+    ``epsilon``), ``policy-gradient`` (:class:`PolicyGradient`, ``param`` = its step size) and
+    ``optimistic-q`` (:class:`OptimisticQLearning`, ``param`` = :math:`\beta`). ``n_seeds`` runs of
+    each config; all runs step together and draw from one generator (the learners act in the order
+    CE, Q-learning, optimistic Q-learning, policy gradient). Every run of every learner gets
+    ``budget`` environment steps; episodes end at a terminal state or after ``episode_cap`` steps.
 
     Returns
     -------
@@ -700,119 +1026,18 @@ def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Seque
         ok = c.param >= 0 if c.method in ("ce-optimism", "optimistic-q") else c.param > 0
         if not ok or not 0 <= c.epsilon <= 1:
             raise ValueError(f"configs: {c} needs param > 0 (>= 0 for the bonus scales) and epsilon in [0, 1]")
-    rng = as_rng(seed)
-    S, A = mdp.n_states, mdp.n_actions
-    sampler = Sampler(mdp)
-    terminal = _terminal_states(mdp)
-    v_star_mu = mdp.mu @ policy_iteration(mdp, gamma).V
-    checks = log_grid(budget, per_decade=6)
-    N = len(configs) * B  # one run per (config, seed)
-    kind = np.repeat([_METHODS.index(c.method) for c in configs], B)
+    kind = np.repeat([_METHODS.index(c.method) for c in configs], B)  # one run per (config, seed)
     param = np.repeat([c.param for c in configs], B)
     eps = np.repeat([c.epsilon for c in configs], B)
-    ce, ql, pg, oq = (np.flatnonzero(kind == k) for k in range(4))
-    v_max = r_max / (1.0 - gamma)
-    # State of every run.
-    s = sampler.reset(N, rng)
-    t_ep = np.zeros(N, int)
-    model = EmpiricalModel(N, S, A)  # used by CE runs only (cheap for the others: they never add)
-    ce_policy = np.zeros((ce.size, S), int)
-    Q = np.zeros((N, S, A))
-    Q[oq] = v_max  # optimistic Q-learning starts at the largest possible value
-    visits = np.zeros((N, S, A))
-    theta = np.zeros((N, S, A))
-    baseline = np.zeros((N, S))
-    traj_s = np.zeros((N, episode_cap), int)
-    traj_a = np.zeros((N, episode_cap), int)
-    traj_r = np.zeros((N, episode_cap))
-    gap = np.empty((N, checks.size))
-    known_before = np.zeros((ce.size, S, A), bool)
-    j = 0
-    discount = gamma ** np.arange(episode_cap)
-    for step in range(1, budget + 1):
-        # Choose actions.
-        a = np.empty(N, int)
-        if ce.size:
-            a[ce] = ce_policy[np.arange(ce.size), s[ce]]
-        if ql.size:
-            q = Q[ql, s[ql]]
-            greedy = argmax_random_ties(q, rng, atol=1e-12)
-            explore = rng.random(ql.size) < eps[ql]
-            a[ql] = np.where(explore, rng.integers(0, A, ql.size), greedy)
-        if oq.size:
-            a[oq] = argmax_random_ties(Q[oq, s[oq]], rng, atol=1e-12)
-        if pg.size:
-            p = _softmax(theta[pg, s[pg]])
-            a[pg] = (rng.random((pg.size, 1)) > np.cumsum(p, axis=1)).sum(axis=1).clip(max=A - 1)
-        s_next, r = sampler.step(s, a, rng)
-        done_env = terminal[s_next]
-        if ce.size:
-            model.add(ce, s[ce], a[ce], s_next[ce], r[ce])
-        if ql.size:
-            boot = np.where(done_env[ql], 0.0, Q[ql, s_next[ql]].max(axis=1))
-            td = r[ql] + gamma * boot - Q[ql, s[ql], a[ql]]
-            Q[ql, s[ql], a[ql]] += param[ql] * td
-        if oq.size:
-            visits[oq, s[oq], a[oq]] += 1.0
-            n_vis = visits[oq, s[oq], a[oq]]
-            horizon = 1.0 / (1.0 - gamma)
-            step_oq = (horizon + 1.0) / (horizon + n_vis)
-            boot = np.where(done_env[oq], 0.0, np.minimum(v_max, Q[oq, s_next[oq]].max(axis=1)))
-            target = r[oq] + param[oq] / np.sqrt(n_vis) + gamma * boot
-            Q[oq, s[oq], a[oq]] += step_oq * (target - Q[oq, s[oq], a[oq]])
-        traj_s[np.arange(N), t_ep] = s
-        traj_a[np.arange(N), t_ep] = a
-        traj_r[np.arange(N), t_ep] = r
-        t_ep += 1
-        ended = done_env | (t_ep >= episode_cap)
-        for i in np.flatnonzero(ended & (kind == 2)):  # REINFORCE with a baseline, once per episode
-            L = t_ep[i]
-            rew = traj_r[i, :L]
-            G = np.array([rew[k:] @ discount[:L - k] for k in range(L)])
-            ss, aa = traj_s[i, :L], traj_a[i, :L]
-            adv = G - baseline[i, ss]
-            grad = -_softmax(theta[i, ss])
-            grad[np.arange(L), aa] += 1.0
-            np.add.at(theta[i], ss, param[i] * adv[:, None] * grad)
-            np.add.at(baseline[i], ss, 0.1 * adv)
-        if np.any(ended):
-            s_next = s_next.copy()
-            s_next[ended] = sampler.reset(int(ended.sum()), rng)
-            t_ep[ended] = 0
-        s = s_next
-        if ce.size:
-            n_ce = model.visits()[ce]
-            known = n_ce > 0
-            newly = np.any(known & ~known_before, axis=(1, 2))
-            if step % replan_every == 0:
-                newly[:] = True
-            if np.any(newly):
-                P_hat, R_hat = model.estimate()
-                idx = np.flatnonzero(newly)
-                ce_policy[idx] = _optimistic_plan(P_hat[ce[idx]], R_hat[ce[idx]], n_ce[idx], param[ce[idx]], terminal,
-                                                  gamma, r_max, ce_policy[idx])
-                known_before = known
-        if step == checks[j]:
-            gap[:, j] = _relative_gap(v_star_mu, _returned_values(mdp, gamma, model, ce, ql, pg, oq, Q, theta, terminal),
-                                      mdp.mu)
-            j += 1
-    return {"steps": checks, "gap": gap.reshape(len(configs), B, checks.size),
-            "labels": [c.label for c in configs], "configs": [tuple(c) for c in configs], "v_star": float(v_star_mu)}
-
-
-def _returned_values(mdp, gamma, model, ce, ql, pg, oq, Q, theta, terminal):
-    N, S, A = Q.shape
-    policy = np.zeros((N, S, A))
-    if ce.size:
-        P_hat, R_hat = model.estimate()
-        P_hat, R_hat = P_hat[ce], R_hat[ce]
-        P_hat[:, terminal] = np.eye(S)[terminal][None, :, None, :]
-        R_hat[:, terminal] = 0.0
-        policy[ce] = np.eye(A)[_policy_iteration_batch(P_hat, R_hat, gamma)[2]]
-    for idx in (ql, oq):
+    make = {"ce-optimism": lambda i: OptimisticCE(param[i], r_max=r_max, replan_every=replan_every),
+            "q-learning": lambda i: QLearning(param[i], eps[i]),
+            "optimistic-q": lambda i: OptimisticQLearning(param[i], r_max=r_max),
+            "policy-gradient": lambda i: PolicyGradient(param[i])}
+    parts = []
+    for method in ("ce-optimism", "q-learning", "optimistic-q", "policy-gradient"):  # the order they act in
+        idx = np.flatnonzero(kind == _METHODS.index(method))
         if idx.size:
-            policy[idx] = np.eye(A)[Q[idx].argmax(axis=2)]
-    if pg.size:
-        policy[pg] = _softmax(theta[pg])
-    return _evaluate_batch(np.broadcast_to(mdp.P, (N, S, A, S)), np.broadcast_to(mdp.expected_reward, (N, S, A)),
-                           policy, gamma)
+            parts.append((make[method](idx), idx))
+    checks, gap, v_star = _online_loop(mdp, gamma, parts, kind.size, budget, as_rng(seed), episode_cap)
+    return {"steps": checks, "gap": gap.reshape(len(configs), B, checks.size),
+            "labels": [c.label for c in configs], "configs": [tuple(c) for c in configs], "v_star": v_star}

@@ -237,3 +237,53 @@ def test_optimistic_q_learning_stays_below_v_max_and_learns():
         M.online_experiment(lake4, 0.9, 10, [("optimistic-q", -1.0)], 2)
     with pytest.raises(ValueError, match="vr_settings"):
         M.generative_experiment(lake4, 0.9, 5, 2, vr_settings=[(0, 2)])
+
+
+# ----------------------------------------------------------------------------------------------
+# The online learners, alone and side by side
+# ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("learner, config", [
+    (lambda: M.OptimisticCE(beta=0.3), ("ce-optimism", 0.3)),
+    (lambda: M.QLearning(alpha=0.2, epsilon=0.1), ("q-learning", 0.2, 0.1)),
+    (lambda: M.OptimisticQLearning(beta=0.05), ("optimistic-q", 0.05)),
+    (lambda: M.PolicyGradient(alpha=1.0), ("policy-gradient", 1.0)),
+])
+def test_a_learner_alone_is_the_experiments_learner(learner, config):
+    """online_runs with one learner and online_experiment with its one config are the same runs."""
+    lake = M.frozen_lake("4x4")
+    alone = M.online_runs(lake, 0.9, learner(), budget=1500, n_runs=3, seed=11)
+    exp = M.online_experiment(lake, 0.9, 1500, [config], n_seeds=3, seed=11)
+    assert np.array_equal(alone["gap"], exp["gap"][0]) and np.array_equal(alone["steps"], exp["steps"])
+    assert alone["policy"].shape == (3, lake.n_states, lake.n_actions)
+
+
+def test_per_run_settings_are_the_runs_of_separate_settings():
+    """A learner with one setting per run is several settings side by side (Q-learning draws the
+    same numbers whatever its step size, so its runs line up with single-setting runs)."""
+    lake = M.frozen_lake("4x4")
+    both = M.online_runs(lake, 0.9, M.QLearning(alpha=[0.1, 0.5], epsilon=0.0), budget=800, n_runs=2, seed=3)
+    exp = M.online_experiment(lake, 0.9, 800, [("q-learning", 0.1, 0.0), ("q-learning", 0.5, 0.0)], n_seeds=1, seed=3)
+    assert np.array_equal(both["gap"], exp["gap"][:, 0])
+
+
+@pytest.mark.parametrize("make, word", [
+    (lambda: M.QLearning(alpha=0.0), "alpha"),
+    (lambda: M.QLearning(alpha=0.1, epsilon=1.5), "epsilon"),
+    (lambda: M.QLearning(alpha=[0.1, 0.2, 0.3]), "alpha"),
+    (lambda: M.OptimisticCE(beta=-1.0), "beta"),
+    (lambda: M.OptimisticCE(replan_every=0), "replan_every"),
+    (lambda: M.OptimisticQLearning(beta=float("nan")), "beta"),
+    (lambda: M.PolicyGradient(alpha=-0.1), "alpha"),
+    (lambda: M.PolicyGradient(alpha=0.1, baseline_step=-1.0), "baseline_step"),
+])
+def test_online_learners_name_their_bad_settings(make, word):
+    with pytest.raises((ValueError, TypeError), match=word):
+        M.online_runs(M.frozen_lake("4x4"), 0.9, make(), budget=10, n_runs=2, seed=0)
+
+
+def test_online_runs_refuses_what_is_not_a_learner():
+    with pytest.raises(TypeError, match="learner"):
+        M.online_runs(M.frozen_lake("4x4"), 0.9, "q-learning", budget=10, n_runs=2, seed=0)
+    with pytest.raises(ValueError, match="n_runs"):
+        M.online_runs(M.frozen_lake("4x4"), 0.9, M.QLearning(0.1), budget=10, n_runs=0, seed=0)
