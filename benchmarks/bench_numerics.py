@@ -23,7 +23,7 @@ from ce_lib.studies import reasoning as reasoning_study
 torch.set_num_threads(1)
 ppo.train("CartPole-v1", 512, 0, ppo.PPOConfig())
 t = time.perf_counter(); ppo.train("CartPole-v1", 20480, 1, ppo.PPOConfig()); p = (time.perf_counter() - t) / 20.48
-t = time.perf_counter(); reasoning.pretrain(reasoning_study.TASK, list(range(13)), steps=30, n_threads=2)
+t = time.perf_counter(); reasoning.pretrain(reasoning_study.SETTINGS.task, list(range(13)), steps=30, n_threads=2)
 r = (time.perf_counter() - t) / 30
 t = time.perf_counter(); sb3_agents.run("SAC", 0, stop_after=1500); s = (time.perf_counter() - t) / 1.5
 print(json.dumps({"ppo": p, "pretrain": r, "sac": s, "paths": numerics.status().paths}))

@@ -24,13 +24,13 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     seeds = list(range(args.models))
-    rs.pretrain(reasoning_study.TASK, seeds[:1], steps=5, warmup=1)  # warm up allocators and kernels
+    rs.pretrain(reasoning_study.SETTINGS.task, seeds[:1], steps=5, warmup=1)  # warm up allocators and kernels
     start = time.perf_counter()
-    rs.pretrain(reasoning_study.TASK, seeds, steps=args.steps, warmup=1)
+    rs.pretrain(reasoning_study.SETTINGS.task, seeds, steps=args.steps, warmup=1)
     stacked = (time.perf_counter() - start) / args.steps
     start = time.perf_counter()
     for s in seeds:
-        rs.pretrain(reasoning_study.TASK, [s], steps=args.steps, warmup=1)
+        rs.pretrain(reasoning_study.SETTINGS.task, [s], steps=args.steps, warmup=1)
     alone = (time.perf_counter() - start) / args.steps
     print(f"{args.models} models, {args.threads} threads: stacked {1000 * stacked:.1f} ms per step of all models, "
           f"one after another {1000 * alone:.1f} ms; ratio {alone / stacked:.1f}x")

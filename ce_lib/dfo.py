@@ -30,7 +30,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import (as_float_array, as_rng, check_finite_array,
+from .experiments import (HOLD, as_float_array, as_rng, check_finite_array,
                           check_positive_int, check_real)
 
 
@@ -42,7 +42,7 @@ def _freeze(obj, field: str, arr: np.ndarray) -> None:
 
 __all__ = [
     "METHODS", "SWEEP_METHODS", "CMA_DIMS", "AVERAGING_ETA", "cma_es", "PROBLEMS", "StochasticLogistic",
-    "StochasticQuadratic", "Trace", "HOLD", "antithetic_gradient", "local_model", "make_logistic",
+    "StochasticQuadratic", "Trace", "antithetic_gradient", "local_model", "make_logistic",
     "make_quadratic", "model_based", "problem_instance", "random_search", "regression_gradient",
     "reinforce_gradient", "reinforce",
 ]
@@ -308,11 +308,10 @@ def _per_run(value, name: str, n_runs: int) -> np.ndarray:
 
 StopRule = Callable[[float, np.ndarray, np.ndarray], bool]
 
-#: A run has *settled* at the target once it is at or below it at a checkpoint n and at every
-#: checkpoint up to the first one at or beyond 1.25 n; its count is that n
-#: (``samples_to_target(..., hold=HOLD)``). Counting the first touch instead would reward steps so
-#: large that a run bounces through the target by luck.
-HOLD = 1.25
+# A run has *settled* at the target once it is at or below it at a checkpoint n and at every
+# checkpoint up to the first one at or beyond HOLD n (the book's hold factor, 1.25, from
+# ce_lib.experiments); its count is that n. Counting the first touch instead would reward steps so
+# large that a run bounces through the target by luck.
 
 
 def _stop_when_all_settled(samples: float, settled: np.ndarray, dead: np.ndarray) -> bool:
@@ -350,7 +349,7 @@ def _loop(obj, budget: int, per_iter: int, n_runs: int, direction, step: np.ndar
 
     Checkpoints are spaced geometrically in iterations. With ``stop_below``, the loop ends when
     ``stop_rule(samples, settled, dead)`` says so -- by default once every run has settled at the
-    target (see :data:`HOLD`) or diverged. Runs flagged in ``average`` (boolean, (n_runs,)) report the
+    target (see :data:`ce_lib.experiments.HOLD`) or diverged. Runs flagged in ``average`` (boolean, (n_runs,)) report the
     averaged iterate :math:`\\bar x_t` (see :data:`AVERAGING_ETA`) instead of :math:`x_t`; the steps are
     the same either way, so ``average="both"`` reports both from every run: the trace then has
     ``2 * n_runs`` rows, the last iterates first, and ``stop_rule`` sees those rows.
@@ -524,7 +523,7 @@ def reinforce(obj, budget: int, *, step, explore, batch: int, average=False, n_r
         Independent runs advanced together.
     seed : int or numpy.random.Generator
     stop_below : float, optional
-        A run settles once its gap stays at most this (see :data:`HOLD`); the batch stops when
+        A run settles once its gap stays at most this (see :data:`ce_lib.experiments.HOLD`); the batch stops when
         ``stop_rule`` says so (default: when every run settled or diverged).
     stop_rule : callable, optional
         ``stop_rule(samples, settled, dead) -> bool`` (boolean arrays over runs).
@@ -783,7 +782,7 @@ def model_based(obj, budget: int, *, n_runs: int = 1, seed: Any = 0, stop_below:
     n_runs : int
     seed : int or numpy.random.Generator
     stop_below : float, optional
-        Stop once every run has settled at or below this (see :data:`HOLD`).
+        Stop once every run has settled at or below this (see :data:`ce_lib.experiments.HOLD`).
     growth : float
         Ratio between successive sample sizes (> 1).
 

@@ -25,6 +25,7 @@ import numpy as np
 from joblib import Parallel, delayed, parallel_config
 
 __all__ = [
+    "HOLD",
     "Interval",
     "MethodResult",
     "REPORTED_SEED_START",
@@ -48,6 +49,7 @@ __all__ = [
     "hit_summary",
     "log_grid",
     "make_record",
+    "reported_seeds",
     "module_dependencies",
     "parallel_map",
     "progress_enabled",
@@ -432,6 +434,17 @@ def best_by_tuning(candidates: Sequence, budget: float) -> int:
 #: First seed of the runs every chapter reports, and of the disjoint runs used for tuning and for
 #: choosing each family's best method. Seeds are these explicit numbers, never derived from labels.
 REPORTED_SEED_START, TUNING_SEED_START = 0, 1000
+
+#: The book's hold factor: a count of samples to a target counts only if the target is still met at
+#: every checkpoint up to this factor later (``samples_to_target(..., hold=HOLD)``); the gym tasks,
+#: whose evaluations are far apart, use their own (:data:`ce_lib.gym_tasks.GYM_HOLD`).
+HOLD = 1.25
+
+
+def reported_seeds(n: int) -> tuple[int, ...]:
+    """The first ``n`` reported seeds (from :data:`REPORTED_SEED_START`): what the chapters report on."""
+    n = check_positive_int(n, "n")
+    return tuple(range(REPORTED_SEED_START, REPORTED_SEED_START + n))
 
 
 def tuning_seeds(n: int) -> tuple[int, ...]:
@@ -988,11 +1001,30 @@ def _code_key(fn: Callable[..., Any]) -> str:
     return _library_fingerprint()
 
 
+def _settings_key(fn: Callable[..., Any]) -> dict:
+    """The settings a ce_lib function reads besides its parameters: the ``SETTINGS`` value (a chapter
+    study's frozen dataclass) of every module it runs, so that a study run with other settings
+    (``dataclasses.replace``) is another computation."""
+    import dataclasses
+
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    module = getattr(fn, "__module__", None) or ""
+    if not (module == "ce_lib" or module.startswith("ce_lib.")) or _module_file(module) is None:
+        return {}
+    out = {}
+    for name in module_dependencies(module):
+        settings = getattr(sys.modules.get(name), "SETTINGS", None)
+        if dataclasses.is_dataclass(settings) and not isinstance(settings, type):
+            out[name] = _key_form(settings, f" ({name}.SETTINGS)")
+    return out
+
+
 def _cache_path(fn: Callable[..., Any], params: dict) -> Path | None:
     folder = cache_dir()
     if folder is None:
         return None
-    parts = [_function_key(fn), _key_form(params, ""), _code_key(fn), _environment_key()]
+    parts = [_function_key(fn), _key_form(params, ""), _code_key(fn), _settings_key(fn), _environment_key()]
     key = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
     label = "".join(c if c.isalnum() or c in "._-" else "_" for c in getattr(fn, "__qualname__", "fn"))
     return folder / f"{label}-{key}.pkl"
@@ -1004,7 +1036,8 @@ def cached(fn: Callable[..., Any], **params) -> Any:
     The key is the function (a ce_lib function by its name, any other by its code, see
     ``_function_key``), the parameters, the source of the code it runs (for a ce_lib function, its
     module and every ce_lib module that imports, :func:`module_dependencies`; for any other
-    function, all of ``ce_lib``), the numerical mode and the versions of numpy, scipy, torch, gymnasium, stable-baselines3 and
+    function, all of ``ce_lib``), the ``SETTINGS`` of the chapter studies among those modules, the
+    numerical mode and the versions of numpy, scipy, torch, gymnasium, stable-baselines3 and
     cvxpy: a change to any of them recomputes. Writes are atomic
     (a temporary file renamed into place): an interrupted run leaves no half-written entry.
 

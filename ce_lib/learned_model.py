@@ -485,7 +485,7 @@ def run_seeds(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig
     n_episodes : int, optional
         Episodes of data at most (default: the task's ``max_episodes``).
     stop_at_target : bool
-        Stop a seed once its target is met and held (:data:`ce_lib.gym_tasks.HOLD`).
+        Stop a seed once its target is met and held (:data:`ce_lib.gym_tasks.GYM_HOLD`).
     n_threads : int or None
         torch threads for the batch (fixed, so that results do not depend on the machine's cores;
         ``None``: torch's current setting).
@@ -503,7 +503,7 @@ def run_seeds(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig
 
 
 def _run_seeds(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_target):
-    from .gym_tasks import HOLD
+    from .gym_tasks import GYM_HOLD as HOLD
 
     if env_id not in TASK_SPECS:
         raise ValueError(f"env_id must be one of {sorted(TASK_SPECS)}, got {env_id!r}")

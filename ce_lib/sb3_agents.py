@@ -4,7 +4,7 @@ SAC, TD3 and DQN with the rl-baselines3-zoo settings, scored like the book's PPO
 Used by :ref:`ch-deep-rl`. Every run is scored by :func:`ce_lib.gym_tasks.evaluate` (the same
 seeded greedy episodes as PPO and the certainty-equivalent controllers of the same seed), every
 ``EVAL_EVERY`` environment steps, and stops once the target of
-:data:`ce_lib.gym_tasks.TASK_TARGETS` is reached and held (:data:`ce_lib.gym_tasks.HOLD`).
+:data:`ce_lib.gym_tasks.TASK_TARGETS` is reached and held (:data:`ce_lib.gym_tasks.GYM_HOLD`).
 The chapter's runs of these agents are stored (they take longer than a chapter may): see
 ``ce_lib.studies.deep_rl``.
 
@@ -141,7 +141,7 @@ def run(name: str, seed: int, *, budget: int | None = None, stop_at_target: bool
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from .gym_tasks import HOLD
+    from .gym_tasks import GYM_HOLD as HOLD
 
     spec = _spec(name)
     seed = check_positive_int(seed, "seed", minimum=0)

@@ -31,7 +31,7 @@ def main():
     torch.set_num_threads(1)
     res = ppo.train("CartPole-v1", 2048, 0, ppo.PPOConfig())  # a PPO run of 8 updates
     out["ppo"] = fingerprint(res.returns, *[p.detach().numpy() for p in res.model.parameters()])
-    pre = reasoning.pretrain(reasoning_study.TASK, [0], steps=15, n_threads=2)  # a small transformer's first steps
+    pre = reasoning.pretrain(reasoning_study.SETTINGS.task, [0], steps=15, n_threads=2)  # a small transformer's first steps
     out["reasoning"] = fingerprint(pre.loss, *[p.detach().numpy() for p in pre.model.parameters()])
     dqn = sb3_agents.run("DQN", 0, stop_after=2000)  # stable-baselines3 DQN: two evaluations, 1,000 updates
     out["sb3_dqn"] = fingerprint(dqn["eval_scores"])

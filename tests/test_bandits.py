@@ -25,7 +25,7 @@ def test_thompson_sampling_concentrates_on_the_best_arm():
 
 
 def test_kl_ucb_and_ts_beat_epsilon_greedy_and_greedy_on_average():
-    env = b.BernoulliBandit(bandits_study.INSTANCE)
+    env = b.BernoulliBandit(bandits_study.SETTINGS.instance)
     regret = {a.name: b.simulate(a, env, 5000, 200, seed=2).regret.sum(axis=1).mean()
               for a in (b.Greedy(), b.EpsilonGreedy(0.1), b.KLUCB(), b.ThompsonSampling())}
     assert regret["KL-UCB"] < regret["epsilon-greedy"] and regret["Thompson sampling"] < regret["greedy"]
@@ -96,9 +96,10 @@ def test_etc_bound_matches_theorem_6_1():
 def test_headline_record_validates(monkeypatch):
     from ce_lib.scoreboard import validate_record
 
-    small = {"gradient bandit": [{"alpha": 0.4, "baseline": True}, {"alpha": 0.8, "baseline": True}],
-             "Tsallis-INF": [{"c": 2.0, "estimator": "rv"}], "EXP3": [{"c": 1.0}]}
-    monkeypatch.setattr(bandits_study, "RL_GRIDS", small)
+    from dataclasses import replace
+
+    small = replace(bandits_study.SETTINGS, gradient_bandit_steps=(0.4,), tsallis_scales=(2.0,), exp3_scales=(1.0,))
+    monkeypatch.setattr(bandits_study, "SETTINGS", small)
     rec = bandits_study._headline(n_seeds=4)
     validate_record(rec)
     assert rec["chapter"] == "bandits" and rec["information"] == "same"

@@ -4,7 +4,7 @@ from hypothesis import given, settings, strategies as st
 
 from ce_lib import dfo
 from ce_lib.studies import dfo as dfo_study
-from ce_lib.experiments import samples_to_target
+from ce_lib.experiments import HOLD, samples_to_target
 
 
 @pytest.fixture(scope="module")
@@ -225,20 +225,20 @@ def test_tuning_batch_stops_when_a_configurations_median_is_decided():
 def test_tune_minimizes_the_reported_median_over_the_whole_grid():
     obj = dfo.problem_instance("quadratic", 4)
     out = dfo_study.tune("random search (ARS)", obj, budget=8000, target=0.05)
-    assert out["runs"] == out["grid_size"] // 2 * len(dfo_study.TUNING_SEEDS)  # the two readouts of a setting share a run
+    assert out["runs"] == out["grid_size"] // 2 * len(dfo_study.SETTINGS.tuning_seeds)  # the two readouts of a setting share a run
     assert out["hyper"] in dfo_study.hyper_grid("random search (ARS)", 4)
     assert isinstance(out["step_at_edge"], bool)
     assert out["median_samples"] == np.median(np.where(np.isfinite(out["tuning_hits"]), out["tuning_hits"], 8000))
     # brute force: every batch of the grid run to the end (no early stop, the same random numbers
     # as tune's batches up to where they stopped); no configuration has a smaller median
-    seeds = list(dfo_study.TUNING_SEEDS)
+    seeds = list(dfo_study.SETTINGS.tuning_seeds)
     groups = {}
     for hyper in dfo_study.hyper_grid("random search (ARS)", 4):
         groups.setdefault(dfo_study._structure(hyper), []).append(hyper)
     medians = []
     for hypers in groups.values():
         trace = dfo_study.run_batch("random search (ARS)", obj, 8000, hypers, seeds)
-        hits = samples_to_target(trace.samples, trace.gap, 0.05, hold=dfo.HOLD).reshape(len(hypers), len(seeds))
+        hits = samples_to_target(trace.samples, trace.gap, 0.05, hold=HOLD).reshape(len(hypers), len(seeds))
         medians += list(np.median(np.where(np.isfinite(hits), hits, 8000), axis=1))
     assert out["median_samples"] == pytest.approx(min(medians))
 
@@ -264,7 +264,7 @@ def test_lucky_bounces_do_not_win_the_tuning():
     tol = 0.1 * float(obj.gap(obj.start))
     tuned = dfo_study.tune("REINFORCE", obj, budget=32_000, target=tol)
     trace = dfo_study.run_batch("REINFORCE", obj, 32_000, [tuned["hyper"]], list(range(10)), stop_below=tol)
-    hits = samples_to_target(trace.samples, trace.gap, tol, hold=dfo.HOLD)
+    hits = samples_to_target(trace.samples, trace.gap, tol, hold=HOLD)
     assert np.mean(np.isfinite(hits)) >= 0.8
 
 

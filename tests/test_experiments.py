@@ -506,3 +506,25 @@ def test_the_book_re_executes_only_the_chapters_whose_code_changed(tmp_path):
     assert stale("--dry-run") == {"05_lqr.md", "06_robust_control.md", "99_scoreboard.md"}
     _edit(root / "ce_lib" / "experiments.py")
     assert stale("--dry-run") >= {f"{p.stem}.md" for p in (root / "chapters").glob("[0-9][0-9]_*.md")}
+
+
+def test_a_study_run_with_other_settings_is_another_computation(tmp_cache, monkeypatch):
+    """The cache keys a study's function on the study's SETTINGS (and on those of the studies it uses)."""
+    from dataclasses import replace
+
+    from ce_lib.studies import lqr as lqr_study
+    from ce_lib.studies import robust_control as robust_study
+
+    def entry():
+        return ex._cache_path(robust_study.data_sweep, {"name": "x"}).name
+
+    before = entry()
+    monkeypatch.setattr(robust_study, "SETTINGS", replace(robust_study.SETTINGS, sweep_fir=8))
+    changed = entry()
+    assert changed != before
+    # robust control reads the LQR chapter's stabilizing gains: a change there is a change here too
+    gains = {k: 2 * v for k, v in lqr_study.SETTINGS.stabilizing_start.items()}
+    monkeypatch.setattr(lqr_study, "SETTINGS", replace(lqr_study.SETTINGS, stabilizing_start=gains))
+    assert entry() not in (before, changed)
+    monkeypatch.undo()
+    assert entry() == before

@@ -94,7 +94,7 @@ def test_nominal_ce_and_lspi_are_near_optimal_with_enough_data():
     prob = L.laplacian_system()
     K = L.nominal_ce(prob, 20, np.random.default_rng(0), horizon=200)
     assert L.relative_error(prob, K) < 0.01
-    K0 = lqr_study.STABILIZING_START[prob.name]
+    K0 = lqr_study.SETTINGS.stabilizing_start[prob.name]
     X, U, Xn = L.rollouts(prob.A, prob.B, 200, 200, np.random.default_rng(1), K=K0)
     assert L.relative_error(prob, L.lspi(prob, X, U, Xn, K0)) < 0.05
 
@@ -127,7 +127,7 @@ def test_learning_curves_shapes_and_reproducibility():
                           searches=kw["searches"])
     assert "nominal CE" not in c and "LSPI" not in c
     np.testing.assert_allclose(c["natural policy gradient"][:, 0],
-                               L.relative_error(prob, lqr_study.STABILIZING_START[prob.name]))
+                               L.relative_error(prob, lqr_study.SETTINGS.stabilizing_start[prob.name]))
     with pytest.raises(ValueError, match="start must be"):
         lqr_study.learning_curves(prob, 40, 3, start="warm")
     with pytest.raises(ValueError, match="searches: unknown"):
@@ -254,7 +254,7 @@ def test_natural_gradient_estimate_is_unbiased_for_the_rollout_cost():
 
 def test_every_search_starts_from_the_given_gain_and_improves_the_double_integrator():
     prob = L.double_integrator()
-    K0 = lqr_study.STABILIZING_START[prob.name]
+    K0 = lqr_study.SETTINGS.stabilizing_start[prob.name]
     kws = {L.random_search: dict(step=1e-12, explore=0.05, directions=4),
            L.policy_gradient: dict(step=1e-12, explore=0.5, batch=8),
            L.natural_policy_gradient: dict(step=1e-12, radius=0.05, directions=4)}
@@ -299,7 +299,7 @@ def test_per_run_settings_run_a_grid_as_one_batch():
     one = L.random_search(prob, 80, step=0.02, explore=0.05, **kw)
     same = L.random_search(prob, 80, step=np.full(3, 0.02), explore=[0.05] * 3, **kw)
     np.testing.assert_array_equal(one[-1], same[-1])  # equal settings per run: the same draws, the same gains
-    mixed = L.natural_policy_gradient(prob, 80, step=[0.01, 0.03, 0.1], radius=0.2, K0=lqr_study.STABILIZING_START[prob.name],
+    mixed = L.natural_policy_gradient(prob, 80, step=[0.01, 0.03, 0.1], radius=0.2, K0=lqr_study.SETTINGS.stabilizing_start[prob.name],
                                       **kw)[-1]
     assert len({tuple(np.round(K.ravel(), 12)) for K in mixed}) == 3
     with pytest.raises(ValueError, match="step must be a positive number or an array of 3"):

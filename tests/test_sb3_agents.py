@@ -60,14 +60,14 @@ def test_bad_input_names_the_argument(call, word):
 
 def test_stored_runs_cover_every_agent_and_seed():
     data = deep_rl_study.load_data()
-    seeds = deep_rl_study.REPORTED_SEEDS + deep_rl_study.TUNING_SEEDS
+    seeds = deep_rl_study.SETTINGS.reported_seeds + deep_rl_study.SETTINGS.tuning_seeds
     for name, spec in sb3_agents.AGENTS.items():
         runs = deep_rl_study.stored_runs(name, spec.env_id, seeds)
         for r in runs:
             assert len(r["eval_steps"]) == len(r["eval_scores"]) > 0
             assert np.isinf(r["hit"]) or r["hit"] in r["eval_steps"]
     for env_id in ("CartPole-v1", "Pendulum-v1"):
-        assert len(deep_rl_study.stored_runs("PPO", env_id, deep_rl_study.TUNING_SEEDS)) == len(deep_rl_study.TUNING_SEEDS)
+        assert len(deep_rl_study.stored_runs("PPO", env_id, deep_rl_study.SETTINGS.tuning_seeds)) == len(deep_rl_study.SETTINGS.tuning_seeds)
     assert set(data["versions"]) >= {"stable-baselines3", "torch", "gymnasium"}
 
 
@@ -78,14 +78,18 @@ def test_stored_runs_are_refused_after_a_settings_change_naming_it(monkeypatch):
 
 
 def test_stored_runs_depend_on_the_ppo_chapters_settings_they_used_and_no_others(monkeypatch):
+    from dataclasses import replace
+
     from ce_lib.studies import ppo as ppo_study
 
     # the PPO chapter's ablations are not what the stored runs used: they stay valid
-    monkeypatch.setattr(ppo_study, "ABLATION_BUDGET", ppo_study.ABLATION_BUDGET + 1)
+    settings = ppo_study.SETTINGS
+    monkeypatch.setattr(ppo_study, "SETTINGS", replace(settings, ablation_budget=settings.ablation_budget + 1))
     assert deep_rl_study.load_data()["runs"]
     # PPO's settings on a task are: a change names the task
-    task = ppo_study.TASKS["Pendulum-v1"]
-    monkeypatch.setitem(ppo_study.TASKS, "Pendulum-v1", task._replace(budget=task.budget + 1))
+    task = settings.tasks["Pendulum-v1"]
+    tasks = {**settings.tasks, "Pendulum-v1": task._replace(budget=task.budget + 1)}
+    monkeypatch.setattr(ppo_study, "SETTINGS", replace(settings, tasks=tasks))
     with pytest.raises(ValueError, match=r"settings\.ppo\.Pendulum-v1 changed"):
         deep_rl_study.load_data()
 
@@ -106,7 +110,7 @@ def test_the_start_of_a_stored_run_is_reproduced(name, steps):
     if exact:
         assert again["eval_scores"] == stored["eval_scores"][:k], why
         return
-    seeds = deep_rl_study.REPORTED_SEEDS + deep_rl_study.TUNING_SEEDS
+    seeds = deep_rl_study.SETTINGS.reported_seeds + deep_rl_study.SETTINGS.tuning_seeds
     others = deep_rl_study.stored_runs(name, spec.env_id, seeds)
     for j, score in enumerate(again["eval_scores"]):
         at_j = [r["eval_scores"][j] for r in others if len(r["eval_scores"]) > j]

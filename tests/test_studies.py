@@ -73,3 +73,31 @@ def test_a_study_imports_another_only_in_reading_order():
                 others = [node.module] if node.module else [a.name for a in node.names]
                 for other in others:
                     assert order[other] < c.number, f"{c.study} imports the later study {other}"
+
+
+def test_every_study_keeps_its_settings_in_one_frozen_dataclass():
+    import dataclasses
+
+    for c in CHAPTERS:
+        module = importlib.import_module(f"ce_lib.studies.{c.study}")
+        assert dataclasses.is_dataclass(module.Settings) and module.Settings.__dataclass_params__.frozen, c.study
+        assert isinstance(module.SETTINGS, module.Settings) and repr(module.SETTINGS) == repr(module.Settings()), c.study
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            module.SETTINGS.__setattr__(dataclasses.fields(module.Settings)[0].name, None)
+        source = (ROOT / "ce_lib" / "studies" / f"{c.study}.py").read_text()
+        block = source[source.index("class Settings"):source.index("SETTINGS = Settings()")]
+        for f in dataclasses.fields(module.Settings):  # every field is explained where it is defined
+            line = next(ln for ln in block.splitlines() if ln.strip().startswith(f"{f.name}:"))
+            before = block.splitlines()[block.splitlines().index(line) - 1].strip()
+            assert "#" in line or before.startswith("#"), f"{c.study}.Settings.{f.name} has no comment"
+
+
+def test_the_protocol_constants_are_defined_once():
+    from ce_lib import experiments
+
+    assert experiments.HOLD == 1.25
+    assert experiments.reported_seeds(3) == (0, 1, 2) and experiments.tuning_seeds(2) == (1000, 1001)
+    for c in CHAPTERS:
+        source = (ROOT / "ce_lib" / "studies" / f"{c.study}.py").read_text()
+        assert not re.search(r"^HOLD\s*=", source, flags=re.M), f"{c.study} defines its own hold factor"
+        assert "1000, 1001" not in source and "tuple(range(10))" not in source, f"{c.study} spells out seeds"

@@ -7,6 +7,7 @@ module only chooses and runs them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from ..bandits import (
     simulate,
 )
 from ..experiments import (
+    HOLD,
     REPORTED_SEED_START,
     TUNING_SEED_START,
     MethodResult,
@@ -44,11 +46,42 @@ from ..experiments import (
 )
 
 __all__ = [
-    "testbed", "etc_regret_bound", "etc_experiment", "INSTANCE", "regret_curves", "COMMIT_WINDOW",
-    "COMMIT_LEVEL", "COMMIT_HORIZON", "HOLD", "rounds_to_commit", "RECORD_RUNS", "GRADIENT_BANDIT_STEPS",
-    "TSALLIS_SCALES", "EXP3_SCALES", "RL_GRIDS", "RL_AGENTS", "RECORD_CE_AGENTS", "setting_label",
-    "tune_policy_learner", "headline",
+    "Settings", "SETTINGS", "testbed", "etc_regret_bound", "etc_experiment", "regret_curves",
+    "rounds_to_commit", "RL_AGENTS", "RECORD_CE_AGENTS", "setting_label", "tune_policy_learner",
+    "headline",
 ]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    instance: tuple = (0.5, 0.45, 0.4, 0.35, 0.3)  # Bernoulli means of the regret and scoreboard experiments
+    commit_window: int = 100  # the scoreboard's target: a best arm in at least commit_level of this many rounds
+    commit_level: float = 0.9  # ... the fraction of the window (90%)
+    commit_horizon: int = 20_000  # rounds of the scoreboard experiment
+    record_runs: int = 50  # runs per method in the scoreboard record (reported and tuning runs alike)
+    # The gradient bandit's step sizes (each with and without the reward baseline).
+    gradient_bandit_steps: tuple = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+    # Multipliers of Tsallis-INF's published learning rate 2/sqrt(t) (1 = the paper's), each with both estimators.
+    tsallis_scales: tuple = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+    # Multipliers of EXP3's anytime learning rate sqrt(log K / (t K)).
+    exp3_scales: tuple = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+
+    @property
+    def rl_grids(self) -> dict:
+        """The policy-based learners of the scoreboard record and their tuning grids (keyword arguments)."""
+        return {"gradient bandit": [{"alpha": a, "baseline": b} for a in self.gradient_bandit_steps for b in (True, False)],
+                "Tsallis-INF": [{"c": c, "estimator": e} for c in self.tsallis_scales for e in ("iw", "rv")],
+                "EXP3": [{"c": c} for c in self.exp3_scales]}
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
 
 
 def testbed(n_runs: int = 2000, horizon: int = 1000, n_arms: int = 10, seed: Any = 0) -> dict:
@@ -119,11 +152,7 @@ def etc_experiment(deltas, n: int = 1000, n_runs: int = 2000, seed: Any = 0) -> 
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-#: The Bernoulli instance of the regret and scoreboard experiments.
-INSTANCE = (0.5, 0.45, 0.4, 0.35, 0.3)
-
-
-def regret_curves(means=INSTANCE, horizon: int = 20_000, n_runs: int = 200, seed: Any = 0,
+def regret_curves(means=SETTINGS.instance, horizon: int = 20_000, n_runs: int = 200, seed: Any = 0,
                   rl_settings: dict | None = None) -> dict:
     """Cumulative pseudo-regret of every agent on one Bernoulli instance, per run (every agent on
     the same reward draws).
@@ -148,13 +177,7 @@ def regret_curves(means=INSTANCE, horizon: int = 20_000, n_runs: int = 200, seed
     return out
 
 
-#: Window and level of the scoreboard's target: a best arm in at least 90% of 100 rounds.
-COMMIT_WINDOW, COMMIT_LEVEL = 100, 0.9
-#: Rounds of the scoreboard experiment, and the hold factor of its target.
-COMMIT_HORIZON, HOLD = 20_000, 1.25
-
-
-def rounds_to_commit(agent, means=INSTANCE, horizon: int = COMMIT_HORIZON, n_runs: int = 20, seed: Any = 0):
+def rounds_to_commit(agent, means=SETTINGS.instance, horizon: int = SETTINGS.commit_horizon, n_runs: int = 20, seed: Any = 0):
     """Rounds until a run pulls a best arm in at least 90% of a sliding window of 100 and holds it.
 
     The count is the last round of the first window that reaches the level and is still at it
@@ -162,25 +185,11 @@ def rounds_to_commit(agent, means=INSTANCE, horizon: int = COMMIT_HORIZON, n_run
     ``hold=1.25``); ``inf`` if that never happens within ``horizon``.
     """
     run = simulate(agent, BernoulliBandit(means), horizon, n_runs, seed)
-    rate = window_mean(run.optimal, COMMIT_WINDOW)
-    ends = np.arange(COMMIT_WINDOW, horizon + 1, dtype=float)
-    return samples_to_target(ends, rate, COMMIT_LEVEL, direction="above", hold=HOLD)
+    rate = window_mean(run.optimal, SETTINGS.commit_window)
+    ends = np.arange(SETTINGS.commit_window, horizon + 1, dtype=float)
+    return samples_to_target(ends, rate, SETTINGS.commit_level, direction="above", hold=HOLD)
 
 
-#: Runs per method in the scoreboard record (reported and tuning runs alike).
-RECORD_RUNS = 50
-#: The gradient bandit's step sizes (each with and without the reward baseline).
-GRADIENT_BANDIT_STEPS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
-#: Multipliers of Tsallis-INF's published learning rate 2/sqrt(t) (1 = the paper's), each with both estimators.
-TSALLIS_SCALES = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
-#: Multipliers of EXP3's anytime learning rate sqrt(log K / (t K)).
-EXP3_SCALES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
-#: The policy-based learners of the scoreboard record and their tuning grids (keyword arguments).
-RL_GRIDS = {
-    "gradient bandit": [{"alpha": a, "baseline": b} for a in GRADIENT_BANDIT_STEPS for b in (True, False)],
-    "Tsallis-INF": [{"c": c, "estimator": e} for c in TSALLIS_SCALES for e in ("iw", "rv")],
-    "EXP3": [{"c": c} for c in EXP3_SCALES],
-}
 RL_AGENTS = {"gradient bandit": GradientBandit, "Tsallis-INF": TsallisINF, "EXP3": EXP3}
 #: The model-based agents of the scoreboard record (untuned: their textbook settings).
 RECORD_CE_AGENTS = {"UCB": UCB, "KL-UCB": KLUCB, "Thompson sampling": ThompsonSampling}
@@ -201,8 +210,8 @@ def setting_label(name: str, setting: dict) -> str:
     return f"{name} ({', '.join(parts)})"
 
 
-def tune_policy_learner(name: str, n_seeds: int = RECORD_RUNS) -> dict:
-    """One policy-based learner's setting, chosen over its grid in :data:`RL_GRIDS` on ``n_seeds``
+def tune_policy_learner(name: str, n_seeds: int = SETTINGS.record_runs) -> dict:
+    """One policy-based learner's setting, chosen over its grid in ``SETTINGS.rl_grids`` on ``n_seeds``
     runs split from the tuning seed, by the median rounds to commit (misses at the budget) -- the
     statistic the scoreboard reports (cached).
 
@@ -214,25 +223,25 @@ def tune_policy_learner(name: str, n_seeds: int = RECORD_RUNS) -> dict:
         value is the smallest or largest of its grid) and ``medians`` (every setting's tuning median,
         keyed by label).
     """
-    if name not in RL_GRIDS:
-        raise ValueError(f"name must be one of {sorted(RL_GRIDS)}, got {name!r}")
-    return cached(_tune_policy_learner, name=name, grid=RL_GRIDS[name],
+    if name not in SETTINGS.rl_grids:
+        raise ValueError(f"name must be one of {sorted(SETTINGS.rl_grids)}, got {name!r}")
+    return cached(_tune_policy_learner, name=name, grid=SETTINGS.rl_grids[name],
                   n_seeds=check_positive_int(n_seeds, "n_seeds", minimum=2))
 
 
 def _tune_policy_learner(name: str, grid: list, n_seeds: int) -> dict:
     cls = RL_AGENTS[name]
     tuned = [rounds_to_commit(cls(**kw), n_runs=n_seeds, seed=TUNING_SEED_START) for kw in grid]
-    i = best_by_tuning(tuned, COMMIT_HORIZON)
+    i = best_by_tuning(tuned, SETTINGS.commit_horizon)
     numeric = [k for k, v in grid[i].items() if isinstance(v, float)]
     at_edge = any(grid[i][k] in (min(g[k] for g in grid), max(g[k] for g in grid)) for k in numeric)
     return {"setting": dict(grid[i]), "label": setting_label(name, grid[i]), "tuning_hits": tuned[i],
             "grid_size": len(grid), "at_edge": bool(at_edge),
-            "medians": {setting_label(name, kw): float(np.median(censor(h, COMMIT_HORIZON)))
+            "medians": {setting_label(name, kw): float(np.median(censor(h, SETTINGS.commit_horizon)))
                         for kw, h in zip(grid, tuned)}}
 
 
-def headline(n_seeds: int = RECORD_RUNS) -> list[dict]:
+def headline(n_seeds: int = SETTINGS.record_runs) -> list[dict]:
     """Scoreboard record: rounds to commit to the best arm, the CE agents against the tuned
     policy-based learners -- the gradient bandit, Tsallis-INF and EXP3 (same rewards seen:
     ``information="same"``)."""
@@ -252,7 +261,7 @@ def _headline(n_seeds: int) -> dict:
         methods.append(MethodResult(
             tuned["label"], "rl", rounds_to_commit(cls(**tuned["setting"]), n_runs=n_seeds, seed=report),
             grid_tuning(tuned["grid_size"], f"{n_seeds} runs split from seed {tune}"), tuned["tuning_hits"]))
-    return make_record(chapter="bandits", task=f"Bernoulli arms {list(INSTANCE)}",
-                       metric=f"rounds until a best arm is pulled in {COMMIT_LEVEL:.0%} of a "
-                              f"{COMMIT_WINDOW}-round window",
-                       target=COMMIT_LEVEL, budget=COMMIT_HORIZON, information="same", methods=methods)
+    return make_record(chapter="bandits", task=f"Bernoulli arms {list(SETTINGS.instance)}",
+                       metric=f"rounds until a best arm is pulled in {SETTINGS.commit_level:.0%} of a "
+                              f"{SETTINGS.commit_window}-round window",
+                       target=SETTINGS.commit_level, budget=SETTINGS.commit_horizon, information="same", methods=methods)

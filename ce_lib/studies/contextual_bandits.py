@@ -6,6 +6,7 @@ library's, :mod:`ce_lib.contextual`; this module only chooses and runs them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..contextual import (
     simulate,
 )
 from ..experiments import (
+    HOLD,
     REPORTED_SEED_START,
     TUNING_SEED_START,
     MethodResult,
@@ -36,10 +38,32 @@ from ..experiments import (
 )
 
 __all__ = [
-    "diversity_sweep", "POLICY_GRADIENT_STEPS", "POLICY_GRADIENT_BASELINES", "RECORD_RUNS",
-    "ACCURACY_WINDOW", "ACCURACY_LEVEL", "DIGITS_ROUNDS", "HOLD", "digits_curves", "rounds_to_accuracy",
-    "RECORD_CE_AGENTS", "tune_policy_gradient", "headline",
+    "Settings", "SETTINGS", "diversity_sweep", "digits_curves", "rounds_to_accuracy", "RECORD_CE_AGENTS",
+    "tune_policy_gradient", "headline",
 ]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    # The policy gradient's step sizes on the digits task: 10^(k/10) from 0.01 to 1 (21 values, a factor of
+    # about 1.26 apart), each tried with both baselines.
+    policy_gradient_steps: tuple = tuple(float(f"{10 ** (k / 10):.3g}") for k in range(-20, 1))
+    # The policy gradient's baselines (see :class:`ce_lib.contextual.SoftmaxPolicyGradient`).
+    policy_gradient_baselines: tuple = ("average", "learned")
+    record_runs: int = 50  # runs per method in the scoreboard record (reported and tuning runs alike)
+    accuracy_window: int = 200  # the scoreboard's target on the digits task: accuracy over this many rounds ...
+    accuracy_level: float = 0.8  # ... at least this high
+    digits_rounds: int = 8000  # rounds per run on the digits task
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
 
 
 def diversity_sweep(spreads=(0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), n_arms: int = 2, horizon: int = 4000,
@@ -65,20 +89,7 @@ def diversity_sweep(spreads=(0.0, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0), n_arms: int = 
     return out
 
 
-#: The policy gradient's tuning grid on the digits task: step sizes 10^(k/10) from 0.01 to 1 (21 values, a
-#: factor of about 1.26 apart), each with the running-average and the learned baseline.
-POLICY_GRADIENT_STEPS = tuple(float(f"{10 ** (k / 10):.3g}") for k in range(-20, 1))
-#: The policy gradient's baselines (see :class:`SoftmaxPolicyGradient`).
-POLICY_GRADIENT_BASELINES = ("average", "learned")
-#: Runs per method in the scoreboard record (reported and tuning runs alike).
-RECORD_RUNS = 50
-#: Window and accuracy of the scoreboard's target on the digits task, and the rounds per run.
-ACCURACY_WINDOW, ACCURACY_LEVEL, DIGITS_ROUNDS = 200, 0.8, 8000
-#: Hold factor of the scoreboard's target.
-HOLD = 1.25
-
-
-def digits_curves(n_runs: int = 20, horizon: int = DIGITS_ROUNDS, alpha: float = 0.1, seed: Any = 0,
+def digits_curves(n_runs: int = 20, horizon: int = SETTINGS.digits_rounds, alpha: float = 0.1, seed: Any = 0,
                   learned_alpha: float | None = None) -> dict:
     """Online accuracy of every agent on the digits bandit: per run, the reward of every round
     (every agent on the same sequence of images). ``learned_alpha`` adds the policy gradient with
@@ -95,22 +106,22 @@ def digits_curves(n_runs: int = 20, horizon: int = DIGITS_ROUNDS, alpha: float =
 
 
 def rounds_to_accuracy(agent, env, n_runs: int, seed: Any) -> np.ndarray:
-    """Rounds until a run's accuracy over the last :data:`ACCURACY_WINDOW` rounds reaches
-    :data:`ACCURACY_LEVEL` and is still there for every window ending up to 25% later (``inf``
-    if never within :data:`DIGITS_ROUNDS`)."""
-    run = simulate(agent, env, DIGITS_ROUNDS, n_runs, seed)
-    acc = window_mean(run.rewards, ACCURACY_WINDOW)
-    ends = np.arange(ACCURACY_WINDOW, DIGITS_ROUNDS + 1, dtype=float)
-    return samples_to_target(ends, acc, ACCURACY_LEVEL, direction="above", hold=HOLD)
+    """Rounds until a run's accuracy over the last ``SETTINGS.accuracy_window`` rounds reaches
+    ``SETTINGS.accuracy_level`` and is still there for every window ending up to 25% later (``inf``
+    if never within ``SETTINGS.digits_rounds``)."""
+    run = simulate(agent, env, SETTINGS.digits_rounds, n_runs, seed)
+    acc = window_mean(run.rewards, SETTINGS.accuracy_window)
+    ends = np.arange(SETTINGS.accuracy_window, SETTINGS.digits_rounds + 1, dtype=float)
+    return samples_to_target(ends, acc, SETTINGS.accuracy_level, direction="above", hold=HOLD)
 
 
 #: The model-based agents of the scoreboard record, with their textbook settings (untuned).
 RECORD_CE_AGENTS = {"greedy least squares": GreedyLS, "LinUCB": LinUCB, "linear Thompson sampling": LinearThompson}
 
 
-def tune_policy_gradient(n_seeds: int = RECORD_RUNS, baseline: str = "average") -> dict:
+def tune_policy_gradient(n_seeds: int = SETTINGS.record_runs, baseline: str = "average") -> dict:
     """The policy gradient's step size on the digits for one baseline, chosen over
-    :data:`POLICY_GRADIENT_STEPS` on ``n_seeds`` runs split from the tuning seed, by the median rounds
+    ``SETTINGS.policy_gradient_steps`` on ``n_seeds`` runs split from the tuning seed, by the median rounds
     to the accuracy target (misses at the budget) -- the statistic the scoreboard reports (cached).
 
     Returns
@@ -120,19 +131,19 @@ def tune_policy_gradient(n_seeds: int = RECORD_RUNS, baseline: str = "average") 
         ``grid_size``, ``at_edge`` (the chosen step is the grid's smallest or largest) and ``medians``
         (every step's tuning median).
     """
-    if baseline not in POLICY_GRADIENT_BASELINES:
-        raise ValueError(f"baseline must be one of {POLICY_GRADIENT_BASELINES}, got {baseline!r}")
+    if baseline not in SETTINGS.policy_gradient_baselines:
+        raise ValueError(f"baseline must be one of {SETTINGS.policy_gradient_baselines}, got {baseline!r}")
     return cached(_tune_policy_gradient, n_seeds=check_positive_int(n_seeds, "n_seeds", minimum=2),
-                  baseline=baseline, steps=list(POLICY_GRADIENT_STEPS))
+                  baseline=baseline, steps=list(SETTINGS.policy_gradient_steps))
 
 
 def _tune_policy_gradient(n_seeds: int, baseline: str, steps: list) -> dict:
     env = digits_bandit()
     tuned = [rounds_to_accuracy(SoftmaxPolicyGradient(a, baseline), env, n_seeds, TUNING_SEED_START) for a in steps]
-    i = best_by_tuning(tuned, DIGITS_ROUNDS)
+    i = best_by_tuning(tuned, SETTINGS.digits_rounds)
     return {"alpha": steps[i], "baseline": baseline, "tuning_hits": tuned[i], "grid_size": len(steps),
             "at_edge": i in (0, len(steps) - 1),
-            "medians": {a: float(np.median(censor(h, DIGITS_ROUNDS))) for a, h in zip(steps, tuned)}}
+            "medians": {a: float(np.median(censor(h, SETTINGS.digits_rounds))) for a, h in zip(steps, tuned)}}
 
 
 def _headline(n_seeds: int) -> dict:
@@ -141,7 +152,7 @@ def _headline(n_seeds: int) -> dict:
     methods = [MethodResult(name, "ce", rounds_to_accuracy(cls(), env, n_seeds, report),
                             "none needed (textbook settings)", rounds_to_accuracy(cls(), env, n_seeds, tune))
                for name, cls in RECORD_CE_AGENTS.items()]
-    for baseline in POLICY_GRADIENT_BASELINES:
+    for baseline in SETTINGS.policy_gradient_baselines:
         tuned = tune_policy_gradient(n_seeds, baseline)
         agent = SoftmaxPolicyGradient(tuned["alpha"], baseline)
         methods.append(MethodResult(f"{agent.name} (alpha = {tuned['alpha']:g})", "rl",
@@ -149,11 +160,11 @@ def _headline(n_seeds: int) -> dict:
                                     grid_tuning(tuned["grid_size"], f"{n_seeds} runs split from seed {tune}"),
                                     tuned["tuning_hits"]))
     return make_record(chapter="contextual", task="handwritten digits as a 10-armed contextual bandit",
-                       metric=f"rounds until {ACCURACY_LEVEL:.0%} accuracy over a {ACCURACY_WINDOW}-round window",
-                       target=ACCURACY_LEVEL, budget=DIGITS_ROUNDS, information="same", methods=methods)
+                       metric=f"rounds until {SETTINGS.accuracy_level:.0%} accuracy over a {SETTINGS.accuracy_window}-round window",
+                       target=SETTINGS.accuracy_level, budget=SETTINGS.digits_rounds, information="same", methods=methods)
 
 
-def headline(n_seeds: int = RECORD_RUNS) -> list[dict]:
+def headline(n_seeds: int = SETTINGS.record_runs) -> list[dict]:
     """Scoreboard record: rounds to 80% online accuracy on the digits, the CE agents against the tuned
     policy gradients, with the average and with the learned baseline (same images and rewards seen:
     ``information="same"``)."""

@@ -6,6 +6,8 @@ library's, :mod:`ce_lib.dt`; this module only chooses and runs them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -31,16 +33,30 @@ from ..experiments import (
 )
 
 __all__ = [
-    "N_NODES", "EDGE_P", "MAX_STEPS", "WALK_COUNTS", "SLIP", "SLIP_WALKS", "POLICIES", "LABELS", "sweep",
-    "RECORD_CE", "headline",
+    "Settings", "SETTINGS", "POLICIES", "LABELS", "sweep", "RECORD_CE", "headline",
 ]
 
 
-#: Graph size and edge probability (Chen et al.'s graph task), episode cap, and the walk counts.
-N_NODES, EDGE_P, MAX_STEPS = 20, 0.1, 20
-WALK_COUNTS = (10, 30, 100, 300, 1000)
-#: Slip probability of the stochastic variant, and the walks it is given.
-SLIP, SLIP_WALKS = 0.3, 1000
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    n_nodes: int = 20  # nodes of the random graph (Chen et al.'s graph task)
+    edge_p: float = 0.1  # probability of each directed edge
+    max_steps: int = 20  # episode cap, for the walks and for every policy
+    walk_counts: tuple = (10, 30, 100, 300, 1000)  # sizes of the log of random walks
+    slip: float = 0.3  # slip probability of the stochastic variant
+    slip_walks: int = 1000  # walks the stochastic variant is given
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
+
+
 POLICIES = ("dt", "dt-model", "planner", "fqi")
 LABELS = {"dt": "decision transformer", "dt-model": "sequence model as a model", "planner": "plan on the data's graph",
           "fqi": "fitted Q-iteration"}
@@ -56,24 +72,24 @@ def _one(job):
     """One graph (seed) and one data size: train, then evaluate every policy.
 
     The graph comes from ``seed``; its walks from the seed's child 0 (deterministic) or 1 (slippery),
-    the first ``n_walks`` of :data:`WALK_COUNTS`'s largest data set, so the data sets of one graph are
+    the first ``n_walks`` of ``SETTINGS.walk_counts``'s largest data set, so the data sets of one graph are
     nested; the evaluation's slips from child 2."""
     torch.set_num_threads(1)
     seed, n_walks, slip = job
-    graph = random_graph(N_NODES, EDGE_P, seed=seed)
+    graph = random_graph(SETTINGS.n_nodes, SETTINGS.edge_p, seed=seed)
     data_seed = child_seed(seed, 1 if slip > 0 else 0)
-    walks = _first_walks(random_walks(graph, max(WALK_COUNTS[-1], SLIP_WALKS), data_seed, slip=slip,
-                                      max_steps=MAX_STEPS), n_walks)
+    walks = _first_walks(random_walks(graph, max(SETTINGS.walk_counts[-1], SETTINGS.slip_walks), data_seed, slip=slip,
+                                      max_steps=SETTINGS.max_steps), n_walks)
     model = train(walks, graph.n, seed=seed).model
-    optimal = optimal_steps(graph, slip, MAX_STEPS)
+    optimal = optimal_steps(graph, slip, SETTINGS.max_steps)
     repeats = 1 if slip == 0 else 10
-    out = {"optimal_success": float(np.mean(optimal_success(graph, slip, MAX_STEPS)[
+    out = {"optimal_success": float(np.mean(optimal_success(graph, slip, SETTINGS.max_steps)[
         (np.arange(graph.n) != graph.goal) & np.isfinite(shortest_paths(graph.adjacency, graph.goal))]))}
     for p in POLICIES:
-        res = evaluate(p, graph, walks, model, slip=slip, max_steps=MAX_STEPS, repeats=repeats, seed=child_seed(seed, 2))
+        res = evaluate(p, graph, walks, model, slip=slip, max_steps=SETTINGS.max_steps, repeats=repeats, seed=child_seed(seed, 2))
         out[p] = _summary(res, optimal)
         if p == "planner":
-            plan, V = plan_from_data(walks, graph.n, graph.goal, MAX_STEPS)
+            plan, V = plan_from_data(walks, graph.n, graph.goal, SETTINGS.max_steps)
             out["covered"] = float(np.mean(np.isfinite(V[res["starts"]])))  # data contain a path
     return out
 
@@ -85,16 +101,16 @@ def _first_walks(walks: Walks, k: int) -> Walks:
 
 def sweep(n_seeds: int = 10) -> dict:
     """Success rate and path length (relative to optimal) of the three policies, for every walk
-    count on deterministic graphs and for :data:`SLIP_WALKS` walks on slippery ones (cached)."""
+    count on deterministic graphs and for ``SETTINGS.slip_walks`` walks on slippery ones (cached)."""
     return cached(_sweep, n_seeds=check_positive_int(n_seeds, "n_seeds"))
 
 
 def _sweep(n_seeds):
-    jobs = [(s, w, 0.0) for s in range(n_seeds) for w in WALK_COUNTS] + [(s, SLIP_WALKS, SLIP) for s in range(n_seeds)]
+    jobs = [(s, w, 0.0) for s in range(n_seeds) for w in SETTINGS.walk_counts] + [(s, SETTINGS.slip_walks, SETTINGS.slip) for s in range(n_seeds)]
     runs = parallel_map(_one, jobs, n_jobs=2)
-    det, slip = runs[: n_seeds * len(WALK_COUNTS)], runs[n_seeds * len(WALK_COUNTS):]
-    out = {"walks": np.array(WALK_COUNTS)}
-    shape = (n_seeds, len(WALK_COUNTS))
+    det, slip = runs[: n_seeds * len(SETTINGS.walk_counts)], runs[n_seeds * len(SETTINGS.walk_counts):]
+    out = {"walks": np.array(SETTINGS.walk_counts)}
+    shape = (n_seeds, len(SETTINGS.walk_counts))
     for p in POLICIES:
         for k in ("success", "length_ratio"):
             out[f"{p}/{k}"] = np.array([r[p][k] for r in det]).reshape(shape)
@@ -121,15 +137,15 @@ def headline(n_seeds: int = 10) -> list[dict]:
     out = sweep(n_seeds)
     dt_hits = _walks_to_target(out, "dt")
     tuning = "none (one architecture and training length, checked only for a levelled-off loss)"
-    task = (f"reach a goal on random graphs ({N_NODES} nodes, edge probability {EDGE_P}) from logged random walks")
+    task = (f"reach a goal on random graphs ({SETTINGS.n_nodes} nodes, edge probability {SETTINGS.edge_p}) from logged random walks")
     fqi = make_record(chapter="dt", task=task, metric="random walks until >= 95% success from every start with "
-                      "paths within 10% of the shortest", target=0.95, budget=float(WALK_COUNTS[-1]), information="same",
+                      "paths within 10% of the shortest", target=0.95, budget=float(SETTINGS.walk_counts[-1]), information="same",
                       methods=[MethodResult(LABELS["planner"], "ce", _walks_to_target(out, "planner"), "none needed"),
                                MethodResult(LABELS["fqi"], "rl", _walks_to_target(out, "fqi"),
-                                            f"none needed ({MAX_STEPS} iterations, the episode length)")])
-    return [make_record(chapter="dt", task=f"reach a goal on random graphs ({N_NODES} nodes, edge probability "
-                        f"{EDGE_P}) from logged random walks", metric="random walks until >= 95% success from every "
-                        "start with paths within 10% of the shortest", target=0.95, budget=float(WALK_COUNTS[-1]),
+                                            f"none needed ({SETTINGS.max_steps} iterations, the episode length)")])
+    return [make_record(chapter="dt", task=f"reach a goal on random graphs ({SETTINGS.n_nodes} nodes, edge probability "
+                        f"{SETTINGS.edge_p}) from logged random walks", metric="random walks until >= 95% success from every "
+                        "start with paths within 10% of the shortest", target=0.95, budget=float(SETTINGS.walk_counts[-1]),
                         information="same",
                         methods=[MethodResult(LABELS[p], "ce", _walks_to_target(out, p),
                                               "none needed" if p == "planner" else tuning),

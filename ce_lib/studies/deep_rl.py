@@ -9,8 +9,8 @@ kind of data the agents see, and model-predictive control on it, in two variants
 (``"known"``; more information).
 
 Seeds: every method of seed ``s`` is evaluated on the episodes of
-:func:`ce_lib.gym_tasks.evaluation_seed` ``(s)``; the reported seeds are :data:`REPORTED_SEEDS` and
-the best agent of each task is chosen on :data:`TUNING_SEEDS`.
+:func:`ce_lib.gym_tasks.evaluation_seed` ``(s)``; the reported seeds are ``SETTINGS.reported_seeds`` and
+the best agent of each task is chosen on ``SETTINGS.tuning_seeds``.
 
 **Why the agents' runs are stored.** The off-policy agents take one gradient step of networks with
 256 or 400 units per environment step. On two CPU cores one SAC run costs about two minutes, and the
@@ -28,33 +28,58 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .. import learned_model
-from ..experiments import MethodResult, cached, check_positive_int, make_record, parallel_map
-from ..gym_tasks import HOLD, TASK_DESCRIPTIONS, TASK_TARGETS
+from ..experiments import (
+    MethodResult,
+    cached,
+    check_positive_int,
+    make_record,
+    parallel_map,
+    reported_seeds,
+    tuning_seeds,
+)
+from ..gym_tasks import GYM_HOLD, TASK_DESCRIPTIONS, TASK_TARGETS
 from ..sb3_agents import AGENTS, EVAL_EVERY, ZOO_SETTINGS, run
 from . import ppo as ppo_study
 
-__all__ = ["REPORTED_SEEDS", "TUNING_SEEDS", "DATA_FILE", "RL_AGENTS", "BUDGETS", "CE_NAMES", "CE_GIVEN", "ce_runs",
-           "rl_runs", "rl_hits", "ce_hits", "headline", "exact_rerun_expected", "generate", "load_data",
-           "stored_runs", "main"]
+__all__ = [
+    "Settings", "SETTINGS", "DATA_FILE", "RL_AGENTS", "CE_NAMES", "CE_GIVEN", "ce_runs", "rl_runs",
+    "rl_hits", "ce_hits", "headline", "exact_rerun_expected", "generate", "load_data", "stored_runs",
+    "main",
+]
 
-REPORTED_SEEDS = tuple(range(10))
-"""The seeds every method reports (PPO's Pendulum seeds; CartPole's first ten)."""
-TUNING_SEEDS = (1000, 1001, 1002)
-"""Seeds on which the best agent of each task is chosen, never the reported ones."""
+
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    # The seeds every method reports (PPO's Pendulum seeds; CartPole's first ten).
+    reported_seeds: tuple = reported_seeds(10)
+    # Seeds on which the best agent of each task is chosen, never the reported ones.
+    tuning_seeds: tuple = tuning_seeds(3)
+    # Environment steps the RL agents may use: the zoo's budgets of the off-policy agents (PPO's runs that
+    # need more count as misses here).
+    budgets: dict = field(default_factory=lambda: {"Pendulum-v1": 20_000, "CartPole-v1": 50_000})
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
+
 DATA_FILE = "deep_rl_runs.json"
 """Name of the stored runs inside ``ce_lib/data``."""
 
 RL_AGENTS = {"Pendulum-v1": ("SAC", "TD3", "PPO"), "CartPole-v1": ("DQN", "PPO")}
 """The RL agents run on each task."""
-BUDGETS = {"Pendulum-v1": 20_000, "CartPole-v1": 50_000}
-"""Environment steps the RL agents may use: the zoo's budgets of the off-policy agents (PPO's
-runs that need more count as misses here)."""
 CE_NAMES = {"learned": "CE, learned model + MPC", "known": "CE, learned dynamics + known reward + MPC"}
 CE_GIVEN = {
     "Pendulum-v1": "the reward function (gymnasium's cost of angle, speed and torque); the dynamics are learned",
@@ -69,29 +94,29 @@ def _check_env(env_id):
     return env_id
 
 
-def ce_runs(env_id: str, reward: str = "learned", seeds=REPORTED_SEEDS) -> list[dict]:
+def ce_runs(env_id: str, reward: str = "learned", seeds=SETTINGS.reported_seeds) -> list[dict]:
     """:func:`ce_lib.learned_model.run_seeds` on ``seeds`` (cached)."""
     _check_env(env_id)
     return cached(learned_model.run_seeds, env_id=env_id, seeds=list(seeds), reward=reward)
 
 
-def rl_runs(name: str, env_id: str, seeds=REPORTED_SEEDS) -> list[dict]:
+def rl_runs(name: str, env_id: str, seeds=SETTINGS.reported_seeds) -> list[dict]:
     """Runs of RL agent ``name`` on ``env_id``: stored runs for the stable-baselines3 agents and for
     PPO's tuning seeds; PPO's reported seeds are the PPO chapter's runs (:func:`ce_lib.studies.ppo.runs`)."""
     _check_env(env_id)
     if name not in RL_AGENTS[env_id]:
         raise ValueError(f"name must be one of {RL_AGENTS[env_id]} on {env_id}, got {name!r}")
     seeds = list(seeds)
-    if name == "PPO" and all(s in REPORTED_SEEDS for s in seeds):
+    if name == "PPO" and all(s in SETTINGS.reported_seeds for s in seeds):
         runs = ppo_study.runs(env_id)
         return [runs[s] for s in seeds]
     return stored_runs(name, env_id, seeds)
 
 
-def rl_hits(name: str, env_id: str, seeds=REPORTED_SEEDS) -> np.ndarray:
-    """Steps to the target per seed within :data:`BUDGETS` (``inf`` otherwise)."""
+def rl_hits(name: str, env_id: str, seeds=SETTINGS.reported_seeds) -> np.ndarray:
+    """Steps to the target per seed within ``SETTINGS.budgets`` (``inf`` otherwise)."""
     h = np.array([r["hit"] for r in rl_runs(name, env_id, seeds)], dtype=float)
-    return np.where(h <= BUDGETS[env_id], h, np.inf)
+    return np.where(h <= SETTINGS.budgets[env_id], h, np.inf)
 
 
 def ce_hits(runs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -106,15 +131,15 @@ def headline(n_seeds: int | None = None) -> list[dict]:
     """Scoreboard records, per task: the learned-model CE told nothing (``"same"``) and told the
     reward (``"more"``), each against the best RL agent (chosen on the tuning seeds); on the first
     ``n_seeds`` reported seeds (default: all; the agents' runs are stored for those only)."""
-    n = len(REPORTED_SEEDS)
+    n = len(SETTINGS.reported_seeds)
     n_seeds = n if n_seeds is None else check_positive_int(n_seeds, "n_seeds", minimum=2)
     if n_seeds > n:
         raise ValueError(f"n_seeds: the agents' runs are stored for {n} seeds, got {n_seeds}")
-    seeds = REPORTED_SEEDS[:n_seeds]
+    seeds = SETTINGS.reported_seeds[:n_seeds]
     records = []
     for env_id in ("Pendulum-v1", "CartPole-v1"):
         rl = [MethodResult(f"{a} ({'book' if a == 'PPO' else 'stable-baselines3'}, zoo settings)", "rl",
-                           rl_hits(a, env_id, seeds), _tuning(a, env_id), rl_hits(a, env_id, TUNING_SEEDS))
+                           rl_hits(a, env_id, seeds), _tuning(a, env_id), rl_hits(a, env_id, SETTINGS.tuning_seeds))
               for a in RL_AGENTS[env_id]]
         task, metric = TASK_DESCRIPTIONS[env_id]
         for reward, info in (("learned", "same"), ("known", "more")):
@@ -123,7 +148,7 @@ def headline(n_seeds: int | None = None) -> list[dict]:
                               "ce", hits, "set by hand for speed in a few development runs (seeds 0-2); no grid",
                               budget=caps)
             records.append(make_record(chapter="deep_rl", task=task, metric=metric, target=TASK_TARGETS[env_id].target,
-                                       budget=float(BUDGETS[env_id]), information=info,
+                                       budget=float(SETTINGS.budgets[env_id]), information=info,
                                        ce_given="" if info == "same" else CE_GIVEN[env_id], methods=[ce, *rl]))
     return records
 
@@ -137,9 +162,9 @@ def _tuning(agent, env_id):
 def _settings() -> dict:
     
     return {"agents": {k: {"spec": list(v), "zoo": ZOO_SETTINGS[v.algo]} for k, v in AGENTS.items()},
-            "eval_every": EVAL_EVERY, "hold": HOLD,
+            "eval_every": EVAL_EVERY, "hold": GYM_HOLD,
             "targets": {k: list(v) for k, v in TASK_TARGETS.items()},
-            "ppo": {k: repr(v) for k, v in ppo_study.TASKS.items()}}
+            "ppo": {k: repr(v) for k, v in ppo_study.SETTINGS.tasks.items()}}
 
 
 def _ppo_job(env_id, seed):
@@ -217,12 +242,12 @@ def generate(path: str | os.PathLike, agents=None, seeds=None, n_jobs: int = 2, 
     for a in agents:
         if a != "PPO" and a not in AGENTS:
             raise ValueError(f"agents: each must be one of {sorted(AGENTS) + ['PPO']}, got {a!r}")
-    seeds = list(REPORTED_SEEDS + TUNING_SEEDS) if seeds is None else [check_positive_int(s, "seeds", minimum=0)
+    seeds = list(SETTINGS.reported_seeds + SETTINGS.tuning_seeds) if seeds is None else [check_positive_int(s, "seeds", minimum=0)
                                                                        for s in seeds]
     jobs = []
     for a in agents:
         if a == "PPO":
-            jobs += [("ppo", env, s) for env in ("CartPole-v1", "Pendulum-v1") for s in seeds if s in TUNING_SEEDS]
+            jobs += [("ppo", env, s) for env in ("CartPole-v1", "Pendulum-v1") for s in seeds if s in SETTINGS.tuning_seeds]
         else:
             jobs += [("sb3", a, s) for s in seeds]
     # The slowest jobs first, so that two workers finish together.

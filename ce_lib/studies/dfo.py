@@ -8,6 +8,7 @@ chooses and runs them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,40 @@ from ..experiments import (
 )
 
 __all__ = [
-    "hyper_grid", "PER_RUN_SETTINGS", "run_batch", "TUNING_SEEDS", "tune", "dimension_sweep",
-    "loglog_slope", "RECORD_METHODS", "CE_GIVEN", "sweep_record", "HEADLINE", "LOGISTIC", "CMA_SWEEP",
-    "cma_record", "headline", "ce_theory_samples", "learning_curves",
+    "Settings", "SETTINGS", "hyper_grid", "PER_RUN_SETTINGS", "run_batch", "tune", "dimension_sweep",
+    "loglog_slope", "RECORD_METHODS", "CE_GIVEN", "sweep_record", "cma_record", "headline",
+    "ce_theory_samples", "learning_curves",
 ]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    # The seeds every DFO tuning uses (disjoint from the reported seeds 0, 1, ...). Eight, not five: with
+    # five, a configuration that holds the target by luck on three seeds can win the median and then miss on
+    # most reported seeds.
+    tuning_seeds: tuple = tuning_seeds(8)
+    # Parameters of the chapter's headline experiment (the scoreboard reads the same cache). It stops at d =
+    # 64: at d = 128 the local model's fits (2d + 2 values on d + 1 unknowns per step, for every tuning run at
+    # once) alone would take four minutes of the build, and the slopes are clear by d = 64.
+    headline: dict = field(default_factory=lambda: dict(problem="quadratic", dims=(2, 4, 8, 16, 32, 64), target=0.01, budget_per_dim=2000))
+    # The logistic-regression sweep of the chapter. Guess and check needs about d^2 samples here too, so the
+    # sweep stops at d = 64 to keep the build short (at d = 128 it would need ~10^6 per run).
+    logistic: dict = field(default_factory=lambda: dict(problem="logistic", dims=(2, 4, 8, 16, 32, 64), target=0.1, budget_per_dim=4000))
+
+    @property
+    def cma_sweep(self) -> dict:
+        """The CMA-ES sweep of the chapter: the headline quadratic at the dimensions ``ce_lib.dfo.CMA_DIMS``."""
+        return dict(self.headline, dims=CMA_DIMS, methods=("CMA-ES",))
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
 
 
 def hyper_grid(method: str, dim: int) -> list[dict]:
@@ -163,13 +194,7 @@ def _median_decided_rule(n_configs: int, n_seeds: int, cap: float) -> StopRule:
     return rule
 
 
-#: The seeds every DFO tuning uses (disjoint from the reported seeds 0, 1, ...). Eight, not five: with
-#: five, a configuration that holds the target by luck on three seeds can win the median and then
-#: miss on most reported seeds.
-TUNING_SEEDS = tuning_seeds(8)
-
-
-def tune(method: str, obj, *, budget: int, target: float, seeds=TUNING_SEEDS) -> dict:
+def tune(method: str, obj, *, budget: int, target: float, seeds=SETTINGS.tuning_seeds) -> dict:
     """The configuration of :func:`hyper_grid` with the smallest median samples-to-target on the
     tuning seeds (misses at the budget; ties go to more seeds reached, then the mean).
 
@@ -221,7 +246,7 @@ def dimension_sweep(problem: str = "quadratic", dims=(2, 4, 8, 16, 32, 64, 128),
     """Samples to reach ``target`` (a fraction of the starting gap) against dimension.
 
     For every dimension and method of ``methods`` (names of :data:`METHODS`): tune on
-    :data:`TUNING_SEEDS` (:func:`tune`), then run seeds
+    ``SETTINGS.tuning_seeds`` (:func:`tune`), then run seeds
     ``0 .. n_seeds-1`` with the chosen configuration, to a budget of
     ``budget_per_dim * max(d, 16)`` samples. Seeds vary the samples and the methods' randomness;
     the problem instance of each dimension is fixed.
@@ -248,7 +273,7 @@ def dimension_sweep(problem: str = "quadratic", dims=(2, 4, 8, 16, 32, 64, 128),
         raise ValueError(f"methods must be names of METHODS {list(METHODS)}, got {methods!r}")
     budgets = [budget_per_dim * max(d, 16) for d in dims]  # small problems get a floor, not a trap
     out = {"problem": problem, "dims": dims, "target": target, "n_seeds": n_seeds, "budget": budgets,
-           "tuning_seeds": list(TUNING_SEEDS), "methods": {}}
+           "tuning_seeds": list(SETTINGS.tuning_seeds), "methods": {}}
     tasks = [(name, problem, d, budget, target, n_seeds) for name in methods for d, budget in zip(dims, budgets)]
     order = sorted(range(len(tasks)), key=lambda i: -tasks[i][2])  # largest dimensions first
     done = parallel_map(_sweep_cell, [tasks[i] for i in order], desc=f"DFO sweep ({problem})")
@@ -335,7 +360,7 @@ CE_GIVEN = ("each sample's random target (or example) itself and the form of the
 def _tuning_text(res: dict, i: int) -> str:
     if res["grid_size"][i] <= 1:
         return "none needed"
-    return grid_tuning(res["grid_size"][i], TUNING_SEEDS) + ", separately at every dimension"
+    return grid_tuning(res["grid_size"][i], SETTINGS.tuning_seeds) + ", separately at every dimension"
 
 
 def sweep_record(sweep: dict, task: str, information: str) -> dict:
@@ -354,21 +379,6 @@ def sweep_record(sweep: dict, task: str, information: str) -> dict:
                        metric=f"samples to {sweep['target']:.0%} of the starting suboptimality",
                        target=sweep["target"], budget=sweep["budget"][i], information=information,
                        ce_given=CE_GIVEN if information == "more" else "", methods=methods)
-
-
-#: Parameters of the chapter's headline experiment (the scoreboard reads the same cache).
-#: It stops at d = 64: at d = 128 the local model's fits (2d + 2 values on d + 1 unknowns per step, for every
-#: tuning run at once) alone would take four minutes of the build, and the slopes are clear by d = 64.
-HEADLINE = dict(problem="quadratic", dims=(2, 4, 8, 16, 32, 64), target=0.01, budget_per_dim=2000)
-
-
-#: The logistic-regression sweep of the chapter. Guess and check needs about d^2 samples here too,
-#: so the sweep stops at d = 64 to keep the build short (at d = 128 it would need ~10^6 per run).
-LOGISTIC = dict(problem="logistic", dims=(2, 4, 8, 16, 32, 64), target=0.1, budget_per_dim=4000)
-
-
-#: The CMA-ES sweep of the chapter: the quadratic of :data:`HEADLINE` at the dimensions :data:`CMA_DIMS`.
-CMA_SWEEP = dict(HEADLINE, dims=CMA_DIMS, methods=("CMA-ES",))
 
 
 def cma_record(sweep: dict, cma: dict) -> dict:
@@ -396,9 +406,9 @@ def headline(n_seeds: int = 20) -> list[dict]:
     once with the CE learner that sees the samples ("more") and once with the value-only local
     model ("same"), and the same-information record with CMA-ES at the largest dimension it runs
     (:func:`cma_record`). The sweeps are read from the cache that the chapter filled."""
-    quad = cached(dimension_sweep, n_seeds=n_seeds, **HEADLINE)
-    logit = cached(dimension_sweep, n_seeds=n_seeds, **LOGISTIC)
-    cma = cached(dimension_sweep, n_seeds=n_seeds, **CMA_SWEEP)
+    quad = cached(dimension_sweep, n_seeds=n_seeds, **SETTINGS.headline)
+    logit = cached(dimension_sweep, n_seeds=n_seeds, **SETTINGS.logistic)
+    cma = cached(dimension_sweep, n_seeds=n_seeds, **SETTINGS.cma_sweep)
     out = []
     for sweep, name in ((quad, "random-target quadratic"), (logit, "logistic regression")):
         task = f"{name}, d = {sweep['dims'][-1]}"

@@ -9,11 +9,13 @@ and runs them.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..experiments import (
+    HOLD,
     REPORTED_SEED_START,
     TUNING_SEED_START,
     MethodResult,
@@ -43,11 +45,57 @@ from ..lqr import (
 )
 
 __all__ = [
-    "PROBLEMS", "problem", "ROLLOUT_LENGTH", "STABILIZING_START", "STARTS", "SEARCH_METHODS", "SEARCHES",
-    "METHOD_NAMES", "learning_curves", "BUDGET", "SEARCH_GRIDS", "ERROR_TARGETS", "HOLD", "TUNING_RUNS",
-    "CE_BUDGET", "LSPI_BUDGET", "PER_RUN_SETTINGS", "grid_edges", "comparison", "CE_GIVEN", "RECORDS",
-    "headline",
+    "Settings", "SETTINGS", "PROBLEMS", "problem", "SEARCH_METHODS", "SEARCHES", "METHOD_NAMES",
+    "learning_curves", "PER_RUN_SETTINGS", "grid_edges", "comparison", "CE_GIVEN", "headline",
 ]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    # Rollout length per problem: long enough that the minimizer of the rollout cost (what a model-free method
+    # optimizes) is within 1% of the infinite-horizon optimum (see the chapter).
+    rollout_length: dict = field(default_factory=lambda: {"Laplacian system (3 states)": 200, "double integrator": 50})
+    # A stabilizing gain per problem: LSPI always starts from it and explores around it; the searches start from
+    # it in the "stabilizing" variant of the comparison and from zero in the "zero" one. CE starts from nothing.
+    stabilizing_start: dict = field(default_factory=lambda: {"Laplacian system (3 states)": 0.1 * np.eye(3),
+                                                             "double integrator": np.array([[0.3, 1.0]])})
+    # Where the model-free searches start: from K = 0, or from the stabilizing gain.
+    starts: tuple = ("zero", "stabilizing")
+    # Rollout budgets of the model-free searches per problem (CE and LSPI stop earlier, see below).
+    budget: dict = field(default_factory=lambda: {"Laplacian system (3 states)": 5000, "double integrator": 2000})
+    # Tuning grids (the algorithms are the papers'; the grids are ours, around the scale of the optimal gain).
+    # ARS V1-t: seven step sizes, two exploration scales, 4 or 16 directions. ARS V2-t acts on normalized
+    # states, so its exploration scale is in those units; 4 directions (V1-t never chose 16 in a pilot on the
+    # tuning runs). REINFORCE: normalized step length and exploration. Natural policy gradient: step and
+    # smoothing radius (the two problems' gains differ twentyfold in size, so the radii span that); 16
+    # directions (4 were worse in a pilot on the tuning runs).
+    search_grids: dict = field(default_factory=lambda: {
+        "random search (ARS)": [dict(step=s, explore=e, directions=d) for d in (4, 16)
+                                for s in (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.01, 0.05)],
+        "random search (ARS V2-t)": [dict(step=s, explore=e, directions=4) for s in (0.003, 0.01, 0.03, 0.1)
+                                     for e in (0.01, 0.05, 0.2, 0.5)],
+        "policy gradient": [dict(step=s, explore=e) for s in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.3, 1.0)],
+        "natural policy gradient": [dict(step=s, radius=r, directions=16) for s in (0.003, 0.01, 0.03, 0.1)
+                                    for r in (0.02, 0.05, 0.1, 0.2, 0.5)],
+    })
+    # The relative cost errors the records ask for; each search is tuned for each of them.
+    error_targets: tuple = (0.10, 0.01)
+    # Runs per tuning experiment, drawn from seed :data:`ce_lib.experiments.TUNING_SEED_START`.
+    tuning_runs: int = 10
+    ce_budget: int = 100  # most rollouts nominal CE is run with (its curve ends there)
+    lspi_budget: int = 1000  # most rollouts LSPI is run with
+    # The records: (problem, target) pairs, each from both starts.
+    records: tuple = (("laplacian", 0.10), ("laplacian", 0.01), ("double integrator", 0.01))
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
 
 
 #: The chapter's two problems, by name.
@@ -60,15 +108,6 @@ def problem(name: str) -> LQRProblem:
         raise ValueError(f"name must be one of {sorted(PROBLEMS)}, got {name!r}")
     return PROBLEMS[name]()
 
-
-#: Rollout length per problem: long enough that the minimizer of the rollout cost (what a
-#: model-free method optimizes) is within 1% of the infinite-horizon optimum (see the chapter).
-ROLLOUT_LENGTH = {"Laplacian system (3 states)": 200, "double integrator": 50}
-#: A stabilizing gain: LSPI always starts from it and explores around it; the searches start from it in the
-#: ``"stabilizing"`` variant of the comparison and from zero in the ``"zero"`` one. CE starts from nothing.
-STABILIZING_START = {"Laplacian system (3 states)": 0.1 * np.eye(3), "double integrator": np.array([[0.3, 1.0]])}
-#: Where the model-free searches start: from K = 0, or from :data:`STABILIZING_START`.
-STARTS = ("zero", "stabilizing")
 
 #: The model-free searches over gains, by name: the function and its fixed arguments.
 SEARCH_METHODS = {
@@ -93,11 +132,11 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
                     start: str = "zero", ce_budget: int = 100, lspi_budget: int = 300) -> dict:
     r"""Relative cost error :math:`(J(\hat K) - J^\star)/J^\star` against rollouts used, per method and seed.
 
-    Every rollout has ``ROLLOUT_LENGTH[problem.name]`` steps (or :data:`DEFAULT_ROLLOUT_STEPS` for other
+    Every rollout has ``SETTINGS.rollout_length[problem.name]`` steps (or :data:`DEFAULT_ROLLOUT_STEPS` for other
     problems). Nominal CE (dynamics and cost fitted) and LSPI are batch methods: at each checkpoint they
     are rerun on the first ``N`` rollouts (a budget of 1 skips them); the ``searches`` (a dict from a name of
     :data:`SEARCH_METHODS` to its settings) are run once, from ``start`` (``"zero"`` or ``"stabilizing"``,
-    see :data:`STARTS`), and read at the checkpoints.
+    see ``SETTINGS.starts``), and read at the checkpoints.
 
     Randomness: ``seed`` is split into one generator per run (:func:`ce_lib.experiments.spawn_rngs`)
     plus one for the searches. Run ``b``'s CE and LSPI data come from run ``b``'s child seed, so they
@@ -115,18 +154,18 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
     B = check_positive_int(n_seeds, "n_seeds")
     ce_budget = check_positive_int(ce_budget, "ce_budget")
     lspi_budget = check_positive_int(lspi_budget, "lspi_budget")
-    if start not in STARTS:
-        raise ValueError(f"start must be one of {STARTS}, got {start!r}")
+    if start not in SETTINGS.starts:
+        raise ValueError(f"start must be one of {SETTINGS.starts}, got {start!r}")
     searches = {} if searches is None else dict(searches)
     unknown = set(searches) - set(SEARCH_METHODS)
     if unknown:
         raise ValueError(f"searches: unknown method(s) {sorted(unknown)}; known: {list(SEARCH_METHODS)}")
-    T = ROLLOUT_LENGTH.get(problem.name, DEFAULT_ROLLOUT_STEPS)
+    T = SETTINGS.rollout_length.get(problem.name, DEFAULT_ROLLOUT_STEPS)
     checks = log_grid(budget)
     _, j_star = problem.optimal()
     out = {"rollouts": checks, "horizon": T}
     run_seeds = [child_seed(seed, b) for b in range(B)]
-    K0 = STABILIZING_START.get(problem.name)
+    K0 = SETTINGS.stabilizing_start.get(problem.name)
     if start == "stabilizing" and K0 is None:
         raise ValueError(f"start: no stabilizing gain is known for the problem {problem.name!r}")
     if ce_budget > 1:
@@ -151,32 +190,6 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
     return out
 
 
-#: Rollout budgets of the chapter (model-free searches; CE and LSPI stop earlier, see below).
-BUDGET = {"Laplacian system (3 states)": 5000, "double integrator": 2000}
-#: Tuning grids (the algorithms are the papers'; the grids are ours, around the scale of the optimal gain).
-#: ARS V1-t: seven step sizes, two exploration scales, 4 or 16 directions. ARS V2-t acts on normalized
-#: states, so its exploration scale is in those units; 4 directions (V1-t never chose 16 in a pilot on the
-#: tuning runs). REINFORCE: normalized step length and exploration.
-#: Natural policy gradient: step and smoothing radius (the two problems' gains differ twentyfold in size, so the
-#: radii span that); 16 directions (4 were worse in a pilot on the tuning runs).
-SEARCH_GRIDS = {
-    "random search (ARS)": [dict(step=s, explore=e, directions=d) for d in (4, 16)
-                            for s in (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.01, 0.05)],
-    "random search (ARS V2-t)": [dict(step=s, explore=e, directions=4) for s in (0.003, 0.01, 0.03, 0.1)
-                                 for e in (0.01, 0.05, 0.2, 0.5)],
-    "policy gradient": [dict(step=s, explore=e) for s in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.3, 1.0)],
-    "natural policy gradient": [dict(step=s, radius=r, directions=16) for s in (0.003, 0.01, 0.03, 0.1)
-                                for r in (0.02, 0.05, 0.1, 0.2, 0.5)],
-}
-#: The relative cost errors the records ask for; each search is tuned for each of them.
-ERROR_TARGETS = (0.10, 0.01)
-#: Hold factor of the targets (on the log grid of checkpoints: the next checkpoint).
-HOLD = 1.25
-#: Runs per tuning experiment, drawn from seed :data:`ce_lib.experiments.TUNING_SEED_START`.
-TUNING_RUNS = 10
-CE_BUDGET, LSPI_BUDGET = 100, 1000
-
-
 def _hits_to(curves, rollouts, target):
     ok = ~np.any(np.isnan(curves), axis=0)
     return samples_to_target(rollouts[ok], curves[:, ok], target, hold=HOLD)
@@ -194,10 +207,10 @@ def _search_batch(job):
     prob = problem(name)
     kw = {k: np.repeat([dict(s)[k] for s in settings], n) if k in PER_RUN_SETTINGS else dict(settings[0])[k]
           for k in dict(settings[0])}
-    out = learning_curves(prob, BUDGET[prob.name], n * len(settings), seed=seed, searches={method: kw}, start=start,
+    out = learning_curves(prob, SETTINGS.budget[prob.name], n * len(settings), seed=seed, searches={method: kw}, start=start,
                           ce_budget=1, lspi_budget=1)
     curves = out[method].reshape(len(settings), n, -1)
-    return [({t: _hits_to(c, out["rollouts"], t) for t in ERROR_TARGETS}, c) for c in curves]
+    return [({t: _hits_to(c, out["rollouts"], t) for t in SETTINGS.error_targets}, c) for c in curves]
 
 
 def _batches(name, method, start, grid, n, seed):
@@ -216,7 +229,7 @@ def grid_edges(tuned: dict, tuning_hits: dict | None = None, grids: dict | None 
     chosen setting's median on the tuning runs never reached the target (every median sits at the
     budget, and the choice falls to the share of runs that got there), or when the starting gain met the
     target at the first rollout (every setting ties there)."""
-    grids = SEARCH_GRIDS if grids is None else grids
+    grids = SETTINGS.search_grids if grids is None else grids
     edges = []
     for (method, start, t), kw in tuned.items():
         if tuning_hits is not None:
@@ -232,34 +245,34 @@ def grid_edges(tuned: dict, tuning_hits: dict | None = None, grids: dict | None 
 
 def _tuned(name, n_seeds):
     prob = problem(name)
-    budget = BUDGET[prob.name]
-    jobs = [job for s in STARTS for m in SEARCHES
-            for job in _batches(name, m, s, SEARCH_GRIDS[m], TUNING_RUNS, TUNING_SEED_START)]
+    budget = SETTINGS.budget[prob.name]
+    jobs = [job for s in SETTINGS.starts for m in SEARCHES
+            for job in _batches(name, m, s, SETTINGS.search_grids[m], SETTINGS.tuning_runs, TUNING_SEED_START)]
     results = parallel_map(_search_batch, jobs, n_jobs=2)
     tuned_hits = {(job[1], job[2], items): hits for job, res in zip(jobs, results) for items, (hits, _) in
                   zip(job[3], res)}
-    out = {"budget": budget, "tuning_runs": len(tuned_hits) * TUNING_RUNS, "tuned": {}, "curves": {},
-           "tuning_hits": {s: {t: {} for t in ERROR_TARGETS} for s in STARTS},
-           "hits": {s: {t: {} for t in ERROR_TARGETS} for s in STARTS},
-           "grid_sizes": {m: len(SEARCH_GRIDS[m]) for m in SEARCHES}}
+    out = {"budget": budget, "tuning_runs": len(tuned_hits) * SETTINGS.tuning_runs, "tuned": {}, "curves": {},
+           "tuning_hits": {s: {t: {} for t in SETTINGS.error_targets} for s in SETTINGS.starts},
+           "hits": {s: {t: {} for t in SETTINGS.error_targets} for s in SETTINGS.starts},
+           "grid_sizes": {m: len(SETTINGS.search_grids[m]) for m in SEARCHES}}
     chosen = {}  # (method, start, target) -> settings
-    for s in STARTS:
+    for s in SETTINGS.starts:
         for m in SEARCHES:
-            grid = [tuple(sorted(kw.items())) for kw in SEARCH_GRIDS[m]]
-            for t in ERROR_TARGETS:
+            grid = [tuple(sorted(kw.items())) for kw in SETTINGS.search_grids[m]]
+            for t in SETTINGS.error_targets:
                 items = grid[best_by_tuning([tuned_hits[m, s, g][t] for g in grid], budget)]
                 chosen[m, s, t] = items
                 out["tuned"][m, s, t] = dict(items)
                 out["tuning_hits"][s][t][m] = tuned_hits[m, s, items][t]
-    batch = learning_curves(prob, budget, TUNING_RUNS, seed=TUNING_SEED_START, ce_budget=CE_BUDGET,
-                            lspi_budget=LSPI_BUDGET)
-    base = learning_curves(prob, budget, n_seeds, seed=REPORTED_SEED_START, ce_budget=CE_BUDGET,
-                           lspi_budget=LSPI_BUDGET)
+    batch = learning_curves(prob, budget, SETTINGS.tuning_runs, seed=TUNING_SEED_START, ce_budget=SETTINGS.ce_budget,
+                            lspi_budget=SETTINGS.lspi_budget)
+    base = learning_curves(prob, budget, n_seeds, seed=REPORTED_SEED_START, ce_budget=SETTINGS.ce_budget,
+                           lspi_budget=SETTINGS.lspi_budget)
     out["rollouts"], out["horizon"] = base["rollouts"], base["horizon"]
     for m in ("nominal CE", "LSPI"):
         out["curves"][m] = base[m]
-        for s in STARTS if m == "nominal CE" else ("stabilizing",):
-            for t in ERROR_TARGETS:
+        for s in SETTINGS.starts if m == "nominal CE" else ("stabilizing",):
+            for t in SETTINGS.error_targets:
                 out["tuning_hits"][s][t][m] = _hits_to(batch[m], batch["rollouts"], t)
                 out["hits"][s][t][m] = _hits_to(base[m], base["rollouts"], t)
     # Reported runs: each distinct chosen (method, start, setting) on the same reported runs, alone in its batch.
@@ -277,10 +290,10 @@ def _tuned(name, n_seeds):
 def comparison(name: str = "laplacian", n_seeds: int = 20) -> dict:
     """The chapter's comparison on ``"laplacian"`` or ``"double integrator"`` (cached).
 
-    Each search of :data:`SEARCH_METHODS` is tuned over its grid in :data:`SEARCH_GRIDS`, from each start
-    of :data:`STARTS` and for each target of :data:`ERROR_TARGETS` separately, on :data:`TUNING_RUNS` runs
+    Each search of :data:`SEARCH_METHODS` is tuned over its grid in ``SETTINGS.search_grids``, from each start
+    of ``SETTINGS.starts`` and for each target of ``SETTINGS.error_targets`` separately, on ``SETTINGS.tuning_runs`` runs
     drawn from the tuning seed, by the median rollouts-to-target (misses at the budget); nominal CE has
-    nothing to tune and LSPI starts from :data:`STABILIZING_START`. Every method also runs on the tuning
+    nothing to tune and LSPI starts from ``SETTINGS.stabilizing_start``. Every method also runs on the tuning
     runs, where each family's best method is chosen.
 
     Returns
@@ -299,8 +312,6 @@ def comparison(name: str = "laplacian", n_seeds: int = 20) -> dict:
 #: per-step costs it observed, which every learner here observes too. CE does assume the linear-quadratic form,
 #: as LSPI assumes a quadratic Q-function and the searches a linear gain.
 CE_GIVEN = ""
-#: The records: (problem, target) pairs, each from both starts.
-RECORDS = (("laplacian", 0.10), ("laplacian", 0.01), ("double integrator", 0.01))
 
 
 def _tuning_text(out: dict, method: str, start: str, t: float) -> str:
@@ -308,7 +319,7 @@ def _tuning_text(out: dict, method: str, start: str, t: float) -> str:
         return "none needed"
     if method == "LSPI":
         return "none needed (given a stabilizing initial gain)"
-    return grid_tuning(out["grid_sizes"][method], f"{TUNING_RUNS} runs drawn from seed {TUNING_SEED_START}") + \
+    return grid_tuning(out["grid_sizes"][method], f"{SETTINGS.tuning_runs} runs drawn from seed {TUNING_SEED_START}") + \
         f", from {'K = 0' if start == 'zero' else 'the stabilizing gain'}, for the {t:.0%} target"
 
 
@@ -316,10 +327,10 @@ def headline(n_seeds: int = 20) -> list[dict]:
     """Scoreboard records, per problem, target and start of the searches: nominal CE (dynamics and cost
     fitted from what it observed) against every model-free method (``"same"`` information)."""
     records = []
-    for name, t in RECORDS:
+    for name, t in SETTINGS.records:
         out = comparison(name, n_seeds)
         prob = problem(name)
-        for s in STARTS:
+        for s in SETTINGS.starts:
             methods = [MethodResult(m, "ce" if m == "nominal CE" else "rl", out["hits"][s][t][m],
                                     _tuning_text(out, m, s, t), out["tuning_hits"][s][t][m])
                        for m in METHOD_NAMES if m in out["hits"][s][t]]

@@ -6,11 +6,13 @@ problems and learners are the library's, :mod:`ce_lib.mdp`; this module only cho
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..experiments import (
+    HOLD,
     REPORTED_SEED_START,
     TUNING_SEED_START,
     Interval,
@@ -27,57 +29,73 @@ from ..experiments import (
     ratio_bound,
     samples_to_target,
 )
-from ..mdp import _METHODS, VR_SETTINGS, check_gamma, frozen_lake, generative_experiment, online_experiment
+from ..mdp import (
+    _METHODS,
+    VR_SETTINGS,
+    check_gamma,
+    frozen_lake,
+    generative_experiment,
+    online_experiment,
+)
 
 __all__ = [
-    "DISCOUNTS", "VALUE_LOSS_TARGET", "HOLD", "GENERATIVE_ROUNDS", "ONLINE_BUDGET", "ONLINE_GRID",
-    "NO_BONUS", "TUNING_RUNS", "ONLINE_CE_GIVEN", "generative_sweep", "horizon_scaling", "online_sweep",
+    "Settings", "SETTINGS", "ONLINE_CE_GIVEN", "generative_sweep", "horizon_scaling", "online_sweep",
     "headline",
 ]
 
 
-#: Discount factors of the chapter's sweep (effective horizons 10 to 1000).
-DISCOUNTS = (0.9, 0.95, 0.99, 0.995, 0.999)
-#: Target: the returned policy loses at most this fraction of the optimal value from the start.
-VALUE_LOSS_TARGET = 0.05
-#: A count holds only if the loss is still within the target at every checkpoint up to the first one
-#: at least this factor later (on the chapter's checkpoint grids: the next checkpoint).
-HOLD = 1.25
-#: Rounds of the generative model (each round samples every pair once).
-GENERATIVE_ROUNDS = 5000
-#: Online budget in environment steps, and the online tuning grid (Q-learning's follows Sutton &
-#: Barto's usual alpha, epsilon around 0.1; the policy gradient's step sizes span two decades).
-ONLINE_BUDGET = 50_000
-ONLINE_GRID = (
-    [("ce-optimism", beta) for beta in (0.1, 0.3, 1.0)]
-    + [("q-learning", alpha, eps) for alpha in (0.05, 0.1, 0.2, 0.5) for eps in (0.05, 0.1, 0.2)]
-    + [("policy-gradient", alpha) for alpha in (0.3, 1.0, 3.0, 10.0)]
-    + [("optimistic-q", beta) for beta in (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)]
-)
-#: CE without the bonus: runs alongside the grid, to show what optimism buys (nothing to tune).
-NO_BONUS = ("ce-optimism", 0.0)
-#: Runs per tuning experiment (their seed is :data:`ce_lib.experiments.TUNING_SEED_START`).
-TUNING_RUNS = 10
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    # Discount factors of the chapter's sweep (effective horizons 10 to 1000).
+    discounts: tuple = (0.9, 0.95, 0.99, 0.995, 0.999)
+    # Target: the returned policy loses at most this fraction of the optimal value from the start.
+    value_loss_target: float = 0.05
+    # Rounds of the generative model (each round samples every pair once).
+    generative_rounds: int = 5000
+    # Environment steps of each online run.
+    online_budget: int = 50_000
+    # The online tuning grid: (method, parameter[, epsilon]). Q-learning's follows Sutton & Barto's usual
+    # alpha and epsilon around 0.1; the policy gradient's step sizes span two decades.
+    online_grid: tuple = tuple([("ce-optimism", beta) for beta in (0.1, 0.3, 1.0)]
+                               + [("q-learning", alpha, eps) for alpha in (0.05, 0.1, 0.2, 0.5) for eps in (0.05, 0.1, 0.2)]
+                               + [("policy-gradient", alpha) for alpha in (0.3, 1.0, 3.0, 10.0)]
+                               + [("optimistic-q", beta) for beta in (0.0, 0.01, 0.03, 0.1, 0.3, 1.0)])
+    # CE without the bonus: runs alongside the grid, to show what optimism buys (nothing to tune).
+    no_bonus: tuple = ("ce-optimism", 0.0)
+    # Runs per tuning experiment (their seed is :data:`ce_lib.experiments.TUNING_SEED_START`).
+    tuning_runs: int = 10
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
+
+
 #: What online CE is told that the model-free learners are not.
 ONLINE_CE_GIVEN = "the largest possible reward (r_max = 1), which its optimism assigns to untried actions"
 
 
 def _hits(samples, gaps):
-    return samples_to_target(samples, gaps, VALUE_LOSS_TARGET, hold=HOLD)
+    return samples_to_target(samples, gaps, SETTINGS.value_loss_target, hold=HOLD)
 
 
 def _generative_tuned(job: tuple) -> dict:
     lake, gamma, n_seeds = job
     mdp = frozen_lake(lake)
-    budget = GENERATIVE_ROUNDS * mdp.n_states * mdp.n_actions
+    budget = SETTINGS.generative_rounds * mdp.n_states * mdp.n_actions
     # Every discount factor uses the same seeds: the same simulator draws, for every learner.
-    tune = generative_experiment(mdp, gamma, GENERATIVE_ROUNDS, TUNING_RUNS, seed=TUNING_SEED_START,
+    tune = generative_experiment(mdp, gamma, SETTINGS.generative_rounds, SETTINGS.tuning_runs, seed=TUNING_SEED_START,
                                  vr_settings=VR_SETTINGS)
     hits_q = [_hits(tune["samples"], g) for g in tune["gap_q"]]
     hits_vr = [_hits(tune["samples"], g) for g in tune["gap_vr"]]
     bq, bv = best_by_tuning(hits_q, budget), best_by_tuning(hits_vr, budget)
     schedule, setting = tune["schedules"][bq], tune["vr_settings"][bv]
-    out = generative_experiment(mdp, gamma, GENERATIVE_ROUNDS, n_seeds, seed=REPORTED_SEED_START,
+    out = generative_experiment(mdp, gamma, SETTINGS.generative_rounds, n_seeds, seed=REPORTED_SEED_START,
                                 schedules=[schedule], vr_settings=[setting])
     res = {"gamma": gamma, "samples": out["samples"], "budget": budget, "v_star": out["v_star"],
            "gap_ce": out["gap_ce"], "gap_q": out["gap_q"][0], "schedule": schedule,
@@ -88,7 +106,7 @@ def _generative_tuned(job: tuple) -> dict:
            "hits_vr": _hits(out["samples"], out["gap_vr"][0]),
            "tuning_hits_ce": _hits(tune["samples"], tune["gap_ce"]), "tuning_hits_q": hits_q[bq],
            "tuning_hits_vr": hits_vr[bv], "grid_size": len(hits_q), "vr_grid_size": len(hits_vr),
-           "tuning_runs": (len(hits_q) + len(hits_vr)) * TUNING_RUNS}
+           "tuning_runs": (len(hits_q) + len(hits_vr)) * SETTINGS.tuning_runs}
     # The strongest model-free learner, chosen on the tuning runs (as the records choose it).
     vr_wins = best_by_tuning([hits_q[bq], hits_vr[bv]], budget) == 1
     res["best_rl"] = "vr" if vr_wins else "q"
@@ -106,11 +124,11 @@ def _check_sweep(lake, gammas) -> list[float]:
     return gammas
 
 
-def generative_sweep(lake: str = "8x8", gammas: Sequence[float] = DISCOUNTS, n_seeds: int = 20) -> list[dict]:
+def generative_sweep(lake: str = "8x8", gammas: Sequence[float] = SETTINGS.discounts, n_seeds: int = 20) -> list[dict]:
     """The chapter's generative-model comparison on FrozenLake, one entry per discount factor (cached).
 
     Q-learning's schedule is chosen per discount factor from :data:`Q_SCHEDULES` on
-    :data:`TUNING_RUNS` runs drawn from the tuning seed, by the median samples-to-target (misses at
+    ``SETTINGS.tuning_runs`` runs drawn from the tuning seed, by the median samples-to-target (misses at
     the budget); the reported runs are drawn from seed 0. Every discount factor uses the same seeds.
     """
     gammas = _check_sweep(lake, gammas)
@@ -165,28 +183,28 @@ def _online_tuned(job: tuple) -> dict:
     lake, gamma, n_seeds = job
     mdp = frozen_lake(lake)
     cap = 100 if lake == "4x4" else 200  # gymnasium's time limits for the two maps
-    grid = list(ONLINE_GRID) + [NO_BONUS]
-    tune = online_experiment(mdp, gamma, ONLINE_BUDGET, grid, TUNING_RUNS, seed=TUNING_SEED_START,
+    grid = list(SETTINGS.online_grid) + [SETTINGS.no_bonus]
+    tune = online_experiment(mdp, gamma, SETTINGS.online_budget, grid, SETTINGS.tuning_runs, seed=TUNING_SEED_START,
                              episode_cap=cap)
     tune_hits = [_hits(tune["steps"], g) for g in tune["gap"]]
     chosen, chosen_hits = [], []
     for method in _METHODS:
-        idx = [i for i, c in enumerate(ONLINE_GRID) if c[0] == method]
-        best = idx[best_by_tuning([tune_hits[i] for i in idx], ONLINE_BUDGET)]
-        chosen.append(ONLINE_GRID[best])
+        idx = [i for i, c in enumerate(SETTINGS.online_grid) if c[0] == method]
+        best = idx[best_by_tuning([tune_hits[i] for i in idx], SETTINGS.online_budget)]
+        chosen.append(SETTINGS.online_grid[best])
         chosen_hits.append(tune_hits[best])
-    configs = chosen + [NO_BONUS]
+    configs = chosen + [SETTINGS.no_bonus]
     chosen_hits.append(tune_hits[-1])
-    out = online_experiment(mdp, gamma, ONLINE_BUDGET, configs, n_seeds, seed=REPORTED_SEED_START, episode_cap=cap)
+    out = online_experiment(mdp, gamma, SETTINGS.online_budget, configs, n_seeds, seed=REPORTED_SEED_START, episode_cap=cap)
     return {"gamma": gamma, "steps": out["steps"], "labels": out["labels"], "configs": out["configs"],
             "gap": out["gap"], "hits": [_hits(out["steps"], g) for g in out["gap"]], "tuning_hits": chosen_hits,
-            "grid_sizes": [sum(c[0] == m for c in ONLINE_GRID) for m in _METHODS] + [1],
-            "tuning_runs": len(grid) * TUNING_RUNS, "v_star": out["v_star"]}
+            "grid_sizes": [sum(c[0] == m for c in SETTINGS.online_grid) for m in _METHODS] + [1],
+            "tuning_runs": len(grid) * SETTINGS.tuning_runs, "v_star": out["v_star"]}
 
 
 def online_sweep(lake: str = "4x4", gammas: Sequence[float] = (0.9, 0.99), n_seeds: int = 20) -> list[dict]:
     """The chapter's online comparison, one entry per discount factor (cached); every learner tuned
-    over :data:`ONLINE_GRID` on :data:`TUNING_RUNS` runs drawn from the tuning seed, by the median
+    over ``SETTINGS.online_grid`` on ``SETTINGS.tuning_runs`` runs drawn from the tuning seed, by the median
     samples-to-target (misses at the budget)."""
     gammas = _check_sweep(lake, gammas)
     return cached(_online_sweep, lake=lake, gammas=gammas, n_seeds=check_positive_int(n_seeds, "n_seeds"))
@@ -199,7 +217,7 @@ def _online_sweep(lake, gammas, n_seeds):
 def _tuning_text(grid_size: int) -> str:
     if grid_size <= 1:
         return "none needed"
-    return grid_tuning(grid_size, f"{TUNING_RUNS} runs drawn from seed {TUNING_SEED_START}")
+    return grid_tuning(grid_size, f"{SETTINGS.tuning_runs} runs drawn from seed {TUNING_SEED_START}")
 
 
 def headline(n_seeds: int = 20) -> list[dict]:
@@ -208,14 +226,14 @@ def headline(n_seeds: int = 20) -> list[dict]:
     online (FrozenLake 4x4; CE's optimism is told the largest reward: ``"more"``, unless the RL side
     chosen on the tuning runs is optimistic Q-learning, which is told it too: then ``"same"``)."""
     records = []
-    for res in generative_sweep("8x8", DISCOUNTS, n_seeds):
+    for res in generative_sweep("8x8", SETTINGS.discounts, n_seeds):
         if res["gamma"] not in (0.9, 0.99):
             continue
         kind, param = res["schedule"]
         records.append(make_record(
             chapter="mdp", task=f"FrozenLake 8x8 (slippery), generative model, gamma = {res['gamma']:g}",
-            metric=f"transitions until the policy is within {VALUE_LOSS_TARGET:.0%} of optimal from the start",
-            target=VALUE_LOSS_TARGET, budget=res["budget"], information="same",
+            metric=f"transitions until the policy is within {SETTINGS.value_loss_target:.0%} of optimal from the start",
+            target=SETTINGS.value_loss_target, budget=res["budget"], information="same",
             methods=[MethodResult("plug-in model + policy iteration", "ce", res["hits_ce"], "none needed",
                                   res["tuning_hits_ce"]),
                      MethodResult(f"synchronous Q-learning ({kind}, {param:g})", "rl", res["hits_q"],
@@ -231,12 +249,12 @@ def headline(n_seeds: int = 20) -> list[dict]:
                                                          res["tuning_hits"], res["grid_sizes"])]
         # Optimistic Q-learning is told r_max as well: where it is the RL side, CE knows nothing more.
         rl = [i for i, m in enumerate(methods) if m.family == "rl"]
-        best = rl[best_by_tuning([methods[i].tuning_hits for i in rl], ONLINE_BUDGET)]
+        best = rl[best_by_tuning([methods[i].tuning_hits for i in rl], SETTINGS.online_budget)]
         both_told = res["configs"][best][0] == "optimistic-q"
         records.append(make_record(
             chapter="mdp", task=f"FrozenLake 4x4 (slippery), online, gamma = {res['gamma']:g}"
                                 + (", both sides told r_max = 1" if both_told else ""),
-            metric=f"environment steps until the policy is within {VALUE_LOSS_TARGET:.0%} of optimal from the start",
-            target=VALUE_LOSS_TARGET, budget=ONLINE_BUDGET, information="same" if both_told else "more",
+            metric=f"environment steps until the policy is within {SETTINGS.value_loss_target:.0%} of optimal from the start",
+            target=SETTINGS.value_loss_target, budget=SETTINGS.online_budget, information="same" if both_told else "more",
             ce_given="" if both_told else ONLINE_CE_GIVEN, methods=methods))
     return records

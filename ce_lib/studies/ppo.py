@@ -7,26 +7,29 @@ problems and learners are the library's, :mod:`ce_lib.ppo`; this module only cho
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 
-from ..experiments import MethodResult, cached, check_positive_int, make_record, parallel_map, samples_to_target
 from .. import classic_control
-from ..gym_tasks import HOLD, TASK_DESCRIPTIONS, TASK_TARGETS, evaluate
+from ..experiments import (
+    MethodResult,
+    cached,
+    check_positive_int,
+    make_record,
+    parallel_map,
+    samples_to_target,
+)
+from ..gym_tasks import GYM_HOLD, TASK_DESCRIPTIONS, TASK_TARGETS, evaluate
 from ..ppo import ActorCritic, PPOConfig, TrainResult, train
 
 __all__ = [
-    "PENDULUM_CONFIG", "greedy_policy", "Task", "TASKS", "ABLATIONS", "rolling_return", "run",
-    "steps_to_mean_return", "N_SEEDS", "ABLATION_SEEDS", "ABLATION_BUDGET", "runs", "ablations", "ce_scores", "ce_hits", "ppo_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING",
+    "Settings", "SETTINGS", "PENDULUM_CONFIG", "greedy_policy", "Task", "rolling_return", "run", "steps_to_mean_return",
+    "runs", "ablations", "ce_scores", "ce_hits", "ppo_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING",
     "headline",
 ]
-
-
-PENDULUM_CONFIG = PPOConfig(n_envs=4, n_steps=1024, gamma=0.9, gae_lambda=0.95, n_epochs=10, minibatch_size=64,
-                            learning_rate=1e-3, clip=0.2, anneal=False, ent_coef=0.0)
-"""rl-baselines3-zoo's PPO settings for Pendulum-v1 (without its state-dependent exploration, gSDE)."""
 
 
 def greedy_policy(model: ActorCritic) -> Callable[[np.ndarray], np.ndarray]:
@@ -49,24 +52,40 @@ class Task(NamedTuple):
     eval_every: int  # environment steps between evaluations of the greedy policy
 
 
-TASKS = {
-    "CartPole-v1": Task(PPOConfig(), 100_000, 1024),
-    "Pendulum-v1": Task(PENDULUM_CONFIG, 100_000, 4096),
-}
-"""PPO on the chapter's two tasks, with the zoo's budget of 100,000 steps for both."""
+PENDULUM_CONFIG = PPOConfig(n_envs=4, n_steps=1024, gamma=0.9, gae_lambda=0.95, n_epochs=10, minibatch_size=64,
+                            learning_rate=1e-3, clip=0.2, anneal=False, ent_coef=0.0)
+"""rl-baselines3-zoo's PPO settings for Pendulum-v1 (without its state-dependent exploration, gSDE);
+CartPole's are :class:`ce_lib.ppo.PPOConfig`'s defaults."""
 
-ABLATIONS = {
-    "no clipping": {"clip": 1e9},
-    "no critic": {"use_critic": False},
-    "entropy bonus 0.01": {"ent_coef": 0.01},
-    "no advantage normalization": {"normalize_advantages": False},
-}
-"""Changes to the tuned CartPole settings shown in the chapter's ablation figure."""
+
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    # PPO on the chapter's two tasks: the zoo's settings and its budget of 100,000 steps for both.
+    tasks: dict = field(default_factory=lambda: {"CartPole-v1": Task(PPOConfig(), 100_000, 1024),
+                                                 "Pendulum-v1": Task(PENDULUM_CONFIG, 100_000, 4096)})
+    # Seeds of the chapter's PPO runs (Pendulum's take longer); CE gets the same seeds.
+    n_seeds: dict = field(default_factory=lambda: {"CartPole-v1": 20, "Pendulum-v1": 10})
+    # Changes to the tuned CartPole settings shown in the chapter's ablation figure.
+    ablations: dict = field(default_factory=lambda: {"no clipping": {"clip": 1e9}, "no critic": {"use_critic": False},
+                                                     "entropy bonus 0.01": {"ent_coef": 0.01},
+                                                     "no advantage normalization": {"normalize_advantages": False}})
+    ablation_seeds: int = 5  # seeds of the ablation runs
+    ablation_budget: int = 50_000  # environment steps of each ablation run
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
 
 def _task(env_id):
-    if env_id not in TASKS:
-        raise ValueError(f"env_id must be one of {sorted(TASKS)}, got {env_id!r}")
-    return TASKS[env_id]
+    if env_id not in SETTINGS.tasks:
+        raise ValueError(f"env_id must be one of {sorted(SETTINGS.tasks)}, got {env_id!r}")
+    return SETTINGS.tasks[env_id]
 
 
 def rolling_return(steps, returns, grid, window: int = 20) -> np.ndarray:
@@ -84,7 +103,7 @@ def rolling_return(steps, returns, grid, window: int = 20) -> np.ndarray:
 
 def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: bool = True,
         budget: int | None = None, evaluate_greedy: bool = True) -> dict:
-    """One PPO run on a task of :data:`TASKS`, evaluating the greedy policy every ``eval_every`` steps.
+    """One PPO run on a task of ``SETTINGS.tasks``, evaluating the greedy policy every ``eval_every`` steps.
 
     Parameters
     ----------
@@ -127,7 +146,7 @@ def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: 
         if not evals:
             return np.inf
         steps, scores = np.array(evals, dtype=float).T
-        return float(samples_to_target(steps, scores, target, direction="above", hold=HOLD))
+        return float(samples_to_target(steps, scores, target, direction="above", hold=GYM_HOLD))
 
     taken = [0]  # environment steps used (the run may stop early)
 
@@ -140,8 +159,8 @@ def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: 
         return env_id != "CartPole-v1" or steps_to_mean_return(so_far.steps, so_far.returns) < np.inf
 
     budget = task.budget if budget is None else check_positive_int(budget, "budget")
-    # A target reached near the end of the budget is checked by training on up to HOLD times as long.
-    result = train(env_id, int(budget * HOLD) if stop_at_target else budget, seed, config, callback,
+    # A target reached near the end of the budget is checked by training on up to GYM_HOLD times as long.
+    result = train(env_id, int(budget * GYM_HOLD) if stop_at_target else budget, seed, config, callback,
                    schedule_timesteps=budget)
     e_steps = np.array([s for s, _ in evals], dtype=float)
     e_scores = np.array([v for _, v in evals], dtype=float)
@@ -162,11 +181,6 @@ def steps_to_mean_return(steps, returns, level: float = 475.0, window: int = 20)
     return float(steps[ok[0]]) if ok.size else np.inf
 
 
-N_SEEDS = {"CartPole-v1": 20, "Pendulum-v1": 10}
-"""Seeds of the chapter's PPO runs (Pendulum's take longer); CE gets the same seeds."""
-ABLATION_SEEDS, ABLATION_BUDGET = 5, 50_000
-
-
 def _run_job(job):
     env_id, seed, kwargs = job
     torch.set_num_threads(1)
@@ -176,7 +190,7 @@ def _run_job(job):
 def runs(env_id: str, n_seeds: int | None = None) -> list[dict]:
     """:func:`run` for seeds ``0 .. n_seeds - 1`` on two processes (cached)."""
     _task(env_id)
-    n_seeds = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    n_seeds = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
     return cached(_runs, env_id=env_id, n_seeds=n_seeds)
 
 
@@ -184,15 +198,15 @@ def _runs(env_id, n_seeds):
     return parallel_map(_run_job, [(env_id, s, {}) for s in range(n_seeds)], n_jobs=2)
 
 
-def ablations(n_seeds: int = ABLATION_SEEDS, budget: int = ABLATION_BUDGET) -> dict:
-    """Training curves on CartPole of the tuned settings and of each of :data:`ABLATIONS` over the
+def ablations(n_seeds: int = SETTINGS.ablation_seeds, budget: int = SETTINGS.ablation_budget) -> dict:
+    """Training curves on CartPole of the tuned settings and of each of ``SETTINGS.ablations`` over the
     whole ``budget`` (no early stop, no greedy evaluations), seeds ``0 .. n_seeds - 1`` (cached)."""
     return cached(_ablations, n_seeds=check_positive_int(n_seeds, "n_seeds"),
                   budget=check_positive_int(budget, "budget"))
 
 
 def _ablations(n_seeds, budget):
-    variants = {"tuned": {}, **ABLATIONS}
+    variants = {"tuned": {}, **SETTINGS.ablations}
     jobs = [("CartPole-v1", s, {"changes": ch, "stop_at_target": False, "budget": budget, "evaluate_greedy": False})
             for ch in variants.values() for s in range(n_seeds)]
     out = parallel_map(_run_job, jobs, n_jobs=2)
@@ -205,9 +219,9 @@ def _ablations(n_seeds, budget):
 def ce_scores(env_id: str, n_seeds: int | None = None, model: str = "generic") -> np.ndarray:
     """Scores of the CE controller on the seeds PPO uses, shape ``(n_seeds, len(SIZES[env_id]))``
     (see :func:`ce_lib.classic_control.sweep`; cached)."""
-    if env_id not in TASKS:
-        raise ValueError(f"env_id must be one of {sorted(TASKS)}, got {env_id!r}")
-    n_seeds = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    if env_id not in SETTINGS.tasks:
+        raise ValueError(f"env_id must be one of {sorted(SETTINGS.tasks)}, got {env_id!r}")
+    n_seeds = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
     return cached(classic_control.sweep, env_id=env_id, n_seeds=n_seeds, model=model)
 
 
@@ -248,13 +262,13 @@ def headline(n_seeds: int | None = None) -> list[dict]:
     record per CE controller, each labelled with what that controller is told (``"more"``)."""
     records = []
     for env_id, models in (("CartPole-v1", ("generic", "structured")), ("Pendulum-v1", ("pendulum",))):
-        n = N_SEEDS[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds", minimum=2)
+        n = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds", minimum=2)
         rl = MethodResult("PPO (rl-baselines3-zoo settings)", "rl", ppo_hits(env_id, n), PPO_TUNING[env_id])
         task, metric = TASK_DESCRIPTIONS[env_id]
         for m in models:
             scores = ce_scores(env_id, n, "generic" if m == "pendulum" else m)
             ce = MethodResult(CE_LABELS[m], "ce", ce_hits(env_id, scores), "none needed")
             records.append(make_record(chapter="ppo", task=task, metric=metric, target=TASK_TARGETS[env_id].target,
-                                       budget=float(TASKS[env_id].budget), information="more",
+                                       budget=float(SETTINGS.tasks[env_id].budget), information="more",
                                        ce_given=CE_GIVEN[m], methods=[ce, rl]))
     return records

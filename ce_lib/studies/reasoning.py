@@ -7,12 +7,20 @@ module only chooses and runs them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 
-from ..experiments import check_finite_array, check_positive_int, check_real, child_seed
+from ..experiments import (
+    check_finite_array,
+    check_positive_int,
+    check_real,
+    child_seed,
+    reported_seeds,
+    tuning_seeds,
+)
 from ..experiments import torch_threads as _threads
 from ..reasoning import (
     FINETUNE_METHODS,
@@ -37,78 +45,86 @@ from ..reasoning import (
 )
 
 __all__ = [
-    "TASK", "REPORT_SEEDS", "TUNING_SEEDS", "PRETRAIN_STEPS", "N_TEST", "TARGET", "ALPHA", "FT_STEPS",
-    "FT_PROMPTS", "FT_GROUP", "FT_EVAL_EVERY", "LR_GRID", "DRAWS", "MCMC_STEPS", "MCMC_TEMPERATURES",
-    "QUERIES", "TEMPERATURES", "hits_at", "ratios_by_target", "PASS_TEST", "PASS_K", "POWER_PASS_DRAWS",
-    "study", "LABELS", "answer_flops", "smallest_draws", "serving_hits", "run", "headline",
-    "weak_seeds_sentence",
+    "Settings", "SETTINGS", "hits_at", "ratios_by_target", "study", "LABELS", "answer_flops",
+    "smallest_draws", "serving_hits", "run", "headline", "weak_seeds_sentence",
 ]
 
 
-#: The task of the chapter: two-digit addition, 40% careful traces, carries dropped 15% of the time.
-TASK = AdditionTask(n_digits=2)
-#: Reported seeds (a seed is a base model, its test problems and its fine-tuning data).
-REPORT_SEEDS = tuple(range(10))
-#: Seeds on which every method's settings are chosen (their own base models and test problems).
-TUNING_SEEDS = (1000, 1001, 1002)
-#: Pretraining steps (batch 64, Adam, learning rate 0.01 with warm-up and cosine decay).
-PRETRAIN_STEPS = 3000
-#: Test problems per seed.
-N_TEST = 200
-#: Accuracy to reach (one answer per query, sampled at temperature 1).
-TARGET = 0.9
-#: The power of the power distribution.
-ALPHA = 4.0
-#: Fine-tuning: steps, problems per step and answers per problem (or traces: their product).
-FT_STEPS, FT_PROMPTS, FT_GROUP, FT_EVAL_EVERY = 80, 16, 8, 5
-#: Learning rates tried for every fine-tuning method (GRPO also with and without std normalization).
-LR_GRID = (1e-3, 3e-3, 1e-2)
-#: Candidates per query tried for best-of-n and for power sampling by importance resampling.
-DRAWS = (1, 2, 4, 8, 16, 32)
-#: Metropolis-Hastings steps per chain, and the proposal temperatures compared.
-MCMC_STEPS, MCMC_TEMPERATURES = 24, (1.0, 1.0 / 4.0)
-#: Queries served in the compute comparison.
-QUERIES = 1000
-#: Low temperatures compared with sampling at temperature 1 (0: greedy).
-TEMPERATURES = (1.0, 0.5, 0.25, 0.0)
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    # The task of the chapter: two-digit addition, 40% careful traces, carries dropped 15% of the time.
+    task: AdditionTask = AdditionTask(n_digits=2)
+    # Reported seeds (a seed is a base model, its test problems and its fine-tuning data).
+    reported_seeds: tuple = reported_seeds(10)
+    # Seeds on which every method's settings are chosen (their own base models and test problems).
+    tuning_seeds: tuple = tuning_seeds(3)
+    pretrain_steps: int = 3000  # pretraining steps (batch 64, Adam, lr 0.01 with warm-up and cosine decay)
+    n_test: int = 200  # test problems per seed
+    target: float = 0.9  # accuracy to reach (one answer per query, sampled at temperature 1)
+    alpha: float = 4.0  # the power of the power distribution
+    ft_steps: int = 80  # fine-tuning steps
+    ft_prompts: int = 16  # problems per fine-tuning step
+    ft_group: int = 8  # answers (or traces) per problem and step
+    ft_eval_every: int = 5  # fine-tuning steps between evaluations
+    # Learning rates tried for every fine-tuning method (GRPO also with and without std normalization).
+    lr_grid: tuple = (1e-3, 3e-3, 1e-2)
+    # Candidates per query tried for best-of-n and for power sampling by importance resampling.
+    draws: tuple = (1, 2, 4, 8, 16, 32)
+    mcmc_steps: int = 24  # Metropolis-Hastings steps per chain
+    mcmc_temperatures: tuple = (1.0, 1.0 / 4.0)  # the proposal temperatures compared
+    queries: int = 1000  # queries served in the compute comparison
+    temperatures: tuple = (1.0, 0.5, 0.25, 0.0)  # low temperatures compared with temperature 1 (0: greedy)
+    pass_test: int = 40  # test problems per seed for pass@k
+    pass_k: int = 32  # answers drawn per problem for pass@k
+    power_pass_draws: int = 8  # candidates per power-sampled answer in the pass@k comparison
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
 
 
 def _grid(method: str) -> list[dict]:
     if method == "grpo":
-        return [dict(lr=lr, std_norm=s) for lr in LR_GRID for s in (True, False)]
-    return [dict(lr=lr) for lr in LR_GRID]
+        return [dict(lr=lr, std_norm=s) for lr in SETTINGS.lr_grid for s in (True, False)]
+    return [dict(lr=lr) for lr in SETTINGS.lr_grid]
 
 
 def _test_prompts(seeds) -> torch.Tensor:
-    return torch.as_tensor(np.stack([make_problems(TASK, N_TEST, child_seed(s, 5)) for s in seeds]))
+    return torch.as_tensor(np.stack([make_problems(SETTINGS.task, SETTINGS.n_test, child_seed(s, 5)) for s in seeds]))
 
 
 def _sampler_study(model: LMEnsemble, seeds) -> dict:
     """Everything that needs no training: temperatures, best-of-n, power sampling (IR, MCMC)."""
     test = _test_prompts(seeds)
-    M, n = len(seeds), max(DRAWS)
+    M, n = len(seeds), max(SETTINGS.draws)
     out = {"temperature": {}, "careful": {}}
-    for k, T in enumerate(TEMPERATURES):
-        a, c = accuracy(model, TASK, test, temperature=T, samples=4, seed=child_seed(seeds[0], 10 + k))
+    for k, T in enumerate(SETTINGS.temperatures):
+        a, c = accuracy(model, SETTINGS.task, test, temperature=T, samples=4, seed=child_seed(seeds[0], 10 + k))
         out["temperature"][T], out["careful"][T] = a, c
     rep = test.repeat_interleave(n, dim=1)
-    comp = sample(model, rep, TASK.completion_len, generator=_torch_gen(child_seed(seeds[0], 20)))
-    lp = completion_logprobs(model, rep, comp).sum(-1).reshape(M, N_TEST, n)
-    ok = np.stack([verify(TASK, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, N_TEST, n)
+    comp = sample(model, rep, SETTINGS.task.completion_len, generator=_torch_gen(child_seed(seeds[0], 20)))
+    lp = completion_logprobs(model, rep, comp).sum(-1).reshape(M, SETTINGS.n_test, n)
+    ok = np.stack([verify(SETTINGS.task, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, SETTINGS.n_test, n)
     out["logp"], out["ok"] = lp.numpy(), ok
-    out["is_careful"] = (comp[..., 0] == STEPS).numpy().reshape(M, N_TEST, n)
+    out["is_careful"] = (comp[..., 0] == STEPS).numpy().reshape(M, SETTINGS.n_test, n)
     out["tokens_per_answer"] = float(_live(comp).sum(-1).double().mean())
     # best-of-n with the verifier = pass@n; power sampling from the first N draws, exactly in expectation
-    out["best_of_n"] = {N: pass_at_k(n, ok.sum(-1), N).mean(-1) for N in DRAWS}
-    out["power_ir"] = {N: np.stack([(power_resample(lp[..., s:s + N], ALPHA, expected=True).numpy()
+    out["best_of_n"] = {N: pass_at_k(n, ok.sum(-1), N).mean(-1) for N in SETTINGS.draws}
+    out["power_ir"] = {N: np.stack([(power_resample(lp[..., s:s + N], SETTINGS.alpha, expected=True).numpy()
                                      * ok[..., s:s + N]).sum(-1).mean(-1) for s in range(0, n, N)]).mean(0)
-                       for N in DRAWS}
+                       for N in SETTINGS.draws}
     out["mcmc"] = {}
-    for k, tau in enumerate(MCMC_TEMPERATURES):
-        res = power_mcmc(model, test, TASK.completion_len, alpha=ALPHA, steps=MCMC_STEPS, proposal_temperature=tau,
+    for k, tau in enumerate(SETTINGS.mcmc_temperatures):
+        res = power_mcmc(model, test, SETTINGS.task.completion_len, alpha=SETTINGS.alpha, steps=SETTINGS.mcmc_steps, proposal_temperature=tau,
                          seed=child_seed(seeds[0], 30 + k))
-        acc = np.stack([[verify(TASK, test[m].numpy(), res.trace[s, m].numpy()).mean() for m in range(M)]
-                        for s in range(MCMC_STEPS + 1)])
+        acc = np.stack([[verify(SETTINGS.task, test[m].numpy(), res.trace[s, m].numpy()).mean() for m in range(M)]
+                        for s in range(SETTINGS.mcmc_steps + 1)])
         out["mcmc"][tau] = dict(accuracy=acc, tokens=res.tokens, accepted=res.accepted)
     return out
 
@@ -125,9 +141,9 @@ def _finetune_grid(model: LMEnsemble, seeds, method: str, configs: list[dict]) -
     for std, idx in groups.items():
         stack = stack_models([model], [list(range(M)) * len(idx)])
         lrs = np.repeat([configs[i]["lr"] for i in idx], M)
-        res = finetune(stack, TASK, method, test.repeat(len(idx), 1, 1), list(seeds) * len(idx),
-                       steps=FT_STEPS, prompts_per_step=FT_PROMPTS, group=FT_GROUP, lr=lrs, std_norm=std,
-                       eval_every=FT_EVAL_EVERY)
+        res = finetune(stack, SETTINGS.task, method, test.repeat(len(idx), 1, 1), list(seeds) * len(idx),
+                       steps=SETTINGS.ft_steps, prompts_per_step=SETTINGS.ft_prompts, group=SETTINGS.ft_group, lr=lrs, std_norm=std,
+                       eval_every=SETTINGS.ft_eval_every)
         for j, i in enumerate(idx):
             sl = slice(j * M, (j + 1) * M)
             results[i] = FinetuneResult(stack_models([res.model], [list(range(j * M, (j + 1) * M))]), res.cost,
@@ -135,7 +151,7 @@ def _finetune_grid(model: LMEnsemble, seeds, method: str, configs: list[dict]) -
     return results
 
 
-def hits_at(cost, accuracy, target: float = TARGET) -> np.ndarray:
+def hits_at(cost, accuracy, target: float = SETTINGS.target) -> np.ndarray:
     """Supervision (verifier calls or traces) each run needs until its accuracy is at least
     ``target`` and still is at the next evaluation; ``inf`` where that never happens.
 
@@ -165,7 +181,7 @@ def ratios_by_target(out: dict, targets: Sequence[float] = (0.6, 0.7, 0.8, 0.9, 
     For each target: every fine-tuning method's hits (:func:`hits_at`) and two records (built by
     :func:`ce_lib.experiments.make_record` with the study's budget): GRPO-style RL against
     rejection-sampling fine-tuning (``"rft"``) and against program traces (``"sft"``). The
-    settings stay the ones tuned for :data:`TARGET`.
+    settings stay the ones tuned for ``SETTINGS.target``.
 
     Returns
     -------
@@ -194,12 +210,6 @@ def ratios_by_target(out: dict, targets: Sequence[float] = (0.6, 0.7, 0.8, 0.9, 
     return result
 
 
-#: Test problems per seed for pass@k, and answers drawn per problem.
-PASS_TEST, PASS_K = 40, 32
-#: Candidates per power-sampled answer in the pass@k comparison.
-POWER_PASS_DRAWS = 8
-
-
 def _pass_curve(ok: np.ndarray) -> np.ndarray:
     """pass@k for k = 1..n from ``(M, problems, n)`` verdicts: ``(M, n)``."""
     n = ok.shape[-1]
@@ -208,33 +218,33 @@ def _pass_curve(ok: np.ndarray) -> np.ndarray:
 
 
 def _pass_study(models: dict, seeds) -> dict:
-    test = _test_prompts(seeds)[:, :PASS_TEST]
+    test = _test_prompts(seeds)[:, :SETTINGS.pass_test]
     M = len(seeds)
     out = {}
     for i, (name, model) in enumerate(models.items()):
-        rep = test.repeat_interleave(PASS_K, dim=1)
-        comp = sample(model, rep, TASK.completion_len, generator=_torch_gen(child_seed(seeds[0], 40 + i)))
-        ok = np.stack([verify(TASK, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, PASS_TEST, PASS_K)
+        rep = test.repeat_interleave(SETTINGS.pass_k, dim=1)
+        comp = sample(model, rep, SETTINGS.task.completion_len, generator=_torch_gen(child_seed(seeds[0], 40 + i)))
+        ok = np.stack([verify(SETTINGS.task, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, SETTINGS.pass_test, SETTINGS.pass_k)
         out[name] = _pass_curve(ok)
     base = models["base"]
-    n = PASS_K * POWER_PASS_DRAWS
+    n = SETTINGS.pass_k * SETTINGS.power_pass_draws
     rep = test.repeat_interleave(n, dim=1)
     gen = _torch_gen(child_seed(seeds[0], 49))
-    comp = sample(base, rep, TASK.completion_len, generator=gen)
-    lp = completion_logprobs(base, rep, comp).sum(-1).reshape(M, PASS_TEST, PASS_K, POWER_PASS_DRAWS)
-    pick = power_resample(lp, ALPHA, gen)  # (M, PASS_TEST, PASS_K)
-    ok = np.stack([verify(TASK, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(lp.shape)
+    comp = sample(base, rep, SETTINGS.task.completion_len, generator=gen)
+    lp = completion_logprobs(base, rep, comp).sum(-1).reshape(M, SETTINGS.pass_test, SETTINGS.pass_k, SETTINGS.power_pass_draws)
+    pick = power_resample(lp, SETTINGS.alpha, gen)  # (M, SETTINGS.pass_test, SETTINGS.pass_k)
+    ok = np.stack([verify(SETTINGS.task, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(lp.shape)
     out["power"] = _pass_curve(np.take_along_axis(ok, pick.numpy()[..., None], -1)[..., 0])
     return out
 
 
-def study(seeds: Sequence[int] = REPORT_SEEDS, tuning_seeds: Sequence[int] = TUNING_SEEDS,
+def study(seeds: Sequence[int] = SETTINGS.reported_seeds, tuning_seeds: Sequence[int] = SETTINGS.tuning_seeds,
           n_threads: int | None = 2) -> dict:
     """Run the chapter's comparison: pretrain one base model per seed, then every method on it.
 
     Every fine-tuning method is tuned over its grid on ``tuning_seeds`` (their own base models and
     test problems), chosen by :func:`ce_lib.experiments.tuning_score` of its supervision to
-    :data:`TARGET`, and run with that setting on ``seeds``. Returns a dict of plain arrays (no
+    ``SETTINGS.target``, and run with that setting on ``seeds``. Returns a dict of plain arrays (no
     models): accuracies, costs, compute, wall-clock seconds.
     """
     import time
@@ -248,7 +258,7 @@ def study(seeds: Sequence[int] = REPORT_SEEDS, tuning_seeds: Sequence[int] = TUN
     M = len(seeds)
     with _threads(n_threads):
         t0 = time.perf_counter()
-        pre = pretrain(TASK, everyone, steps=PRETRAIN_STEPS)
+        pre = pretrain(SETTINGS.task, everyone, steps=SETTINGS.pretrain_steps)
         seconds = {"pretrain": (time.perf_counter() - t0) / len(everyone)}
         rep = stack_models([pre.model], [list(range(M))])
         tun = stack_models([pre.model], [list(range(M, len(everyone)))])
@@ -257,7 +267,7 @@ def study(seeds: Sequence[int] = REPORT_SEEDS, tuning_seeds: Sequence[int] = TUN
         out["samplers"] = _sampler_study(rep, seeds)
         seconds["samplers"] = (time.perf_counter() - t0) / M
         out["samplers_tuning"] = _sampler_study(tun, tuning_seeds)
-        budget = FT_STEPS * FT_PROMPTS * FT_GROUP
+        budget = SETTINGS.ft_steps * SETTINGS.ft_prompts * SETTINGS.ft_group
         models = {"base": rep}
         for method in FINETUNE_METHODS:
             grid = _grid(method)
@@ -288,20 +298,20 @@ LABELS = {"grpo": "GRPO-style RL", "rft": "rejection-sampling fine-tuning", "sft
 
 def answer_flops(n_params: int) -> float:
     """Compute to sample one answer: 2 x parameters x tokens (prompt and the longest completion)."""
-    return 2.0 * n_params * (TASK.prompt_len + TASK.completion_len)
+    return 2.0 * n_params * (SETTINGS.task.prompt_len + SETTINGS.task.completion_len)
 
 
 def smallest_draws(accuracies: dict) -> int | None:
     """The smallest number of draws (a key of ``accuracies``) whose median accuracy over seeds
-    reaches :data:`TARGET`, or ``None``."""
+    reaches ``SETTINGS.target``, or ``None``."""
     for n in sorted(accuracies):
-        if np.median(accuracies[n]) >= TARGET:
+        if np.median(accuracies[n]) >= SETTINGS.target:
             return int(n)
     return None
 
 
 def serving_hits(out: dict, which: str) -> tuple[np.ndarray, np.ndarray, int | None]:
-    """Compute to answer :data:`QUERIES` queries at :data:`TARGET` accuracy, per reported and
+    """Compute to answer ``SETTINGS.queries`` queries at ``SETTINGS.target`` accuracy, per reported and
     tuning seed, for ``"grpo"`` (training to the target, then one answer per query) or a
     sampler ``"power_ir"`` / ``"best_of_n"`` (N draws per query, N chosen on the tuning seeds).
     Misses are ``inf``. Returns (reported, tuning, N)."""
@@ -310,7 +320,7 @@ def serving_hits(out: dict, which: str) -> tuple[np.ndarray, np.ndarray, int | N
         d = out["grpo"]
 
         def at_hit(hits, flops):
-            return np.array([flops[np.flatnonzero(d["cost"] == h)[0], j] + QUERIES * per if np.isfinite(h) else np.inf
+            return np.array([flops[np.flatnonzero(d["cost"] == h)[0], j] + SETTINGS.queries * per if np.isfinite(h) else np.inf
                              for j, h in enumerate(hits)])
 
         return (at_hit(d["hits"], d["flops"]), at_hit(d["tuning_hits"][d["best"]], d["tuning_flops"][d["best"]]),
@@ -320,9 +330,9 @@ def serving_hits(out: dict, which: str) -> tuple[np.ndarray, np.ndarray, int | N
     n = smallest_draws(out["samplers_tuning"][which])
     if n is None:
         return (np.full(len(out["seeds"]), np.inf), np.full(len(out["tuning_seeds"]), np.inf), None)
-    cost = QUERIES * n * per
-    rep = np.where(out["samplers"][which][n] >= TARGET, cost, np.inf)
-    tun = np.where(out["samplers_tuning"][which][n] >= TARGET, cost, np.inf)
+    cost = SETTINGS.queries * n * per
+    rep = np.where(out["samplers"][which][n] >= SETTINGS.target, cost, np.inf)
+    tun = np.where(out["samplers_tuning"][which][n] >= SETTINGS.target, cost, np.inf)
     return rep, tun, n
 
 
@@ -330,8 +340,8 @@ def run(n_seeds: int | None = None) -> dict:
     """The chapter's study, cached (see :func:`ce_lib.experiments.cached`)."""
     from ..experiments import cached
 
-    seeds = REPORT_SEEDS if n_seeds is None else tuple(range(check_positive_int(n_seeds, "n_seeds")))
-    return cached(study, seeds=list(seeds), tuning_seeds=list(TUNING_SEEDS))
+    seeds = SETTINGS.reported_seeds if n_seeds is None else tuple(range(check_positive_int(n_seeds, "n_seeds")))
+    return cached(study, seeds=list(seeds), tuning_seeds=list(SETTINGS.tuning_seeds))
 
 
 def headline(n_seeds: int | None = None) -> list[dict]:
@@ -341,28 +351,28 @@ def headline(n_seeds: int | None = None) -> list[dict]:
     out = run(n_seeds)
     budget = out["budget"]
     task = "two-digit addition with a verifier"
-    metric = f"verifier calls to {TARGET:.0%} accuracy (one answer per query)"
+    metric = f"verifier calls to {SETTINGS.target:.0%} accuracy (one answer per query)"
     m = {k: MethodResult(LABELS[k], fam, out[k]["hits"], out[k]["tuning"], out[k]["tuning_hits"][out[k]["best"]])
          for k, fam in (("grpo", "rl"), ("rft", "ce"), ("sft", "ce"))}
     records = [
-        make_record(chapter="reasoning", task=task, metric=metric, target=TARGET, budget=budget, information="same",
+        make_record(chapter="reasoning", task=task, metric=metric, target=SETTINGS.target, budget=budget, information="same",
                     methods=[m["grpo"], m["rft"]]),
         make_record(chapter="reasoning", task=task,
-                    metric=f"supervision to {TARGET:.0%} accuracy (verifier calls for RL, traces for supervision)",
-                    target=TARGET, budget=budget, information="more",
+                    metric=f"supervision to {SETTINGS.target:.0%} accuracy (verifier calls for RL, traces for supervision)",
+                    target=SETTINGS.target, budget=budget, information="more",
                     ce_given="the task's algorithm: traces written by the task's own program", methods=[m["grpo"], m["sft"]]),
     ]
     g_rep, g_tun, _ = serving_hits(out, "grpo")
-    flop_budget = float(np.max(out["grpo"]["flops"][-1]) + QUERIES * max(DRAWS) * answer_flops(out["n_params"]))
+    flop_budget = float(np.max(out["grpo"]["flops"][-1]) + SETTINGS.queries * max(SETTINGS.draws) * answer_flops(out["n_params"]))
     methods = [MethodResult(LABELS["grpo"], "rl", g_rep, m["grpo"].tuning, g_tun)]
     for k in ("power_ir", "best_of_n"):
         rep, tun, n = serving_hits(out, k)
-        tuning = (f"draws per query: smallest of {list(DRAWS)} reaching the target on seeds "
+        tuning = (f"draws per query: smallest of {list(SETTINGS.draws)} reaching the target on seeds "
                   f"{out['tuning_seeds'][0]}-{out['tuning_seeds'][-1]}" + ("" if n else " (none did)"))
         methods.append(MethodResult(LABELS[k] + (f", {n} draws" if n else ""), "ce", rep, tuning, tun))
     records.append(make_record(chapter="reasoning", task=task,
-                               metric=f"training and sampling FLOPs to answer {QUERIES:,} queries at {TARGET:.0%} accuracy",
-                               target=TARGET, budget=flop_budget, information="same", methods=methods))
+                               metric=f"training and sampling FLOPs to answer {SETTINGS.queries:,} queries at {SETTINGS.target:.0%} accuracy",
+                               target=SETTINGS.target, budget=flop_budget, information="same", methods=methods))
     return records
 
 

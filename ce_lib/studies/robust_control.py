@@ -7,6 +7,7 @@ the FIR floor and the scoreboard record. The problems and learners are the libra
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -24,50 +25,71 @@ from ..experiments import (
 )
 from ..lqr import fit_dynamics, lqr_cost, lqr_gain, lspi, rollouts
 from ..robust import bootstrap_errors, robust_static_gain, sls_cost, sls_synthesis
-from .lqr import STABILIZING_START, problem
+from . import lqr as lqr_study
 
 __all__ = [
-    "SHORT_HORIZON", "ROLLOUT_COUNTS", "SWEEP_FIR", "SWEEP_ROBUSTNESS_LEVELS", "SWEEP_SOLVER",
-    "fir_floor", "data_sweep", "SAFE_COST_FACTOR", "SAFE_COST_TARGET", "TUNING_RUNS", "RECORD_METHODS",
-    "RECORD_NOTE", "transitions_to_safe", "headline",
+    "Settings", "SETTINGS", "fir_floor", "data_sweep", "RECORD_METHODS", "RECORD_NOTE",
+    "transitions_to_safe", "headline",
 ]
 
 
-#: Rollout length and data sizes of the chapter's sweep (short rollouts from rest, as in Dean et al.).
-SHORT_HORIZON = 6
-ROLLOUT_COUNTS = (4, 8, 16, 32, 64, 128)
-#: FIR length and robustness levels used in the sweep (the benchmark times the full length 15).
-SWEEP_FIR = 15
-SWEEP_ROBUSTNESS_LEVELS = (0.3, 0.6, 0.9)
-#: Solver of the sweep: SCS reaches the same optimum as CLARABEL on these programs about five times
-#: faster (``benchmarks/bench_robust.py`` prints both), which matters for 120 syntheses.
-SWEEP_SOLVER = "SCS"
+@dataclass(frozen=True)
+class Settings:
+    """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
+
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    """
+
+    short_horizon: int = 6  # rollout length of the sweep (short rollouts from rest, as in Dean et al.)
+    rollout_counts: tuple = (4, 8, 16, 32, 64, 128)  # data sizes of the sweep, in rollouts
+    sweep_fir: int = 15  # FIR length of the SLS controllers (the benchmark times the same)
+    sweep_robustness_levels: tuple = (0.3, 0.6, 0.9)  # the robustness levels gamma tried by SLS
+    # Solver of the sweep: SCS reaches the same optimum as CLARABEL on these programs about five times faster
+    # (``benchmarks/bench_robust.py`` prints both), which matters for 120 syntheses.
+    sweep_solver: str = "SCS"
+    # The record's target: a controller that stabilizes the true system at a cost at most this many times the
+    # optimal one, at this data set and at every larger one of the seed. The question is safety with little
+    # data, so the bar is loose; robust CE's FIR controllers of length 15 cannot reach the optimal cost anyway
+    # (:func:`fir_floor`).
+    safe_cost_factor: float = 10.0
+    # Runs of the record's tuning sweep (seeds from :data:`ce_lib.experiments.TUNING_SEED_START`).
+    tuning_runs: int = 10
+
+    @property
+    def safe_cost_target(self) -> float:
+        """The record's target as a relative cost error: ``safe_cost_factor - 1``."""
+        return self.safe_cost_factor - 1.0
+
+
+SETTINGS = Settings()
+"""The settings the chapter runs with."""
+
 
 
 def _one_run(job):
     """Nominal CE, robust SLS and the robust static gain on one data set (one seed, one size)."""
     name, n_rollouts, seed = job
-    prob = problem(name)
+    prob = lqr_study.problem(name)
     A, B, Q, R = prob.A, prob.B, prob.Q, prob.R
     _, j_star = prob.optimal()
-    # The data sets of one seed are nested: the first n of max(ROLLOUT_COUNTS) rollouts.
-    X, U, Xn = rollouts(A, B, max(ROLLOUT_COUNTS), SHORT_HORIZON, child_seed(seed, 0))
-    keep = slice(0, n_rollouts * SHORT_HORIZON)
+    # The data sets of one seed are nested: the first n of max(SETTINGS.rollout_counts) rollouts.
+    X, U, Xn = rollouts(A, B, max(SETTINGS.rollout_counts), SETTINGS.short_horizon, child_seed(seed, 0))
+    keep = slice(0, n_rollouts * SETTINGS.short_horizon)
     X, U, Xn = X[keep], U[keep], Xn[keep]
     A_hat, B_hat = fit_dynamics(X, U, Xn)
     sigma_w = float(np.sqrt(np.mean((Xn - X @ A_hat.T - U @ B_hat.T) ** 2)))
-    eps_A, eps_B = bootstrap_errors(A_hat, B_hat, n_rollouts, SHORT_HORIZON, sigma_w, child_seed(seed, 1))
+    eps_A, eps_B = bootstrap_errors(A_hat, B_hat, n_rollouts, SETTINGS.short_horizon, sigma_w, child_seed(seed, 1))
     covered = bool(np.linalg.norm(A - A_hat, 2) <= eps_A and np.linalg.norm(B - B_hat, 2) <= eps_B)
     rel = lambda J: (J - j_star) / j_star  # noqa: E731
     try:
         nominal = rel(lqr_cost(A, B, Q, R, lqr_gain(A_hat, B_hat, Q, R)))
     except ValueError:  # the fitted pair cannot be stabilized
         nominal = float("inf")
-    sls = sls_synthesis(A_hat, B_hat, Q, R, eps_A, eps_B, fir=SWEEP_FIR, gammas=SWEEP_ROBUSTNESS_LEVELS, solver=SWEEP_SOLVER)
+    sls = sls_synthesis(A_hat, B_hat, Q, R, eps_A, eps_B, fir=SETTINGS.sweep_fir, gammas=SETTINGS.sweep_robustness_levels, solver=SETTINGS.sweep_solver)
     static = robust_static_gain(A_hat, B_hat, Q, R, eps_A, eps_B)
     # LSPI (the best model-free learner of chapter 05) on the very same transitions, from the same
     # stabilizing initial gain chapter 05 gives it.
-    K_lspi = lspi(prob, X, U, Xn, STABILIZING_START[prob.name])
+    K_lspi = lspi(prob, X, U, Xn, lqr_study.SETTINGS.stabilizing_start[prob.name])
     lspi_err = float("inf") if K_lspi is None or not np.all(np.isfinite(K_lspi)) else rel(lqr_cost(A, B, Q, R, K_lspi))
     return {"nominal": nominal, "lspi": lspi_err, "sls": rel(sls_cost(A, B, Q, R, sls)), "sls_status": sls.status,
             "sls_bound": rel(sls.bound), "static": rel(sls_cost(A, B, Q, R, static)),
@@ -75,16 +97,16 @@ def _one_run(job):
             "sls_time": sls.solve_time}
 
 
-def fir_floor(name: str = "laplacian", fir: int = SWEEP_FIR) -> float:
+def fir_floor(name: str = "laplacian", fir: int = SETTINGS.sweep_fir) -> float:
     """Relative cost error of the best FIR controller of length ``fir`` when the model is exact:
     the price of the finite impulse response itself, below which the robust curve cannot go."""
-    prob = problem(name)
+    prob = lqr_study.problem(name)
     res = sls_synthesis(prob.A, prob.B, prob.Q, prob.R, 0.0, 0.0, fir=fir, gammas=(0.5,))
     _, j_star = prob.optimal()
     return (sls_cost(prob.A, prob.B, prob.Q, prob.R, res) - j_star) / j_star
 
 
-def data_sweep(name: str = "laplacian", counts: Sequence[int] = ROLLOUT_COUNTS, n_seeds: int = 20,
+def data_sweep(name: str = "laplacian", counts: Sequence[int] = SETTINGS.rollout_counts, n_seeds: int = 20,
                seed_start: int = REPORTED_SEED_START) -> dict:
     """Relative cost error of nominal CE, robust SLS, the robust static gain and LSPI against the
     number of short rollouts, on the same data sets (cached). Seeds ``seed_start`` to
@@ -96,10 +118,10 @@ def data_sweep(name: str = "laplacian", counts: Sequence[int] = ROLLOUT_COUNTS, 
         ``rollouts``, ``transitions`` and, for each key of a run (``nominal``, ``sls``, ``static``,
         ``sls_status``, ``eps_A``, ``covered``, ...), an array of shape (n_seeds, len(counts)).
     """
-    problem(name)
+    lqr_study.problem(name)
     counts = [check_positive_int(c, "counts (each)") for c in counts]
-    if not counts or max(counts) > max(ROLLOUT_COUNTS):
-        raise ValueError(f"counts must be non-empty and at most {max(ROLLOUT_COUNTS)} (the nested data of a seed)")
+    if not counts or max(counts) > max(SETTINGS.rollout_counts):
+        raise ValueError(f"counts must be non-empty and at most {max(SETTINGS.rollout_counts)} (the nested data of a seed)")
     seed_start = check_positive_int(seed_start, "seed_start", minimum=0)
     return cached(_data_sweep, name=name, counts=counts, n_seeds=check_positive_int(n_seeds, "n_seeds"),
                   seed_start=seed_start)
@@ -108,7 +130,7 @@ def data_sweep(name: str = "laplacian", counts: Sequence[int] = ROLLOUT_COUNTS, 
 def _data_sweep(name, counts, n_seeds, seed_start):
     jobs = [(name, c, s) for s in range(seed_start, seed_start + n_seeds) for c in counts]
     runs = parallel_map(_one_run, jobs, n_jobs=2)
-    out = {"rollouts": np.array(counts), "transitions": np.array(counts) * SHORT_HORIZON}
+    out = {"rollouts": np.array(counts), "transitions": np.array(counts) * SETTINGS.short_horizon}
     for key in runs[0]:
         out[key] = np.array([r[key] for r in runs]).reshape(n_seeds, len(counts))
     return out
@@ -118,14 +140,6 @@ def _data_sweep(name, counts, n_seeds, seed_start):
 # The scoreboard record: how little data each method needs for a safe, decent controller
 # ----------------------------------------------------------------------------------------------
 
-#: The record's target: a controller that stabilizes the true system at a cost at most ten times the
-#: optimal one (relative error at most 9), at this data set and at every larger one of the seed. The
-#: question is safety with little data, so the bar on cost is loose; robust CE's FIR controllers of
-#: length 15 cannot reach the optimal cost anyway (:func:`fir_floor`).
-SAFE_COST_FACTOR = 10.0
-SAFE_COST_TARGET = SAFE_COST_FACTOR - 1.0
-#: Runs of the record's tuning sweep (seeds from :data:`ce_lib.experiments.TUNING_SEED_START`).
-TUNING_RUNS = 10
 #: The record's methods: key of a run of the sweep -> (name, family).
 RECORD_METHODS = {"nominal": ("nominal CE", "ce"), "sls": ("robust CE (SLS)", "ce"),
                   "static": ("robust static gain", "ce"), "lspi": ("LSPI", "rl")}
@@ -135,29 +149,29 @@ RECORD_NOTE = "every method reads the same short rollouts and is told Q and R"
 
 def transitions_to_safe(sweep: dict, key: str) -> np.ndarray:
     """Per seed of a :func:`data_sweep`, the transitions until method ``key``'s controller stabilizes
-    the true system with relative cost error at most :data:`SAFE_COST_TARGET` and still does at
+    the true system with relative cost error at most ``SETTINGS.safe_cost_target`` and still does at
     every larger data set of the seed (``inf`` if not within the sweep)."""
     if key not in RECORD_METHODS:
         raise ValueError(f"key must be one of {sorted(RECORD_METHODS)}, got {key!r}")
     err = np.asarray(sweep[key], dtype=float)
     counts = np.asarray(sweep["transitions"], dtype=float)
-    return samples_to_target(counts, err, SAFE_COST_TARGET, persist=True)
+    return samples_to_target(counts, err, SETTINGS.safe_cost_target, persist=True)
 
 
 def headline(n_seeds: int = 20) -> list[dict]:
     """Scoreboard record: transitions of short rollouts until the controller is safe and within
-    :data:`SAFE_COST_TARGET` of optimal, robust and nominal CE against LSPI on the same data
-    (``information="same"``). The best CE method is chosen on :data:`TUNING_RUNS` tuning seeds."""
+    ``SETTINGS.safe_cost_target`` of optimal, robust and nominal CE against LSPI on the same data
+    (``information="same"``). The best CE method is chosen on ``SETTINGS.tuning_runs`` tuning seeds."""
     n_seeds = check_positive_int(n_seeds, "n_seeds", minimum=2)
-    report = data_sweep("laplacian", ROLLOUT_COUNTS, n_seeds)
-    tune = data_sweep("laplacian", ROLLOUT_COUNTS, TUNING_RUNS, seed_start=TUNING_SEED_START)
+    report = data_sweep("laplacian", SETTINGS.rollout_counts, n_seeds)
+    tune = data_sweep("laplacian", SETTINGS.rollout_counts, SETTINGS.tuning_runs, seed_start=TUNING_SEED_START)
     methods = [MethodResult(name, family, transitions_to_safe(report, key), "none needed (no parameter tuned on "
                             "the data; robust CE's level is chosen inside the synthesis)" if key == "sls"
                             else "none needed", transitions_to_safe(tune, key))
                for key, (name, family) in RECORD_METHODS.items()]
-    budget = float(max(ROLLOUT_COUNTS) * SHORT_HORIZON)
-    return [make_record(chapter="robust", task=f"Laplacian system (3 states), rollouts of {SHORT_HORIZON} steps "
+    budget = float(max(SETTINGS.rollout_counts) * SETTINGS.short_horizon)
+    return [make_record(chapter="robust", task=f"Laplacian system (3 states), rollouts of {SETTINGS.short_horizon} steps "
                                                "from rest; " + RECORD_NOTE,
                         metric=f"transitions until the controller stabilizes the true system at most "
-                               f"{SAFE_COST_FACTOR:g}x the optimal cost, at that and every larger data set",
-                        target=SAFE_COST_TARGET, budget=budget, information="same", methods=methods)]
+                               f"{SETTINGS.safe_cost_factor:g}x the optimal cost, at that and every larger data set",
+                        target=SETTINGS.safe_cost_target, budget=budget, information="same", methods=methods)]
