@@ -86,6 +86,16 @@ def sb3_kwargs(name: str) -> dict:
     return out
 
 
+def _sb3():
+    """stable-baselines3, or an error that says how to install it (it is not a core dependency)."""
+    try:
+        import stable_baselines3
+    except ModuleNotFoundError as err:
+        raise ModuleNotFoundError("training the agents of ce_lib.sb3_agents needs stable-baselines3: "
+                                  "pip install stable-baselines3 (or ce_lib with its [test] extra)") from err
+    return stable_baselines3
+
+
 def make_agent(name: str, seed: int, total_timesteps: int | None = None):
     """A fresh stable-baselines3 agent for ``name`` on its task, seeded with ``seed``, on the CPU.
 
@@ -94,18 +104,20 @@ def make_agent(name: str, seed: int, total_timesteps: int | None = None):
     go on to check that a target is held), ``exploration_fraction`` is rescaled so that the
     exploration rate still falls to its floor at the same step as in the zoo's setting."""
     import gymnasium as gym
-    import stable_baselines3 as sb3
-    from stable_baselines3.common.noise import NormalActionNoise
 
     spec = _spec(name)
     seed = check_positive_int(seed, "seed", minimum=0)
+    if total_timesteps is not None:
+        total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
+    sb3 = _sb3()
+    from stable_baselines3.common.noise import NormalActionNoise
+
     kwargs = sb3_kwargs(name)
     env = gym.make(spec.env_id)
     if "action_noise_std" in kwargs:
         n = env.action_space.shape[0]
         kwargs["action_noise"] = NormalActionNoise(np.zeros(n), kwargs.pop("action_noise_std") * np.ones(n))
     if "exploration_fraction" in kwargs and total_timesteps is not None:
-        total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
         kwargs["exploration_fraction"] *= spec.budget / total_timesteps
     cls = getattr(sb3, spec.algo)
     return cls(ZOO_SETTINGS[spec.algo]["policy"], env, seed=seed, device="cpu", verbose=0, **kwargs)
@@ -139,7 +151,6 @@ def run(name: str, seed: int, *, budget: int | None = None, stop_at_target: bool
         ``budget``), ``total_steps`` and ``seconds`` (wall-clock of training and evaluation).
     """
     import torch
-    from stable_baselines3.common.callbacks import BaseCallback
 
     from .gym_tasks import GYM_HOLD as HOLD
 
@@ -147,6 +158,9 @@ def run(name: str, seed: int, *, budget: int | None = None, stop_at_target: bool
     seed = check_positive_int(seed, "seed", minimum=0)
     budget = spec.budget if budget is None else check_positive_int(budget, "budget")
     stop_after = None if stop_after is None else check_positive_int(stop_after, "stop_after")
+    _sb3()
+    from stable_baselines3.common.callbacks import BaseCallback
+
     target = TASK_TARGETS[spec.env_id].target
     torch.set_num_threads(1)
     evals: list[tuple[int, float]] = []

@@ -129,3 +129,17 @@ def test_a_rerun_is_exact_only_under_the_recorded_mode(monkeypatch):
     assert exact == numerics.status().reproducible, why
     exact, why = deep_rl_study.exact_rerun_expected({**data, "numerics": made, "versions": {"torch": "0.0"}})
     assert not exact and "versions differ" in why
+
+
+def test_without_stable_baselines3_bad_input_is_named_first_then_the_missing_package(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "stable_baselines3", None)  # as if it were not installed
+    with pytest.raises(ValueError, match="agent must be one of"):
+        sb3_agents.run("PPO2", 0)
+    with pytest.raises(ValueError, match="seed"):
+        sb3_agents.make_agent("SAC", -1)
+    with pytest.raises(ValueError, match="total_timesteps"):
+        sb3_agents.make_agent("DQN", 0, total_timesteps=0)
+    with pytest.raises(ModuleNotFoundError, match="pip install stable-baselines3"):
+        sb3_agents.run("SAC", 0, budget=10)
