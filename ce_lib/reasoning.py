@@ -392,6 +392,9 @@ def sample(model, prompts: torch.Tensor, completion_len: int, *, temperature: fl
     """
     temperature = check_real(temperature, "temperature", low=0)
     completion_len = check_positive_int(completion_len, "completion_len")
+    if temperature > 0 and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator to sample with (ce_lib never draws from torch's global "
+                        f"generator), got {type(generator).__name__}; temperature=0 (greedy) needs none")
     if not isinstance(prompts, torch.Tensor) or prompts.dim() != 3:
         raise ValueError(f"prompts must be a (M, B, P) tensor of token ids, got {type(prompts).__name__}")
     M, B, _ = prompts.shape
@@ -582,7 +585,8 @@ def power_resample(logp: torch.Tensor | np.ndarray, alpha: float, generator: tor
     alpha : float
         The power, >= 1.
     generator : torch.Generator, optional
-        Needed unless ``expected``.
+        What the choice is drawn with; needed unless ``expected`` (there is no fallback to torch's
+        global generator).
     expected : bool
         If true, return the resampling probabilities (shape ``(..., N)``) instead of a choice, so that
         an accuracy can be computed exactly given the draws.
@@ -604,6 +608,9 @@ def power_resample(logp: torch.Tensor | np.ndarray, alpha: float, generator: tor
     lp = torch.as_tensor(logp, dtype=torch.float64)
     if lp.dim() < 1 or lp.shape[-1] < 1:
         raise ValueError("logp must have at least one draw on its last axis")
+    if not expected and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator to draw with (ce_lib never draws from torch's global "
+                        f"generator), got {type(generator).__name__}; or pass expected=True")
     w = torch.softmax((alpha - 1.0) * lp, dim=-1)
     if expected:
         return w
