@@ -1,7 +1,7 @@
 """The gymnasium tasks the deep-RL chapter uses, and how every method on them is scored.
 
 This module is the common ground of :mod:`ce_lib.ppo` (the RL learner) and
-:mod:`ce_lib.classic_control` (the certainty-equivalent controllers): it knows how to build and
+:mod:`ce_lib.known_form` (the certainty-equivalent controllers): it knows how to build and
 step environments, what counts as solving each task (:data:`TASK_TARGETS`), and which seeded
 episodes every method of a given seed is evaluated on (:func:`evaluation_seed`). It knows nothing
 about any learner, so neither side depends on the other.

@@ -41,7 +41,7 @@ import torch
 from .experiments import check_positive_int, check_seeds, samples_to_target, torch_threads
 from .gym_tasks import TASK_TARGETS, evaluation_seed, make_vector_env
 
-__all__ = ["ModelConfig", "PlannerConfig", "Ensemble", "TASK_SPECS", "TaskSpec", "cem_plan", "run_seeds",
+__all__ = ["ModelConfig", "PlannerConfig", "Ensemble", "TASK_SPECS", "TaskSpec", "cem_plan", "mpc_runs",
            "CONFIGS", "known_reward"]
 
 
@@ -459,7 +459,7 @@ def _arrays(spec, transitions):
     return X, Y
 
 
-def run_seeds(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig = ModelConfig(),
+def mpc_runs(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig = ModelConfig(),
               planner: PlannerConfig | None = None, n_episodes: int | None = None,
               stop_at_target: bool = True, n_threads: int | None = 2) -> list[dict]:
     """Learned-model CE on ``env_id`` for every seed of ``seeds`` at once (one batched computation).
@@ -498,11 +498,11 @@ def run_seeds(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig
         the batch divided by the number of seeds).
     """
     with torch_threads(n_threads):
-        return _run_seeds(env_id, seeds, reward=reward, model=model, planner=planner, n_episodes=n_episodes,
+        return _mpc_runs(env_id, seeds, reward=reward, model=model, planner=planner, n_episodes=n_episodes,
                           stop_at_target=stop_at_target)
 
 
-def _run_seeds(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_target):
+def _mpc_runs(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_target):
     from .gym_tasks import GYM_HOLD as HOLD
 
     if env_id not in TASK_SPECS:

@@ -22,7 +22,7 @@ def test_run_episodes_is_seeded_and_aborts_without_losing_finished_returns():
 def test_evaluate_scores_a_policy_that_fails_one_episode_by_its_return():
     # Balance (the true linearization's LQR gain) except in the episode that starts tilted right:
     # four episodes last 500 steps, one falls; the score is that episode's return, not -inf.
-    from ce_lib import classic_control as cc
+    from ce_lib import known_form as cc
 
     good = cc.cartpole_controller(cc.cartpole_linearization())
     first = None

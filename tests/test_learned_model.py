@@ -73,9 +73,9 @@ SMALL = dict(model=lm.ModelConfig(fit_steps=20), planner=lm.PlannerConfig(horizo
 
 @pytest.mark.slow
 def test_runs_reproduce_and_a_seed_does_not_depend_on_its_neighbours():
-    alone = lm.run_seeds("Pendulum-v1", [0], **SMALL)
-    again = lm.run_seeds("Pendulum-v1", [0], **SMALL)
-    batch = lm.run_seeds("Pendulum-v1", [3, 0], **SMALL)
+    alone = lm.mpc_runs("Pendulum-v1", [0], **SMALL)
+    again = lm.mpc_runs("Pendulum-v1", [0], **SMALL)
+    batch = lm.mpc_runs("Pendulum-v1", [3, 0], **SMALL)
     assert alone[0]["eval_scores"] == again[0]["eval_scores"] == batch[1]["eval_scores"]
     assert alone[0]["eval_steps"] == [200.0, 400.0]
     assert batch[0]["eval_scores"] != batch[1]["eval_scores"]
@@ -106,7 +106,7 @@ def test_known_rewards_match_gymnasium():
 ])
 def test_bad_input_names_the_argument(kwargs, word):
     with pytest.raises((ValueError, TypeError), match=word):
-        lm.run_seeds(**kwargs)
+        lm.mpc_runs(**kwargs)
 
 
 def test_planner_checks_shapes_and_model():

@@ -197,7 +197,7 @@ WITH_EXAMPLES = {
     "ppo": ["train"],
     "dt": ["train", "plan_from_data", "fitted_q_iteration"],
     "reasoning": ["pretrain", "pass_at_k", "power_resample", "verify"],
-    "classic_control": ["cartpole_controller", "plan_pendulum"],
+    "known_form": ["cartpole_controller", "plan_pendulum"],
 }
 
 

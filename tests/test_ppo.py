@@ -148,7 +148,7 @@ def test_run_evaluates_with_the_shared_target_and_stops():
 
 def test_ce_hits_need_the_target_kept_at_every_larger_size():
 
-    from ce_lib.classic_control import SIZES
+    from ce_lib.known_form import SIZES
 
     n = len(SIZES["CartPole-v1"])
     scores = np.full((2, n), 500.0)

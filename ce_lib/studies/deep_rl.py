@@ -95,9 +95,9 @@ def _check_env(env_id):
 
 
 def ce_runs(env_id: str, reward: str = "learned", seeds=SETTINGS.reported_seeds) -> list[dict]:
-    """:func:`ce_lib.learned_model.run_seeds` on ``seeds`` (cached)."""
+    """:func:`ce_lib.learned_model.mpc_runs` on ``seeds`` (cached)."""
     _check_env(env_id)
-    return cached(learned_model.run_seeds, env_id=env_id, seeds=list(seeds), reward=reward)
+    return cached(learned_model.mpc_runs, env_id=env_id, seeds=list(seeds), reward=reward)
 
 
 def rl_runs(name: str, env_id: str, seeds=SETTINGS.reported_seeds) -> list[dict]:

@@ -2,7 +2,7 @@
 
 What the chapter runs and the numbers its prose glues: PPO's tasks with the zoo's settings and
 budgets, the runs on the reported seeds, the ablations, and the comparison with certainty
-equivalence told the model's form (:mod:`ce_lib.classic_control`) with its scoreboard records. The
+equivalence told the model's form (:mod:`ce_lib.known_form`) with its scoreboard records. The
 problems and learners are the library's, :mod:`ce_lib.ppo`; this module only chooses and runs them.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from .. import classic_control
+from .. import known_form
 from ..experiments import (
     MethodResult,
     cached,
@@ -218,19 +218,19 @@ def _ablations(n_seeds, budget):
 
 def ce_scores(env_id: str, n_seeds: int | None = None, model: str = "generic") -> np.ndarray:
     """Scores of the CE controller on the seeds PPO uses, shape ``(n_seeds, len(SIZES[env_id]))``
-    (see :func:`ce_lib.classic_control.sweep`; cached)."""
+    (see :func:`ce_lib.known_form.sweep`; cached)."""
     if env_id not in SETTINGS.tasks:
         raise ValueError(f"env_id must be one of {sorted(SETTINGS.tasks)}, got {env_id!r}")
     n_seeds = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
-    return cached(classic_control.sweep, env_id=env_id, n_seeds=n_seeds, model=model)
+    return cached(known_form.sweep, env_id=env_id, n_seeds=n_seeds, model=model)
 
 
 def ce_hits(env_id: str, scores) -> np.ndarray:
     """Per seed, the smallest data size from which the CE controller meets the target at every
     larger size of the sweep (``inf`` if it never settles)."""
-    if env_id not in classic_control.SIZES:
-        raise ValueError(f"env_id must be one of {sorted(classic_control.SIZES)}, got {env_id!r}")
-    return samples_to_target(np.array(classic_control.SIZES[env_id], dtype=float), scores,
+    if env_id not in known_form.SIZES:
+        raise ValueError(f"env_id must be one of {sorted(known_form.SIZES)}, got {env_id!r}")
+    return samples_to_target(np.array(known_form.SIZES[env_id], dtype=float), scores,
                              TASK_TARGETS[env_id].target, direction="above", persist=True)
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ce_lib import classic_control as cc
+from ce_lib import known_form as cc
 from ce_lib import gym_tasks as gt
 
 

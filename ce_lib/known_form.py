@@ -1,4 +1,5 @@
-"""Certainty equivalence on gymnasium's classic-control tasks (chapter: PPO, :ref:`ch-ppo`).
+"""Certainty equivalence told the model's form, on gymnasium's classic-control tasks (chapter: PPO,
+:ref:`ch-ppo`).
 
 The PPO chapter puts PPO and a certainty-equivalent controller on the same two tasks:
 
@@ -146,7 +147,7 @@ def cartpole_controller(fitted: CartPoleModel, Q=CARTPOLE_Q, R=CARTPOLE_R) -> Ca
 
     Examples
     --------
-    >>> from ce_lib.classic_control import cartpole_controller, cartpole_trial, fit_cartpole
+    >>> from ce_lib.known_form import cartpole_controller, cartpole_trial, fit_cartpole
     >>> from ce_lib.gym_tasks import random_transitions
     >>> obs, actions, next_obs, rewards = random_transitions('CartPole-v1', 300, seed=0)
     >>> policy = cartpole_controller(fit_cartpole(obs, actions, next_obs))
@@ -298,7 +299,7 @@ def plan_pendulum(model: PendulumModel, *, n_grid: int = 81, n_torques: int = 9,
 
     Examples
     --------
-    >>> from ce_lib.classic_control import fit_pendulum, pendulum_trial, plan_pendulum
+    >>> from ce_lib.known_form import fit_pendulum, pendulum_trial, plan_pendulum
     >>> from ce_lib.gym_tasks import random_transitions
     >>> obs, actions, next_obs, rewards = random_transitions('Pendulum-v1', 300, seed=0)
     >>> planner = plan_pendulum(fit_pendulum(obs, actions, next_obs, rewards), n_grid=31)
