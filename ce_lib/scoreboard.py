@@ -44,12 +44,18 @@ from .studies import CHAPTERS as _REGISTRY
 
 #: Chapter name -> "module:function" returning that chapter's records; imported only when asked.
 #: Read from the one registry of chapters, :data:`ce_lib.studies.CHAPTERS`.
+#:
+#: :meta hide-value:
 CHAPTERS = {c.key: f"ce_lib.studies.{c.study}:headline" for c in _REGISTRY}
 
 #: What a reader sees for each chapter name (the chapters' own titles, shortened).
+#:
+#: :meta hide-value:
 CHAPTER_TITLES = {c.key: c.title for c in _REGISTRY}
 
 #: Chapter name -> the chapter's file in the book's ``chapters/`` folder (without ``.md``).
+#:
+#: :meta hide-value:
 CHAPTER_FILES = {c.key: c.file for c in _REGISTRY}
 
 

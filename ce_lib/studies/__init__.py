@@ -42,7 +42,10 @@ CHAPTERS = (
     Chapter("dt", 9, "Decision transformers", "09_decision_transformers", "decision_transformers"),
     Chapter("reasoning", 10, "Reasoning models", "10_reasoning", "reasoning"),
 )
-"""The chapters with results, in reading order."""
+"""The chapters with results, in reading order (see the source for the entries).
+
+:meta hide-value:
+"""
 
 
 def chapter(key: str) -> Chapter:
