@@ -35,10 +35,12 @@ import sys
 import textwrap
 from typing import Iterable
 
-__all__ = ["BOUNDS", "CHAPTERS", "CHAPTER_FILES", "CHAPTER_TITLES", "GROUP_TITLES", "best_method", "format_markdown", "format_table",
-           "format_tuning_markdown", "main", "plot_forest", "ratio_phrase", "ratio_text", "records", "summary_numbers",
-           "summary_text",
-           "validate_record", "verdict"]
+__all__ = ["BOUNDS", "CHAPTERS", "CHAPTER_FILES", "CHAPTER_TITLES", "GROUP_TITLES", "SUMMARY_RESAMPLES", "SUMMARY_SEED",
+           "DEBATABLE", "ZERO_WIDTH_NOTE", "best_method", "chapter_summary", "debatable_methods",
+           "format_debatable_markdown", "moved_ratio", "moved_summary", "forest_label", "format_markdown",
+           "format_summary_markdown", "format_table", "format_tuning_markdown", "main", "plot_forest", "ratio_phrase",
+           "ratio_text", "records", "side", "summary_numbers", "summary_text", "validate_record", "verdict",
+           "verdict_text"]
 
 from .studies import CHAPTERS as _REGISTRY
 
@@ -275,22 +277,44 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+_SYMBOL = {"exact": "", "lower": "\u2265 ", "upper": "\u2264 ", "none": "n/a: both censored, "}
+
+#: The note under a table with a zero-width interval (marked with a dagger).
+ZERO_WIDTH_NOTE = ("\u2020 A zero-width interval is not certainty: most seeds' counts were equal (at the "
+                   "budget, or at the first point checked), so resampling the seeds cannot show their spread.")
+
+
+def _zero_width(iv: dict) -> bool:
+    return iv["lo"] == iv["hi"]
+
+
+def _ratio_cell(rec: dict) -> str:
+    """The ratio for a Markdown table: the median (with its bound's symbol) over its interval, so the
+    column stays narrow; a zero-width interval is marked."""
+    r = rec["ratio"]
+    mark = "\u2020" if _zero_width(r) else ""
+    return f"**{_SYMBOL[r['bound']]}{_fmt(r['median'])}**<br>[{_fmt(r['lo'])}, {_fmt(r['hi'])}]{mark}"
+
+
 def format_markdown(recs: list[dict], *, links: bool = False, numbered: bool = False) -> str:
     """Markdown tables of records (the book's scoreboard page): one table per information label,
     same-information first, four columns narrow enough for a book's text column.
 
-    The first column stacks the chapter, the task, the metric and (more information) what CE is
-    given; the next two give each family's best method with its median [95% CI] and success rate,
-    the last the ratio. With ``links=True`` the chapter names link to the chapters' files
-    (:data:`CHAPTER_FILES`, relative to the book's ``chapters/`` folder); with ``numbered=True``
-    the records are numbered in the order :func:`plot_forest` draws them.
+    The ratio comes first, so that it stays in view on a phone when the table scrolls sideways, as
+    its median (marked \u2265 for a lower bound, \u2264 for an upper bound) over its 95% interval. The
+    second column stacks the chapter, the task, the metric and (more information) what CE is
+    given; the last two give each family's best method with its median [95% CI] and success rate.
+    With ``links=True`` the chapter names link to the chapters' files (:data:`CHAPTER_FILES`,
+    relative to the book's ``chapters/`` folder); with ``numbered=True`` the records are numbered in
+    the order :func:`plot_forest` draws them. A zero-width interval is marked with a dagger and
+    explained under the table (:data:`ZERO_WIDTH_NOTE`).
     """
     for name, flag in (("links", links), ("numbered", numbered)):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
     blocks, n = [], 0
     for key, group in _grouped(recs):
-        lines = [f"**{GROUP_TITLES[key]}**", "", "| record | best CE | best RL | RL / CE |", "|---|---|---|---|"]
+        lines = [f"**{GROUP_TITLES[key]}**", "", "| RL / CE | record | best CE | best RL |", "|---|---|---|---|"]
         for r in group:
             n += 1
             title = _md(CHAPTER_TITLES.get(r["chapter"], r["chapter"]))
@@ -301,9 +325,11 @@ def format_markdown(recs: list[dict], *, links: bool = False, numbered: bool = F
             about = [f"**{title}**", _md(r["task"]), f"*{_md(r['metric'])}*"]
             if key == "more":
                 about.append(f"CE is given: {_md(r['ce_given'])}")
-            cells = ["<br>".join(about), _md(_method_text(_method(r, "ce"))), _md(_method_text(_method(r, "rl"))),
-                     _md(ratio_text(r))]
+            cells = [_ratio_cell(r), "<br>".join(about), _md(_method_text(_method(r, "ce"))),
+                     _md(_method_text(_method(r, "rl")))]
             lines.append("| " + " | ".join(cells) + " |")
+        if any(_zero_width(r["ratio"]) for r in group):
+            lines += ["", ZERO_WIDTH_NOTE]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
@@ -333,15 +359,47 @@ def _range_text(group: list[dict]) -> str:
     meds = sorted(r["ratio"]["median"] for r in group if r["ratio"]["bound"] != "none")
     if not meds:
         return "no measurable ratio"
-    return f"ratios from {_fmt(meds[0])} to {_fmt(meds[-1])} (median {_fmt(statistics.median(meds))})"
+    return f"ratios from {_fmt(meds[0])} to {_fmt(meds[-1])}"
+
+
+def side(rec: dict) -> str:
+    """Which family a record's ratio favours, read from its 95% interval and its bound.
+
+    ``"ce"`` when the interval lies above 1, ``"rl"`` when it lies below 1, ``"tie"`` when it
+    contains 1; ``"undecided"`` when the ratio is a bound on the wrong side of 1 to decide anything
+    -- an upper bound above 1 (CE's median run never reached the target: the ratio is at most this,
+    which may be below 1) or a lower bound below 1 -- and ``"none"`` when neither family's median
+    run reached the target. A bound on the right side of 1 decides: at least 12 is a CE win.
+
+    >>> rec = {"ratio": {"median": 40.0, "lo": 20.0, "hi": 60.0, "bound": "upper"}}
+    >>> side(rec)
+    'undecided'
+    >>> rec["ratio"]["bound"] = "exact"
+    >>> side(rec)
+    'ce'
+    """
+    r = rec.get("ratio") if isinstance(rec, dict) else None
+    if not isinstance(r, dict) or r.get("bound") not in BOUNDS or not all(k in r for k in ("median", "lo", "hi")):
+        raise ValueError(f"rec must be a record whose 'ratio' has median, lo, hi and a bound in {BOUNDS}, got {rec!r}")
+    if r["bound"] == "none":
+        return "none"
+    if (r["bound"] == "upper" and r["median"] > 1) or (r["bound"] == "lower" and r["median"] < 1):
+        return "undecided"
+    if r["lo"] > 1:
+        return "ce"
+    if r["hi"] < 1:
+        return "rl"
+    return "tie"
 
 
 def _classify(group: list[dict]) -> dict:
-    """Split records by what their ratio's 95% interval says (shared by the summaries)."""
+    """Split records by what their ratio says (shared by the summaries). ``ce_fails`` and
+    ``rl_fails`` list every record whose CE (RL) median run was censored, whoever won it."""
     return {
-        "rl_wins": [r for r in group if r["ratio"]["bound"] in ("exact", "upper") and r["ratio"]["hi"] < 1],
-        "ties": [r for r in group if r["ratio"]["bound"] != "none" and r["ratio"]["lo"] <= 1 <= r["ratio"]["hi"]],
-        "ce_fails": [r for r in group if r["ratio"]["bound"] == "upper" and r["ratio"]["lo"] > 1],
+        "rl_wins": [r for r in group if side(r) == "rl"],
+        "ties": [r for r in group if side(r) == "tie"],
+        "undecided": [r for r in group if side(r) == "undecided"],
+        "ce_fails": [r for r in group if r["ratio"]["bound"] in ("upper", "none")],
     }
 
 
@@ -350,13 +408,111 @@ def _count(n: int) -> str:
     return words[n] if n < len(words) else f"{n:,}"
 
 
+#: Seed of the bootstrap over chapters in :func:`chapter_summary` (a fixed constant: the same
+#: records always give the same interval).
+SUMMARY_SEED = 20261206
+
+#: Resamples of the bootstrap over chapters in :func:`chapter_summary`.
+SUMMARY_RESAMPLES = 10_000
+
+
+def chapter_summary(recs: list[dict], information: str) -> dict:
+    """The book's summary ratio for one information label: a median over chapters with a
+    bootstrap interval, so that no chapter counts more for contributing more records.
+
+    Each chapter's number is the median ratio of its *decided* records of that label (those whose
+    :func:`side` is ``"ce"``, ``"rl"`` or ``"tie"``; a bound on the right side of 1 counts at its
+    value, which understates the side it favours). Records that are undecided (a bound on the wrong
+    side of 1) or not measurable are left out and counted. The overall number is the median of the
+    chapters' numbers, with a 95% percentile interval from resampling the chapters with replacement
+    (:data:`SUMMARY_RESAMPLES` resamples from :data:`SUMMARY_SEED`); the interval reflects how
+    much the chapters disagree, not the seeds within each record (each record has its own).
+
+    Parameters
+    ----------
+    recs : list of dict
+        Scoreboard records (:func:`validate_record`).
+    information : {"same", "more"}
+        Which records to summarize.
+
+    Returns
+    -------
+    dict
+        ``median``, ``lo``, ``hi`` (``nan`` when no chapter has a decided record),
+        ``chapters`` (chapter name -> its median ratio, in book order), ``n_records`` (the records
+        used), ``undecided`` and ``none`` (the records left out).
+    """
+    import numpy as np
+
+    if information not in ("same", "more"):
+        raise ValueError(f"information must be 'same' or 'more', got {information!r}")
+    group = [r for r in (validate_record(r) for r in recs) if r["information"] == information]
+    decided = [r for r in group if side(r) in ("ce", "rl", "tie")]
+    chapters: dict[str, float] = {}
+    for name in dict.fromkeys(r["chapter"] for r in decided):
+        chapters[name] = float(statistics.median(r["ratio"]["median"] for r in decided if r["chapter"] == name))
+    out = {"chapters": chapters, "n_records": len(decided),
+           "undecided": sum(side(r) == "undecided" for r in group), "none": sum(side(r) == "none" for r in group)}
+    if not chapters:
+        return {"median": math.nan, "lo": math.nan, "hi": math.nan, **out}
+    values = np.array(list(chapters.values()))
+    rng = np.random.default_rng(SUMMARY_SEED)
+    boot = np.median(values[rng.integers(0, len(values), size=(SUMMARY_RESAMPLES, len(values)))], axis=1)
+    lo, hi = np.quantile(boot, [0.025, 0.975])
+    return {"median": float(np.median(values)), "lo": float(lo), "hi": float(hi), **out}
+
+
+def _orders(x: float) -> str:
+    """A factor above 1 in orders of magnitude, in words."""
+    n = math.floor(math.log10(x)) if x >= 1 else 0
+    return ("less than one order of magnitude" if n < 1 else "one order of magnitude" if n == 1
+            else f"{_count(n)} orders of magnitude")
+
+
+def verdict_text(recs: list[dict]) -> str:
+    """The book's answer in one computed sentence per information label: the median ratio over
+    chapters (:func:`chapter_summary`) with its 95% interval, said in orders of magnitude, whether
+    the interval excludes 1, and how many records it leaves out as undecided."""
+    recs = [validate_record(r) for r in recs]
+    if not recs:
+        raise ValueError("recs must not be empty")
+    parts = []
+    for key, group in _grouped(recs):
+        s = chapter_summary(group, key)
+        who = "With the same data" if key == "same" else "Told more (the model's form, the physics or the cost)"
+        if not s["chapters"]:
+            parts.append(f"{who}, no record decides either way.")
+            continue
+        m, n = s["median"], len(s["chapters"])
+        how = (f"{_fmt(m)} times fewer samples than reinforcement learning" if m >= 1
+               else f"{_fmt(1 / m)} times more samples than reinforcement learning")
+        text = (f"{who}, certainty equivalence needed a median of {how} over {_count(n)} "
+                f"chapter{'s' if n != 1 else ''} (95% CI {_fmt(s['lo'])} to {_fmt(s['hi'])})")
+        if s["lo"] > 1:
+            text += f": {_orders(m)}, and the interval excludes 1"
+        elif s["hi"] < 1:
+            text += ": reinforcement learning was the cheaper family, and the interval excludes 1"
+        else:
+            text += (f": {_orders(m) if m >= 1 else 'a fraction'}, and the chapters disagree enough that the "
+                     "interval includes 1")
+        left = s["undecided"] + s["none"]
+        if left:
+            text += (f" ({_count(left)} record{'s' if left != 1 else ''} left out as undecided: the target was "
+                     "not reached on most seeds and the ratio cannot say which family is faster)")
+        parts.append(text + ".")
+    return " ".join(parts)
+
+
 def summary_numbers(recs: list[dict]) -> dict[str, str]:
     """Short phrases that state the book's answer, computed from the records (the introduction
     quotes them): for each information label ``same`` and ``more``, ``n_<label>`` (how many
-    records), ``lo_<label>``, ``hi_<label>`` and ``median_<label>`` (the range and median of the
-    median ratios RL / CE), and, as words ("none", "one", ...), how many records RL won
-    (``rl_wins_<label>``: the interval lies below 1), tied (``ties_<label>``: it contains 1), or
-    where CE did not reach the target on most seeds (``ce_fails_<label>``).
+    records), ``lo_<label>`` and ``hi_<label>`` (the range of their median ratios RL / CE),
+    ``median_<label>``, ``median_lo_<label>`` and ``median_hi_<label>`` (the median over chapters
+    and its 95% interval, :func:`chapter_summary`), ``chapters_<label>`` (how many chapters it is
+    over), and, as words ("none", "one", ...), how many records RL won (``rl_wins_<label>``: the
+    interval lies below 1), tied (``ties_<label>``: it contains 1), left undecided
+    (``undecided_<label>``: a bound on the wrong side of 1), or where CE did not reach the target on
+    most seeds (``ce_fails_<label>``, whoever won). ``verdict`` is :func:`verdict_text`.
     """
     recs = [validate_record(r) for r in recs]
     if not recs:
@@ -365,19 +521,162 @@ def summary_numbers(recs: list[dict]) -> dict[str, str]:
     for key in ("same", "more"):
         group = [r for r in recs if r["information"] == key]
         meds = sorted(r["ratio"]["median"] for r in group if r["ratio"]["bound"] != "none")
+        s = chapter_summary(group, key)
         out[f"n_{key}"] = str(len(group))
         out[f"lo_{key}"] = _fmt(meds[0]) if meds else "n/a"
         out[f"hi_{key}"] = _fmt(meds[-1]) if meds else "n/a"
-        out[f"median_{key}"] = _fmt(statistics.median(meds)) if meds else "n/a"
+        out[f"median_{key}"] = _fmt(s["median"]) if s["chapters"] else "n/a"
+        out[f"median_lo_{key}"] = _fmt(s["lo"]) if s["chapters"] else "n/a"
+        out[f"median_hi_{key}"] = _fmt(s["hi"]) if s["chapters"] else "n/a"
+        out[f"chapters_{key}"] = _count(len(s["chapters"]))
         for what, group_of in _classify(group).items():
             out[f"{what}_{key}"] = _count(len(group_of))
+    out["verdict"] = verdict_text(recs)
+    return out
+
+
+def format_summary_markdown(recs: list[dict]) -> str:
+    """A Markdown table of :func:`chapter_summary`: each chapter's median ratio for each
+    information label, then the median over chapters with its 95% interval."""
+    recs = [validate_record(r) for r in recs]
+    if not recs:
+        raise ValueError("recs must not be empty")
+    s = {key: chapter_summary(recs, key) for key in ("same", "more")}
+    lines = ["| chapter | same information | more information |", "|---|---|---|"]
+    for name in dict.fromkeys(r["chapter"] for r in recs):
+        cells = []
+        for key in ("same", "more"):
+            group = [r for r in recs if r["chapter"] == name and r["information"] == key]
+            if name in s[key]["chapters"]:
+                n = sum(side(r) in ("ce", "rl", "tie") for r in group)
+                cells.append(f"{_fmt(s[key]['chapters'][name])} ({_count(n)} record{'s' if n != 1 else ''})")
+            else:
+                cells.append("undecided" if group else "--")
+        lines.append(f"| {_md(CHAPTER_TITLES.get(name, name))} | " + " | ".join(cells) + " |")
+    total = []
+    for key in ("same", "more"):
+        t = s[key]
+        total.append(f"**{_fmt(t['median'])}** [{_fmt(t['lo'])}, {_fmt(t['hi'])}]" if t["chapters"] else "--")
+    lines.append("| **median over chapters** [95% CI] | " + " | ".join(total) + " |")
+    return "\n".join(lines)
+
+
+#: Methods whose side of the line between the families a reader may dispute: name (as the records
+#: give it, up to a parenthesis or comma) -> why. The book counts a method as certainty
+#: equivalence when it fits a model of the environment from data and acts on the fitted model as if
+#: it were true; optimism and posterior sampling act on a fitted model too, so they count as CE.
+DEBATABLE = {
+    "UCB": "an optimistic index on fitted means; the bandit literature treats it as a learning algorithm "
+           "of its own, not as acting on a model",
+    "KL-UCB": "as UCB",
+    "Thompson sampling": "it acts on a sample from a posterior, a model; it is usually filed under bandit "
+                         "learning, beside the policy-based learners",
+    "LinUCB": "as UCB, with a linear model of the rewards",
+    "linear Thompson sampling": "as Thompson sampling, with a linear model of the rewards",
+    "rejection-sampling fine-tuning": "it trains the policy on its own answers that the verifier accepted: "
+                                      "expert iteration, which the reasoning literature counts as reinforcement "
+                                      "learning with a binary reward",
+    "best-of-n with the verifier": "it fits nothing: it searches with the verifier, the task's rules",
+    "decision transformer": "it fits a sequence model of the logged walks -- a model of the data, conditioned on "
+                            "the return -- and is filed under offline reinforcement learning",
+}
+
+
+def _base_name(name: str) -> str:
+    return name.split(" (")[0].split(",")[0].strip()
+
+
+def debatable_methods(recs: list[dict]) -> list[tuple[str, str, str, str]]:
+    """The methods of ``recs`` listed in :data:`DEBATABLE`, once each, in the order they appear:
+    ``(chapter, name, family, why)``."""
+    out, seen = [], set()
+    for r in (validate_record(r) for r in recs):
+        for m in r["methods"]:
+            base = _base_name(m["name"])
+            if base in DEBATABLE and (r["chapter"], m["name"]) not in seen:
+                seen.add((r["chapter"], m["name"]))
+                out.append((r["chapter"], m["name"], m["family"], DEBATABLE[base]))
+    return out
+
+
+def moved_ratio(rec: dict, names=None) -> float | None:
+    """The ratio RL / CE of a record after the methods named in ``names`` (default: the keys of
+    :data:`DEBATABLE`, matched on the name up to a parenthesis or comma) change sides.
+
+    Each family's best method is the one with the fewest samples to the target on the *reported*
+    seeds (the records keep only those): a sensitivity check, not the scoreboard's protocol, which
+    chooses on the tuning seeds and gives an interval. ``None`` when a family is left with no method.
+    """
+    rec = validate_record(rec)
+    if isinstance(names, str):
+        raise TypeError("names must be a collection of method names, not one string")
+    moving = {_base_name(n) for n in (DEBATABLE if names is None else names)}
+    best = {}
+    for m in rec["methods"]:
+        family = m["family"]
+        if _base_name(m["name"]) in moving:
+            family = "rl" if family == "ce" else "ce"
+        key = (m["samples_to_target"]["median"], -m["success_rate"])
+        if family not in best or key < best[family]:
+            best[family] = key
+    if set(best) != {"ce", "rl"}:
+        return None
+    return best["rl"][0] / best["ce"][0]
+
+
+def _after_move(rec: dict):
+    """A record's ratio after the debatable methods change sides: its own ratio when the best
+    methods stay the same, else :func:`moved_ratio` (``None`` when a side is left empty)."""
+    after = moved_ratio(rec)
+    return rec["ratio"]["median"] if after is not None and after == moved_ratio(rec, names=()) else after
+
+
+def format_debatable_markdown(recs: list[dict]) -> str:
+    """A Markdown table of the records whose ratio changes when the debatable methods change sides
+    (:func:`moved_ratio`): the ratio of the scoreboard and the ratio after the move."""
+    recs = [validate_record(r) for r in recs]
+    lines = ["| record | RL / CE now | after the move |", "|---|---|---|"]
+    for r in recs:
+        after = _after_move(r)
+        now = r["ratio"]
+        if after == now["median"]:
+            continue
+        title = f"**{_md(CHAPTER_TITLES.get(r['chapter'], r['chapter']))}**<br>{_md(r['task'])}"
+        lines.append(f"| {title} | {_SYMBOL[now['bound']]}{_fmt(now['median'])} | "
+                     f"{'no method left on one side' if after is None else _fmt(after)} |")
+    return "\n".join(lines) if len(lines) > 2 else "No record's ratio changes."
+
+
+def moved_summary(recs: list[dict]) -> dict[str, str]:
+    """The medians over chapters before and after the debatable methods change sides, for each
+    information label: ``before_<label>`` (the scoreboard's, :func:`chapter_summary`) and
+    ``after_<label>`` (the same median over chapters, each decided record now counted at its
+    :func:`moved_ratio`, a record left with no method on one side dropped; no interval),
+    as formatted numbers or ``"n/a"``, and ``dropped_<label>``, how many records were dropped."""
+    recs = [validate_record(r) for r in recs]
+    out = {}
+    for key in ("same", "more"):
+        group = [r for r in recs if r["information"] == key and side(r) in ("ce", "rl", "tie")]
+        before = chapter_summary(group, key)
+        out[f"before_{key}"] = _fmt(before["median"]) if before["chapters"] else "n/a"
+        per_chapter, dropped = {}, 0
+        for r in group:
+            after = _after_move(r)
+            if after is None:
+                dropped += 1
+            else:
+                per_chapter.setdefault(r["chapter"], []).append(after)
+        values = [statistics.median(v) for v in per_chapter.values()]
+        out[f"after_{key}"] = _fmt(statistics.median(values)) if values else "n/a"
+        out[f"dropped_{key}"] = _count(dropped)
     return out
 
 
 def summary_text(recs: list[dict]) -> str:
     """One paragraph, computed from the records: how many of each information label, the range of
-    their ratios, and where reinforcement learning needed fewer samples or the two cannot be told
-    apart (the ratio's 95% interval below 1, or containing 1)."""
+    their ratios, the median over chapters with its interval, and where reinforcement learning
+    needed fewer samples, where the two cannot be told apart (the ratio's 95% interval below 1, or
+    containing 1), where the ratio is undecided, and where CE did not reach the target."""
     recs = [validate_record(r) for r in recs]
     if not recs:
         raise ValueError("recs must not be empty")
@@ -385,35 +684,83 @@ def summary_text(recs: list[dict]) -> str:
     for key, group in _grouped(recs):
         label = "same-information" if key == "same" else "more-information"
         c = _classify(group)
-        rl_wins, ties, ce_fails = c["rl_wins"], c["ties"], c["ce_fails"]
+        s = chapter_summary(group, key)
         text = f"{len(group)} {label} record{'s' if len(group) != 1 else ''}: {_range_text(group)}"
+        if s["chapters"]:
+            n = len(s["chapters"])
+            text += (f" (median over {n} chapter{'s' if n != 1 else ''} {_fmt(s['median'])}, 95% CI "
+                     f"{_fmt(s['lo'])} to {_fmt(s['hi'])})")
         where = lambda rs: "; ".join(f"{CHAPTER_TITLES.get(r['chapter'], r['chapter'])}, {r['task']}" for r in rs)  # noqa: E731
-        if rl_wins:
-            text += f"; reinforcement learning needed fewer samples in {len(rl_wins)} ({where(rl_wins)})"
-        if ce_fails:
-            text += (f"; certainty equivalence did not reach the target on most seeds in {len(ce_fails)} "
-                     f"({where(ce_fails)})")
-        if ties:
-            text += f"; the interval includes 1 in {len(ties)} ({where(ties)})"
+        if c["rl_wins"]:
+            text += f"; reinforcement learning needed fewer samples in {len(c['rl_wins'])} ({where(c['rl_wins'])})"
+        if c["ties"]:
+            text += f"; the interval includes 1 in {len(c['ties'])} ({where(c['ties'])})"
+        if c["undecided"]:
+            text += (f"; undecided in {len(c['undecided'])}, where the ratio is only a bound on the wrong side "
+                     f"of 1 ({where(c['undecided'])})")
+        if c["ce_fails"]:
+            text += (f"; certainty equivalence did not reach the target on most seeds in {len(c['ce_fails'])}, "
+                     f"whichever family was faster ({where(c['ce_fails'])})")
         parts.append(text)
     return "The scoreboard holds " + ". ".join(parts) + "."
 
 
 def _middle(text: str, width: int) -> str:
-    """``text`` cut to ``width`` characters by dropping its middle."""
-    text = " ".join(text.split())
+    """``text`` cut to about ``width`` characters by dropping whole words from its middle (a first
+    or last word longer than that is kept whole)."""
+    words = text.split()
+    text = " ".join(words)
     if len(text) <= width:
         return text
-    head = (width - 3) // 2
-    return text[:head].rstrip() + "..." + text[-(width - 3 - head):].lstrip()
+    budget = width - 5  # " ... "
+    head, tail = [], []
+    while words and len(" ".join(head + words[:1])) <= budget // 2 + budget % 2:
+        head.append(words.pop(0))
+    while words and len(" ".join(words[-1:] + tail)) <= budget - len(" ".join(head)):
+        tail.insert(0, words.pop())
+    if not head:
+        head = [words.pop(0)] if words else []
+    return " ".join(head) + " ... " + " ".join(tail) if words else " ".join(head + tail)
+
+
+def forest_label(rec: dict, number: int, width: int = 56, *, methods: bool = False,
+                 information: bool = False) -> str:
+    """The label of one record in :func:`plot_forest`: its number (as in :func:`format_markdown`'s
+    tables) and chapter, the task and the metric, the last two shortened by dropping whole words
+    from the middle (records of one task often differ only at the end of their task or metric).
+    ``methods=True`` adds a line naming the two methods the ratio compares, and
+    ``information=True`` says on it whether CE was told more."""
+    text = (f"{number}. {CHAPTER_TITLES.get(rec['chapter'], rec['chapter'])}\n{_middle(rec['task'], width)}\n"
+            f"{_middle(rec['metric'], width)}")
+    if methods or information:
+        tag = (" (CE told more)" if rec["information"] == "more" else " (same data)") if information else ""
+        text += f"\n{_middle(rec['ratio']['rl'] + ' vs ' + rec['ratio']['ce'], width - len(tag))}{tag}"
+    return text
+
+
+def _forest_labels(recs: list[dict]) -> list[str]:
+    """Labels for :func:`plot_forest`, each distinct without its number: a record whose chapter,
+    task and metric read like another's also names its two methods, and if that still reads the
+    same, whether CE was told more."""
+    def clashing(labels):
+        return [labels.count(label) > 1 for label in labels]
+
+    methods = clashing([forest_label(r, 0) for r in recs])
+    information = clashing([forest_label(r, 0, methods=m) for r, m in zip(recs, methods)])
+    return [forest_label(r, i + 1, methods=m, information=inf)
+            for i, (r, m, inf) in enumerate(zip(recs, methods, information))]
 
 
 def plot_forest(recs: list[dict], ax=None):
     """Every record's ratio (RL / CE) on a log axis with its 95% interval, one row per record,
-    same-information records first; a ratio that is only a lower (upper) bound is drawn as an
-    arrow pointing right (left) from its value, and the line at 1 is marked.
+    same-information records first, and the line at 1 marked.
 
-    Returns the matplotlib ``Axes``.
+    A ratio that is only a bound on the side of 1 it favours is drawn as an arrow from its value
+    (pointing right for a lower bound, left for an upper bound). A bound on the other side of 1 --
+    an upper bound above 1 (CE's median run never reached the target) or a lower bound below 1 --
+    says nothing about which family is faster (:func:`side`): it is drawn as *undecided*, a hollow
+    grey marker at the bound with a dotted line across every value the ratio could take, to the edge
+    of the axis. Returns the matplotlib ``Axes``.
     """
     import matplotlib.pyplot as plt
 
@@ -423,21 +770,21 @@ def plot_forest(recs: list[dict], ax=None):
     if not recs:
         raise ValueError("recs must not be empty")
     rows = [(key, r) for key, group in _grouped(recs) for r in group]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 0.56 * len(rows) + 1.3))
+    labels = _forest_labels([r for _, r in rows])
+    if ax is None:  # room for the tallest label on every row
+        lines = max(label.count("\n") + 1 for label in labels)
+        _, ax = plt.subplots(figsize=(7.0, (0.17 * lines + 0.12) * len(rows) + 1.3))
     colors = {"same": CE_PALETTE[0], "more": RL_PALETTE[1]}
-    labels = []
+    undecided = []
     for i, (key, r) in enumerate(rows):
         y = len(rows) - 1 - i
         q = r["ratio"]
         c = colors[key]
-        # three lines per record, numbered as in format_markdown's tables: the chapter, the task and
-        # the metric, the last two shortened in the middle (records of one task often differ only
-        # at the end of their task or metric)
-        labels.append(f"{i + 1}. {CHAPTER_TITLES.get(r['chapter'], r['chapter'])}\n{_middle(r['task'], 56)}\n"
-                      f"{_middle(r['metric'], 56)}")
         if q["bound"] == "none":
             ax.text(1.0, y, " n/a: neither reached", va="center", fontsize=8, color=REFERENCE_COLOR)
+            continue
+        if side(r) == "undecided":
+            undecided.append((y, q))
             continue
         ax.plot([q["lo"], q["hi"]], [y, y], color=c, lw=1.6)
         marker = {"exact": "o", "lower": ">", "upper": "<"}[q["bound"]]
@@ -448,6 +795,16 @@ def plot_forest(recs: list[dict], ax=None):
                         arrowprops=dict(arrowstyle="->", color=c, lw=1.4))
     ax.axvline(1.0, color=REFERENCE_COLOR, lw=1.0, ls="--")
     ax.set_xscale("log")
+    if undecided:  # across the whole range the ratio may take, up to the axis' edge
+        values = [v for _, q in undecided for v in (q["median"], 1.0)]
+        left, right = ax.get_xlim() if len(undecided) < len(rows) else (min(values) / 10, max(values) * 10)
+        left, right = min(left, min(values) / 3), max(right, max(values) * 3)
+        for y, q in undecided:
+            edge = left if q["bound"] == "upper" else right
+            ax.plot([edge, q["median"]], [y, y], color=REFERENCE_COLOR, lw=1.4, ls=":")
+            ax.plot(q["median"], y, marker="<" if q["bound"] == "upper" else ">", ms=7, ls="none",
+                    markerfacecolor="white", markeredgecolor=REFERENCE_COLOR)
+        ax.set_xlim(left, right)
     ax.set_yticks(range(len(rows)), labels[::-1])
     ax.tick_params(axis="y", labelsize=8)
     n_same = sum(1 for k, _ in rows if k == "same")
@@ -459,11 +816,14 @@ def plot_forest(recs: list[dict], ax=None):
     handles = [Line2D([], [], color=colors[k], marker="o", label=("same information" if k == "same" else
                                                                    "more information")) for k in ("same", "more")
                if any(kk == k for kk, _ in rows)]
-    bounds = {q["ratio"]["bound"] for _, q in rows}
-    if "lower" in bounds:
+    decided_bounds = {q["ratio"]["bound"] for _, q in rows if side(q) != "undecided"}
+    if "lower" in decided_bounds:
         handles.append(Line2D([], [], color=REFERENCE_COLOR, marker=">", ls="none", label="at least (RL censored)"))
-    if "upper" in bounds:
+    if "upper" in decided_bounds:
         handles.append(Line2D([], [], color=REFERENCE_COLOR, marker="<", ls="none", label="at most (CE censored)"))
+    if undecided:
+        handles.append(Line2D([], [], color=REFERENCE_COLOR, ls=":", marker="<", markerfacecolor="white",
+                              label="undecided (bound on the wrong side of 1)"))
     ax.legend(handles=handles, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     return ax
 

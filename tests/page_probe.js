@@ -32,6 +32,14 @@
     document.querySelectorAll("article table").forEach(function (t) {  // tables that need scrolling
       if (shown(t) && t.scrollWidth > t.clientWidth + 1) out.tables.push([t.scrollWidth - t.clientWidth, t.textContent.trim().replace(/\s+/g, " ").slice(0, 60)]);
     });
+    out.first_column = [];  // tables led by a ratio column ("RL / CE"): how far right its cells reach
+    document.querySelectorAll("article table").forEach(function (t) {
+      const head = t.querySelector("th");
+      if (!shown(t) || !head || head.textContent.trim() !== "RL / CE") return;
+      let right = 0;
+      t.querySelectorAll("tr > :first-child").forEach(function (c) { right = Math.max(right, c.getBoundingClientRect().right); });
+      out.first_column.push(Math.round(right));
+    });
     article.querySelectorAll("img, mjx-container, table, pre, div.cell_output").forEach(function (el) {
       if (!shown(el)) return;
       const r = el.getBoundingClientRect();  // sticking out of the column, not inside a scroll box

@@ -99,6 +99,66 @@ def test_glued_numbers_were_filled_in(built_book, root):
     assert re.search(r"a ratio of\s*(<[^>]+>\s*)*(at least )?[\d,.]+ \(95% CI", text), "the overview's ratio is missing"
 
 
+def test_the_introduction_states_a_computed_verdict(built_book):
+    """The answer in a sentence, both ways, computed from the records (ce_lib.scoreboard.verdict_text)."""
+    _, _, html = built_book
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", (html / "chapters" / "00_intro.html").read_text()))
+    found = re.search(r"The verdict\. (With the same data, certainty equivalence needed a median of .*?\.) "
+                      r"(Told more .*? certainty equivalence needed a median of .*?\.) ", text)
+    assert found, "the introduction has no verdict sentence"
+    for sentence in found.groups():
+        assert "95% CI" in sentence and ("interval excludes 1" in sentence or "interval includes 1" in sentence)
+
+
+def test_the_api_page_has_no_type_field_made_from_a_comment(built_book):
+    """Napoleon read the first clause of a ``#:`` comment as a type (_ext/attribute_docs.py)."""
+    _, _, html = built_book
+    page = (html / "chapters" / "api.html").read_text()
+    assert not re.search(r">\s*Type\s*<", page), "a constant's comment became a 'Type' field"
+
+
+def test_every_figure_has_a_caption_and_alt_text(built_book, root):
+    """A reader (or a screen reader) is told what each figure shows: every image of a chapter sits
+    in a figure with a caption, and has alt text (the cells' ``mystnb.figure`` and ``mystnb.image``)."""
+    from html.parser import HTMLParser
+
+    class Figures(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack, self.problems, self.images = [], [], 0
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "figure":
+                self.stack.append({"caption": False})
+            elif tag == "figcaption" and self.stack:
+                self.stack[-1]["caption"] = True
+            elif tag == "img" and "_images/" in (attrs.get("src") or ""):
+                self.images += 1
+                if not (attrs.get("alt") or "").strip():
+                    self.problems.append(f"an image without alt text: {attrs.get('src')}")
+                if not self.stack:
+                    self.problems.append(f"an image outside a figure: {attrs.get('src')}")
+                else:
+                    self.stack[-1].setdefault("images", []).append(attrs.get("src"))
+
+        def handle_endtag(self, tag):
+            if tag == "figure" and self.stack:
+                fig = self.stack.pop()
+                if fig.get("images") and not fig["caption"]:
+                    self.problems.append(f"a figure without a caption: {fig['images'][0]}")
+
+    _, _, html = built_book
+    problems, total = [], 0
+    for page in _toc_pages(root):
+        parser = Figures()
+        parser.feed((html / f"{page}.html").read_text())
+        total += parser.images
+        problems += [f"{page}: {p}" for p in parser.problems]
+    assert total >= 25, f"only {total} figures found: is the check looking in the right place?"
+    assert not problems, "\n".join(problems)
+
+
 def test_dfo_chapter_has_its_figures(built_book):
     _, _, html = built_book
     text = (html / "chapters" / "01_dfo.html").read_text()
@@ -404,6 +464,11 @@ def test_pages_fit_the_column_at_desktop_and_phone_width(built_book, root, tmp_p
             if got["page"] > got["viewport"]:
                 problems.append(f"{page} at {width} px: the page is {got['page']} px wide")
             problems += [f"{page} at {width} px: sticks out by {o[0]} px: {o[1]} {o[2]}" for o in got["outside"]]
+            if width == 412:  # a ratio column leads its table and is in view without scrolling sideways
+                problems += [f"{page} at 412 px: the RL / CE column reaches {r} px" for r in got["first_column"]
+                             if r > got["viewport"]]
+            if page == "chapters/99_scoreboard" and not got["first_column"]:
+                problems.append(f"{page} at {width} px: no table led by the RL / CE column")
             if width == 1280 and page != "chapters/api":  # the API page's docstring formulas may scroll
                 for kind in ("math", "code", "tables"):
                     problems += [f"{page}: {kind} wider than the column by {w} px: {what}" for w, what in got[kind]]
