@@ -41,7 +41,17 @@ def test_jupyter_book_is_pinned_to_1x(root):
 
 def test_every_toc_chapter_exists_and_is_a_notebook(root):
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]] + [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    def walk(entries):
+        for entry in entries:
+            yield entry["file"]
+            yield from walk(entry.get("sections", []))
+
+    files = [toc["root"]] + [f for part in toc["parts"] for f in walk(part["chapters"])]
+    for path in (root / "chapters" / "api").glob("*.md"):  # the API reference: a page per module
+        assert f"chapters/api/{path.stem}" in files, f"{path.name} is not listed under chapters/api in _toc.yml"
+        assert f"ce_lib.{path.stem}\n" in path.read_text(), f"{path.name} documents another module"
+    for module in (root / "ce_lib").glob("[a-z]*.py"):
+        assert (root / "chapters" / "api" / f"{module.stem}.md").is_file(), f"ce_lib.{module.stem} has no API page"
     for f in files:
         path = root / f"{f}.md"
         assert path.is_file(), f
