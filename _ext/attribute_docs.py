@@ -1,15 +1,16 @@
-"""Keep a constant's ``#:`` comment whole on the API page.
+"""Keep the docstring of a constant, field or property whole on the API page.
 
 Napoleon reads the first line of an attribute's docstring as ``type: description`` when it holds a
 colon, so ``#: The methods compared in the chapter: name -> (runner, family).`` became a "Type"
-field reading "The methods compared in the chapter". The library's comments on constants and
-fields never state a type that way (the types are in the code), and they have no numpydoc
-sections, so this extension hands Napoleon's result for module data and attributes back as it was
-written: it keeps each such docstring before Napoleon runs and puts it back afterwards.
+field reading "The methods compared in the chapter". The library's comments on constants and fields
+and its property docstrings never state a type that way (the types are in the code), and they have
+no numpydoc sections, so this extension hands Napoleon's result for module data, attributes and
+properties back as it was written: it keeps each such docstring before Napoleon runs and puts it
+back afterwards.
 """
 from __future__ import annotations
 
-_KINDS = ("attribute", "data")
+_KINDS = ("attribute", "data", "property")
 _KEPT = "_attribute_docs_kept"
 
 
