@@ -127,6 +127,8 @@ def color_for(name: str, family: str) -> str:
         raise ValueError(f"family must be 'ce', 'rl' or 'reference', got {family!r}")
     if not isinstance(name, str):
         raise TypeError(f"name must be a method's name (a string), got {name!r}")
+    if not name.strip():
+        raise ValueError("name must not be empty")
     if family == "reference":
         return REFERENCE_COLOR
     if name in METHOD_COLORS and METHOD_COLORS[name] in _FAMILIES[family]:
@@ -155,7 +157,7 @@ class Legibility(NamedTuple):
 
     width_px: float  # width of the saved image (tight bounding box and its padding), pixels
     scale: float  # displayed width / saved width: min(1, COLUMN_PX / width_px)
-    min_font_pt: float  # smallest font size of any visible, non-empty text, points
+    min_font_pt: float  # smallest font size of any visible, non-empty text, points (nan: no text)
     min_text_px: float  # that text's height on screen: min_font_pt * dpi / 72 * scale
 
 
@@ -207,7 +209,7 @@ def figure_legibility(fig, *, column_px: float = COLUMN_PX, dpi: float | None = 
         if isinstance(artist, Text) and artist.get_text().strip():
             sizes.append(artist.get_fontsize())
         stack.extend(artist.get_children())
-    min_pt = float(min(sizes)) if sizes else float("inf")
+    min_pt = float(min(sizes)) if sizes else float("nan")  # no text: nothing to read, and no pass
     return Legibility(float(width_px), float(scale), min_pt, float(min_pt * dpi / 72.0 * scale))
 
 
@@ -279,6 +281,11 @@ def median_band(curves, *, band: tuple[float, float] = (0.25, 0.75)):
     y = as_float_array(curves, "curves")
     if y.ndim != 2:
         raise ValueError(f"curves must be 2-d (n_seeds, T), got shape {y.shape}")
+    if y.shape[0] == 0:
+        raise ValueError("curves must hold at least one run (one row)")
+    if (isinstance(band, (str, bytes)) or not hasattr(band, "__len__") or len(band) != 2 or not all(
+            isinstance(q, (int, float, np.integer, np.floating)) and not isinstance(q, bool) for q in band)):
+        raise TypeError(f"band must be two quantiles (lo, hi), got {band!r}")
     q_lo, q_hi = band
     if not (0.0 <= q_lo < q_hi <= 1.0):
         raise ValueError(f"band must be two quantiles 0 <= lo < hi <= 1, got {band}")
@@ -297,12 +304,22 @@ def plot_median_band(ax, x, curves, *, name: str, family: str, band=(0.25, 0.75)
     matplotlib.lines.Line2D
         The median line (its label is ``name``).
     """
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(curves, dtype=float)
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    x = as_float_array(x, "x")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x must be finite")
+    y = as_float_array(curves, "curves")
     if lo is None and hi is None:
         med, lo, hi = median_band(y, band=band)
     elif lo is not None and hi is not None:
         med = y
+        lo, hi = as_float_array(lo, "lo"), as_float_array(hi, "hi")
+        for label, arr in (("lo", lo), ("hi", hi)):
+            if arr.shape != med.shape:
+                raise ValueError(f"{label} must have the shape of the median curve {med.shape}, got {arr.shape}")
     else:
         raise ValueError("pass both lo and hi, or neither")
     if med.shape != x.shape:
@@ -335,6 +352,10 @@ def plot_scaling(ax, xs, hits: dict, families: dict, *, budgets=None, level: flo
         Coverage of the bands.
     """
     xs = as_float_array(xs, "xs")
+    if not isinstance(hits, dict):
+        raise TypeError(f"hits must be a dict: method name -> array of shape (D, n_seeds), got {type(hits).__name__}")
+    if not isinstance(families, dict):
+        raise TypeError(f"families must be a dict: method name -> 'ce' or 'rl', got {type(families).__name__}")
     if budgets is not None:
         budgets = as_float_array(budgets, "budgets")
         if budgets.shape != xs.shape:

@@ -130,6 +130,11 @@ def validate_record(rec: dict) -> dict:
     extra = set(rec) - set(_RECORD_KEYS)
     if extra:
         raise ValueError(f"record has unknown keys {sorted(extra)}")
+    for key in ("chapter", "task", "metric"):
+        if not rec[key].strip():
+            raise ValueError(f"record[{key!r}] must not be empty")
+    if not math.isfinite(rec["target"]):
+        raise ValueError(f"record['target'] must be a finite number, got {rec['target']!r}")
     if rec["n_seeds"] < 1:
         raise ValueError("record['n_seeds'] must be at least 1")
     if not (math.isfinite(rec["budget"]) and rec["budget"] > 0):
@@ -191,7 +196,7 @@ _MARK = {"exact": "", "lower": ">= ", "upper": "<= ", "none": "n/a: both censore
 
 def ratio_text(rec: dict) -> str:
     """The ratio as the tables print it: ``>= 12 [8, 12]`` for a lower bound, and so on."""
-    r = rec["ratio"]
+    r = validate_record(rec)["ratio"]
     return _MARK[r["bound"]] + _interval(r)
 
 
@@ -237,6 +242,13 @@ def _method_text(m: dict) -> str:
     return f"{m['name']}: {_interval(m['samples_to_target'])}, {m['success_rate']:.0%} reached"
 
 
+def _records(recs, name: str = "recs") -> list[dict]:
+    """``recs`` validated: a list or tuple of records (:func:`validate_record`)."""
+    if not isinstance(recs, (list, tuple)):
+        raise TypeError(f"{name} must be a list of records, got {type(recs).__name__}")
+    return [validate_record(r) for r in recs]
+
+
 def _grouped(recs: list[dict]) -> list[tuple[str, list[dict]]]:
     same = [r for r in recs if r["information"] == "same"]
     more = [r for r in recs if r["information"] == "more"]
@@ -254,6 +266,7 @@ def format_table(recs: list[dict], width: int = 100) -> str:
     each record as a block (task and metric, what CE is told, best CE, best RL, ratio)."""
     if isinstance(width, bool) or not isinstance(width, int) or width < 60:
         raise ValueError(f"width must be an integer >= 60, got {width!r}")
+    recs = _records(recs)
     out = []
     indent = " " * 4
 
@@ -261,7 +274,8 @@ def format_table(recs: list[dict], width: int = 100) -> str:
         return textwrap.wrap(text, width=width, initial_indent=first, subsequent_indent=rest)
 
     for key, group in _grouped(recs):
-        out += [GROUP_TITLES[key], "=" * min(width, len(GROUP_TITLES[key]))]
+        title = textwrap.wrap(GROUP_TITLES[key], width=width)
+        out += title + ["=" * max(len(line) for line in title)]
         for r in group:
             out += wrap(f"[{r['chapter']}] {r['task']}: {r['metric']}", first="", rest="  ")
             if r["information"] == "more":
@@ -312,6 +326,7 @@ def format_markdown(recs: list[dict], *, links: bool = False, numbered: bool = F
     for name, flag in (("links", links), ("numbered", numbered)):
         if not isinstance(flag, bool):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
+    recs = _records(recs)
     blocks, n = [], 0
     for key, group in _grouped(recs):
         lines = [f"**{GROUP_TITLES[key]}**", "", "| RL / CE | record | best CE | best RL |", "|---|---|---|---|"]
@@ -336,6 +351,7 @@ def format_markdown(recs: list[dict], *, links: bool = False, numbered: bool = F
 
 def format_tuning_markdown(recs: list[dict]) -> str:
     """One Markdown table per chapter: every method of its records and how its settings were chosen."""
+    recs = _records(recs)
     by_chapter: dict[str, dict[str, tuple[str, str]]] = {}
     for r in recs:
         seen = by_chapter.setdefault(r["chapter"], {})
@@ -446,7 +462,7 @@ def chapter_summary(recs: list[dict], information: str) -> dict:
 
     if information not in ("same", "more"):
         raise ValueError(f"information must be 'same' or 'more', got {information!r}")
-    group = [r for r in (validate_record(r) for r in recs) if r["information"] == information]
+    group = [r for r in _records(recs) if r["information"] == information]
     decided = [r for r in group if side(r) in ("ce", "rl", "tie")]
     chapters: dict[str, float] = {}
     for name in dict.fromkeys(r["chapter"] for r in decided):
@@ -473,7 +489,7 @@ def verdict_text(recs: list[dict]) -> str:
     """The book's answer in one computed sentence per information label: the median ratio over
     chapters (:func:`chapter_summary`) with its 95% interval, said in orders of magnitude, whether
     the interval excludes 1, and how many records it leaves out as undecided."""
-    recs = [validate_record(r) for r in recs]
+    recs = _records(recs)
     if not recs:
         raise ValueError("recs must not be empty")
     parts = []
@@ -514,7 +530,7 @@ def summary_numbers(recs: list[dict]) -> dict[str, str]:
     (``undecided_<label>``: a bound on the wrong side of 1), or where CE did not reach the target on
     most seeds (``ce_fails_<label>``, whoever won). ``verdict`` is :func:`verdict_text`.
     """
-    recs = [validate_record(r) for r in recs]
+    recs = _records(recs)
     if not recs:
         raise ValueError("recs must not be empty")
     out = {}
@@ -538,7 +554,7 @@ def summary_numbers(recs: list[dict]) -> dict[str, str]:
 def format_summary_markdown(recs: list[dict]) -> str:
     """A Markdown table of :func:`chapter_summary`: each chapter's median ratio for each
     information label, then the median over chapters with its 95% interval."""
-    recs = [validate_record(r) for r in recs]
+    recs = _records(recs)
     if not recs:
         raise ValueError("recs must not be empty")
     s = {key: chapter_summary(recs, key) for key in ("same", "more")}
@@ -590,7 +606,7 @@ def debatable_methods(recs: list[dict]) -> list[tuple[str, str, str, str]]:
     """The methods of ``recs`` listed in :data:`DEBATABLE`, once each, in the order they appear:
     ``(chapter, name, family, why)``."""
     out, seen = [], set()
-    for r in (validate_record(r) for r in recs):
+    for r in _records(recs):
         for m in r["methods"]:
             base = _base_name(m["name"])
             if base in DEBATABLE and (r["chapter"], m["name"]) not in seen:
@@ -634,7 +650,7 @@ def _after_move(rec: dict):
 def format_debatable_markdown(recs: list[dict]) -> str:
     """A Markdown table of the records whose ratio changes when the debatable methods change sides
     (:func:`moved_ratio`): the ratio of the scoreboard and the ratio after the move."""
-    recs = [validate_record(r) for r in recs]
+    recs = _records(recs)
     lines = ["| record | RL / CE now | after the move |", "|---|---|---|"]
     for r in recs:
         after = _after_move(r)
@@ -653,7 +669,7 @@ def moved_summary(recs: list[dict]) -> dict[str, str]:
     ``after_<label>`` (the same median over chapters, each decided record now counted at its
     :func:`moved_ratio`, a record left with no method on one side dropped; no interval),
     as formatted numbers or ``"n/a"``, and ``dropped_<label>``, how many records were dropped."""
-    recs = [validate_record(r) for r in recs]
+    recs = _records(recs)
     out = {}
     for key in ("same", "more"):
         group = [r for r in recs if r["information"] == key and side(r) in ("ce", "rl", "tie")]
@@ -677,7 +693,7 @@ def summary_text(recs: list[dict]) -> str:
     their ratios, the median over chapters with its interval, and where reinforcement learning
     needed fewer samples, where the two cannot be told apart (the ratio's 95% interval below 1, or
     containing 1), where the ratio is undecided, and where CE did not reach the target."""
-    recs = [validate_record(r) for r in recs]
+    recs = _records(recs)
     if not recs:
         raise ValueError("recs must not be empty")
     parts = []
@@ -730,6 +746,10 @@ def forest_label(rec: dict, number: int, width: int = 56, *, methods: bool = Fal
     from the middle (records of one task often differ only at the end of their task or metric).
     ``methods=True`` adds a line naming the two methods the ratio compares, and
     ``information=True`` says on it whether CE was told more."""
+    rec = validate_record(rec)
+    for name, value, low in (("number", number, 0), ("width", width, 20)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     text = (f"{number}. {CHAPTER_TITLES.get(rec['chapter'], rec['chapter'])}\n{_middle(rec['task'], width)}\n"
             f"{_middle(rec['metric'], width)}")
     if methods or information:
@@ -766,7 +786,7 @@ def plot_forest(recs: list[dict], ax=None):
 
     from .plotting import CE_PALETTE, REFERENCE_COLOR, RL_PALETTE
 
-    recs = [validate_record(r) for r in recs]
+    recs = _records(recs)
     if not recs:
         raise ValueError("recs must not be empty")
     rows = [(key, r) for key, group in _grouped(recs) for r in group]
@@ -885,3 +905,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(format_table(recs), end="")
     return 0
+
+
+if __name__ == "__main__":  # python -m ce_lib.scoreboard [--json ...] is python -m ce_lib scoreboard [...]
+    sys.exit(main(["scoreboard", *sys.argv[1:]]))

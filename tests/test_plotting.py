@@ -87,3 +87,15 @@ def test_book_style_figures_report_only_inside_a_notebook_kernel():
     fig.canvas.draw()  # no kernel here: drawing reports nothing and marks nothing
     assert not getattr(fig, "_ce_lib_reported", False)
     plt.close(fig)
+
+
+def test_a_figure_without_text_has_no_legible_size_to_pass_a_threshold():
+    import math
+
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    got = plotting.figure_legibility(fig)
+    assert math.isnan(got.min_font_pt) and math.isnan(got.min_text_px)
+    assert not got.min_text_px >= plotting.MIN_TEXT_PX  # the book's check cannot pass on it
+    plt.close(fig)
