@@ -33,47 +33,89 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 
-from .experiments import check_positive_int, check_seeds, samples_to_target, torch_threads
+from .experiments import check_positive_int, check_real, check_seeds, samples_to_target, torch_threads
 from .gym_tasks import TASK_TARGETS, evaluation_seed, make_vector_env
 
 __all__ = ["ModelConfig", "PlannerConfig", "Ensemble", "TASK_SPECS", "TaskSpec", "cem_plan", "mpc_runs",
            "CONFIGS", "known_reward"]
 
 
-class ModelConfig(NamedTuple):
-    """Settings of the ensemble and its fit."""
+@dataclass(frozen=True)
+class ModelConfig:
+    """Settings of the ensemble and its fit (checked when made, however it is made)."""
 
-    n_members: int = 5  # networks in the ensemble
-    hidden: int = 32  # units in each of the two hidden layers
-    fit_steps: int = 200  # Adam steps after each episode (warm-started from the previous fit)
-    batch_size: int = 64  # bootstrap draws per member and step
-    learning_rate: float = 1e-3  # Adam's step size
-    weight_decay: float = 1e-5  # L2 penalty on the weights
+    n_members: int = 5
+    """Networks in the ensemble."""
+    hidden: int = 32
+    """Units in each of the two hidden layers."""
+    fit_steps: int = 200
+    """Adam steps after each episode (warm-started from the previous fit)."""
+    batch_size: int = 64
+    """Bootstrap draws per member and step."""
+    learning_rate: float = 1e-3
+    """Adam's step size."""
+    weight_decay: float = 1e-5
+    """L2 penalty on the weights."""
+
+    def __post_init__(self):
+        for name in ("n_members", "hidden", "fit_steps", "batch_size"):
+            check_positive_int(getattr(self, name), name)
+        check_real(self.learning_rate, "learning_rate", low=0.0, low_open=True)
+        check_real(self.weight_decay, "weight_decay", low=0.0)
 
 
-class PlannerConfig(NamedTuple):
-    """Settings of the cross-entropy-method planner."""
+@dataclass(frozen=True)
+class PlannerConfig:
+    """Settings of the cross-entropy-method planner (checked when made, however it is made)."""
 
-    horizon: int = 25  # steps of each planned action sequence
-    population: int = 200  # sequences sampled per iteration
-    n_elite: int = 20  # best sequences the sampling distribution is refitted to
-    iterations: int = 4  # refits per environment step
-    smoothing: float = 0.1  # weight of the old distribution in each refit
+    horizon: int = 25
+    """Steps of each planned action sequence."""
+    population: int = 200
+    """Sequences sampled per iteration."""
+    n_elite: int = 20
+    """Best sequences the sampling distribution is refitted to (at most ``population``)."""
+    iterations: int = 4
+    """Refits per environment step."""
+    smoothing: float = 0.1
+    """Weight of the old distribution in each refit, in [0, 1)."""
+
+    def __post_init__(self):
+        for name in ("horizon", "population", "n_elite", "iterations"):
+            check_positive_int(getattr(self, name), name)
+        if self.n_elite > self.population:
+            raise ValueError(f"n_elite ({self.n_elite}) must not exceed population ({self.population})")
+        check_real(self.smoothing, "smoothing", low=0.0, high=1.0, high_open=True)
 
 
-class TaskSpec(NamedTuple):
+@dataclass(frozen=True)
+class TaskSpec:
     """What the learned-model controller needs to know about a task's interface (not its physics)."""
 
-    discrete: bool  # actions are 0 .. n-1 (True) or a box (False)
-    action_low: float  # smallest action (a box) -- the interface, as for any agent
-    action_high: float  # largest action (a box)
-    can_fail: bool  # episodes can end before the time limit (a failure the model must predict)
-    max_episodes: int  # episodes of data the controller may collect
+    discrete: bool
+    """Actions are 0 .. n-1 (True) or a box (False)."""
+    action_low: float
+    """Smallest action (a box) -- the interface, as for any agent."""
+    action_high: float
+    """Largest action (a box)."""
+    can_fail: bool
+    """Episodes can end before the time limit (a failure the model must predict)."""
+    max_episodes: int
+    """Episodes of data the controller may collect."""
+
+    def __post_init__(self):
+        for name in ("discrete", "can_fail"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        low = check_real(self.action_low, "action_low")
+        if check_real(self.action_high, "action_high") <= low:
+            raise ValueError(f"action_high ({self.action_high}) must exceed action_low ({self.action_low})")
+        check_positive_int(self.max_episodes, "max_episodes")
 
 
 TASK_SPECS = {
@@ -175,7 +217,7 @@ class Ensemble:
             return self._frozen
         n_inputs_first = self.in_dim - 1
         with torch.no_grad():
-            G, E = self.n_groups, self.config.n_members
+            E = self.config.n_members
             xm = self.x_mean.repeat_interleave(E, 0)  # (G*E, 1, in)
             xs = self.x_std.repeat_interleave(E, 0)
             w1 = self.weights[0] / xs.transpose(1, 2)  # (G*E, in, H)
@@ -335,6 +377,10 @@ def cem_plan(model, spec: TaskSpec, obs: torch.Tensor, mean: torch.Tensor, confi
     """
     if not isinstance(config, PlannerConfig):
         raise TypeError(f"config must be a PlannerConfig, got {type(config).__name__}")
+    if not isinstance(spec, TaskSpec):
+        raise TypeError(f"spec must be a TaskSpec, got {type(spec).__name__}")
+    if not (isinstance(obs, torch.Tensor) and isinstance(mean, torch.Tensor)):
+        raise TypeError(f"obs and mean must be torch tensors, got {type(obs).__name__} and {type(mean).__name__}")
     if obs.ndim != 3 or mean.ndim != 3 or mean.shape[:2] != obs.shape[:2] or mean.shape[2] != config.horizon:
         raise ValueError(f"obs must have shape (G, K, obs_dim) and mean (G, K, horizon={config.horizon}); "
                          f"got {tuple(obs.shape)} and {tuple(mean.shape)}")
@@ -514,8 +560,6 @@ def _mpc_runs(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_targ
     planner = CONFIGS[env_id] if planner is None else planner
     if not isinstance(planner, PlannerConfig):
         raise TypeError(f"planner must be a PlannerConfig, got {type(planner).__name__}")
-    if planner.n_elite > planner.population:
-        raise ValueError(f"planner: n_elite ({planner.n_elite}) must not exceed population ({planner.population})")
     seeds = check_seeds(seeds)
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
