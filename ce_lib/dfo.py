@@ -819,7 +819,10 @@ def model_based(obj, budget: int, *, n_runs: int = 1, seed: Any = 0, stop_below:
     return Trace(np.array(grid[: len(record)], dtype=float), np.stack(record, axis=1))
 
 
-#: The methods compared in the chapter: name -> (runner, family).
+#: The methods compared in the chapter: name -> (runner, family), the runners being
+#: :func:`model_based`, :func:`local_model`, :func:`reinforce`, :func:`random_search` and :func:`cma_es`.
+#:
+#: :meta hide-value:
 METHODS = {
     "model known (CE)": (model_based, "ce"),
     "local model (CE)": (local_model, "ce"),
@@ -834,7 +837,9 @@ SWEEP_METHODS = ("model known (CE)", "local model (CE)", "REINFORCE", "random se
 #: The dimensions of the CMA-ES sweep (a subset of the quadratic sweep's).
 CMA_DIMS = (2, 4, 8, 16)
 
-#: Objective builders by name.
+#: Objective builders by name: ``"quadratic"`` is :func:`make_quadratic`, ``"logistic"`` :func:`make_logistic`.
+#:
+#: :meta hide-value:
 PROBLEMS = {"quadratic": make_quadratic, "logistic": make_logistic}
 
 
