@@ -172,10 +172,14 @@ def evaluate(policy: Callable[[np.ndarray], np.ndarray] | None, env_id: str, see
     """
     if env_id not in TASK_TARGETS:
         raise ValueError(f"env_id must be one of {sorted(TASK_TARGETS)}, got {env_id!r}")
+    first = evaluation_seed(seed)  # checks seed, whatever the policy
     if policy is None:
         return -np.inf
+    if not callable(policy):
+        raise TypeError(f"policy must be a callable mapping observations to actions, or None, got "
+                        f"{type(policy).__name__}")
     t = TASK_TARGETS[env_id]
     if t.score == "min":
-        returns = run_episodes(policy, env_id, t.n_eval, evaluation_seed(seed), abort_below=t.target)
+        returns = run_episodes(policy, env_id, t.n_eval, first, abort_below=t.target)
         return float(np.nanmin(returns))
-    return float(run_episodes(policy, env_id, t.n_eval, evaluation_seed(seed)).mean())
+    return float(run_episodes(policy, env_id, t.n_eval, first).mean())

@@ -160,6 +160,12 @@ def cartpole_controller(fitted: CartPoleModel, Q=CARTPOLE_Q, R=CARTPOLE_R) -> Ca
 
     if not isinstance(fitted, CartPoleModel):
         raise TypeError(f"fitted must be a CartPoleModel, got {type(fitted).__name__}")
+    for name, M, n in (("Q", Q, 4), ("R", R, 1)):  # the cost is the caller's: a wrong one is an error, not "no gain"
+        M = np.asarray(M, dtype=float) if not isinstance(M, str) else M
+        if not isinstance(M, np.ndarray) or M.shape != (n, n) or not np.all(np.isfinite(M)) or not np.allclose(M, M.T):
+            raise ValueError(f"{name} must be a finite symmetric {n}x{n} matrix, got {getattr(M, 'shape', M)!r}")
+        if np.linalg.eigvalsh(M).min() < (0.0 if name == "Q" else 1e-12):
+            raise ValueError(f"{name} must be positive {'semi-' if name == 'Q' else ''}definite")
     try:
         with np.errstate(all="ignore"):
             K = lqr_gain(fitted.A, fitted.B, Q, R)

@@ -158,6 +158,8 @@ def run(name: str, seed: int, *, budget: int | None = None, stop_at_target: bool
     seed = check_positive_int(seed, "seed", minimum=0)
     budget = spec.budget if budget is None else check_positive_int(budget, "budget")
     stop_after = None if stop_after is None else check_positive_int(stop_after, "stop_after")
+    if not isinstance(stop_at_target, bool):
+        raise TypeError(f"stop_at_target must be True or False, got {stop_at_target!r}")
     _sb3()
     from stable_baselines3.common.callbacks import BaseCallback
 

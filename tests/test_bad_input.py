@@ -11,7 +11,7 @@ import pytest
 import dataclasses
 
 from ce_lib import (bandits, known_form, contextual, dfo, dt, experiments, gym_tasks, learned_model, lqr, mdp, plotting,
-                    ppo, reasoning, robust, scoreboard)
+                    ppo, reasoning, robust, sb3_agents, scoreboard)
 from ce_lib.studies import bandits as bandits_study
 from ce_lib.studies import contextual_bandits as contextual_bandits_study
 from ce_lib.studies import decision_transformers as decision_transformers_study
@@ -127,6 +127,31 @@ CASES = {
         ("forest_label width", lambda: scoreboard.forest_label(_rec(), 1, width=5), "width"),
         ("plot_forest empty", lambda: scoreboard.plot_forest([]), "recs"),
         ("plot_forest dict", lambda: scoreboard.plot_forest(_rec()), "recs"),
+    ],
+    "sb3_agents": [
+        ("sb3_kwargs unknown", lambda: sb3_agents.sb3_kwargs("A2C"), "agent"),
+        ("sb3_kwargs int", lambda: sb3_agents.sb3_kwargs(3), "agent"),
+        ("sb3_kwargs lower case", lambda: sb3_agents.sb3_kwargs("sac"), "agent"),
+        ("make_agent unknown", lambda: sb3_agents.make_agent("PPO2", 0), "agent"),
+        ("make_agent seed negative", lambda: sb3_agents.make_agent("SAC", -1), "seed"),
+        ("make_agent seed float", lambda: sb3_agents.make_agent("SAC", 1.5), "seed"),
+        ("make_agent seed str", lambda: sb3_agents.make_agent("SAC", "0"), "seed"),
+        ("make_agent seed bool", lambda: sb3_agents.make_agent("SAC", True), "seed"),
+        ("make_agent timesteps 0", lambda: sb3_agents.make_agent("SAC", 0, total_timesteps=0), "total_timesteps"),
+        ("make_agent timesteps float", lambda: sb3_agents.make_agent("SAC", 0, total_timesteps=1e4),
+         "total_timesteps"),
+        ("run unknown", lambda: sb3_agents.run("A2C", 0), "agent"),
+        ("run seed negative", lambda: sb3_agents.run("TD3", -2), "seed"),
+        ("run seed str", lambda: sb3_agents.run("SAC", "0"), "seed"),
+        ("run seed numpy generator", lambda: sb3_agents.run("SAC", np.random.default_rng(0)), "seed"),
+        ("run budget 0", lambda: sb3_agents.run("SAC", 0, budget=0), "budget"),
+        ("run budget str", lambda: sb3_agents.run("SAC", 0, budget="100"), "budget"),
+        ("run budget float", lambda: sb3_agents.run("DQN", 0, budget=100.0), "budget"),
+        ("run stop_at_target str", lambda: sb3_agents.run("SAC", 0, budget=100, stop_at_target="yes"),
+         "stop_at_target"),
+        ("run stop_at_target int", lambda: sb3_agents.run("SAC", 0, budget=100, stop_at_target=1), "stop_at_target"),
+        ("run stop_after 0", lambda: sb3_agents.run("SAC", 0, stop_after=0), "stop_after"),
+        ("run stop_after str", lambda: sb3_agents.run("SAC", 0, stop_after="10"), "stop_after"),
     ],
     "learned_model": [
         ("ModelConfig members 0", lambda: learned_model.ModelConfig(n_members=0), "n_members"),
@@ -391,6 +416,11 @@ CASES = {
         ("evaluation_seed str", lambda: gym_tasks.evaluation_seed("0"), "seed"),
         ("evaluate env", lambda: gym_tasks.evaluate(lambda o: 0, "MountainCar-v0", 0), "env_id"),
         ("evaluate seed", lambda: gym_tasks.evaluate(lambda o: np.zeros(len(o), int), "CartPole-v1", -1), "seed"),
+        ("evaluate seed with no policy", lambda: gym_tasks.evaluate(None, "CartPole-v1", -3), "seed"),
+        ("evaluate policy not callable", lambda: gym_tasks.evaluate(3, "CartPole-v1", 0), "policy"),
+        ("evaluate seed float", lambda: gym_tasks.evaluate(None, "Pendulum-v1", 0.5), "seed"),
+        ("make_vector_env n float", lambda: gym_tasks.make_vector_env("CartPole-v1", 2.0), "n must"),
+        ("random_transitions n str", lambda: gym_tasks.random_transitions("CartPole-v1", "5"), "n must"),
     ],
     "known_form": [
         ("fit_cartpole model", lambda: known_form.fit_cartpole(np.zeros((3, 4)), np.zeros(3, int), np.zeros((3, 4)),
@@ -419,6 +449,16 @@ CASES = {
         ("sweep model", lambda: known_form.sweep("CartPole-v1", 2, model="nonlinear"), "model"),
         ("sweep sizes", lambda: known_form.sweep("CartPole-v1", 2, sizes=()), "sizes"),
         ("cartpole_trial n", lambda: known_form.cartpole_trial(0, 0), "n must"),
+        ("cartpole_controller Q shape", lambda: known_form.cartpole_controller(known_form.cartpole_linearization(),
+                                                                              Q=np.eye(3)), "Q"),
+        ("cartpole_controller Q str", lambda: known_form.cartpole_controller(known_form.cartpole_linearization(),
+                                                                            Q="identity"), "Q"),
+        ("cartpole_controller R zero", lambda: known_form.cartpole_controller(known_form.cartpole_linearization(),
+                                                                             R=[[0.0]]), "R"),
+        ("cartpole_controller Q indefinite", lambda: known_form.cartpole_controller(
+            known_form.cartpole_linearization(), Q=np.diag([1.0, -1.0, 1.0, 1.0])), "Q"),
+        ("cartpole_controller Q nan", lambda: known_form.cartpole_controller(known_form.cartpole_linearization(),
+                                                                            Q=np.full((4, 4), np.nan)), "Q"),
     ],
     "ppo": [
         ("config n_envs", lambda: ppo.PPOConfig(n_envs=0), "n_envs"),
@@ -449,7 +489,7 @@ CASES = {
         ("run changes", lambda: ppo_study.run("CartPole-v1", 0, changes={"clipping": 0.1}), "changes"),
         ("rolling_return window", lambda: ppo_study.rolling_return([1], [1.0], [1], window=0), "window"),
     ],
-    "gym_comparison": [
+    "studies.ppo": [
         ("ce_scores env", lambda: ppo_study.ce_scores("MountainCar-v0"), "env_id"),
         ("ce_scores seeds", lambda: ppo_study.ce_scores("CartPole-v1", n_seeds=0), "n_seeds"),
         ("ce_scores seeds str", lambda: ppo_study.ce_scores("CartPole-v1", n_seeds="3"), "n_seeds"),
@@ -543,7 +583,7 @@ def _timeout(signum, frame):
 @pytest.mark.parametrize("module", sorted(CASES))
 def test_every_module_has_a_table_of_at_least_15_cases(module):
     assert len(CASES[module]) >= 15
-    if module in ("scoreboard", "plotting", "learned_model"):  # the newer modules: 20 or more
+    if module in ("scoreboard", "plotting", "learned_model", "sb3_agents", "gym_tasks", "known_form"):  # 20 or more
         assert len(CASES[module]) >= 20
 
 
