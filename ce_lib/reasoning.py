@@ -371,7 +371,12 @@ def _live(completions: torch.Tensor) -> torch.Tensor:
 def completion_logprobs(model, prompts: torch.Tensor, completions: torch.Tensor, *,
                         temperature: float = 1.0, grad: bool = False) -> torch.Tensor:
     """Per-token log-probabilities of ``completions`` after ``prompts`` (``(M, B, C)``; zero after
-    the first END), under the model at ``temperature``."""
+    the first END), under the model at ``temperature`` (positive: a likelihood at temperature 0 is
+    not defined)."""
+    temperature = check_real(temperature, "temperature", low=0, low_open=True)
+    if not (isinstance(prompts, torch.Tensor) and isinstance(completions, torch.Tensor)):
+        raise TypeError(f"prompts and completions must be torch tensors of token ids, got "
+                        f"{type(prompts).__name__} and {type(completions).__name__}")
     T = prompts.shape[-1]
     seq = torch.cat([prompts, completions], dim=-1)
     with torch.set_grad_enabled(grad):
@@ -742,6 +747,9 @@ def group_advantages(reward: torch.Tensor, *, std_norm: bool = True, eps: float 
     r"""GRPO's advantages: each reward minus its group's mean (last axis), divided by the group's
     standard deviation plus ``eps`` when ``std_norm`` (Shao et al. 2024; Liu et al. 2025 drop the
     division)."""
+    if not isinstance(std_norm, bool):
+        raise TypeError(f"std_norm must be True or False, got {std_norm!r}")
+    eps = check_real(eps, "eps", low=0, low_open=True)  # eps = 0 divides a group of equal rewards by 0
     r = torch.as_tensor(reward, dtype=torch.float64)
     if r.dim() < 1 or r.shape[-1] < 2:
         raise ValueError(f"reward must have groups of at least 2 on its last axis, got shape {tuple(r.shape)}")
@@ -863,7 +871,12 @@ def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: to
     warmup = check_positive_int(warmup, "warmup")
     clip = check_real(clip, "clip", low=0, low_open=True)
     kl = check_real(kl, "kl", low=0)
-    lrs = np.broadcast_to(np.asarray(lr, dtype=float), (M,))
+    lr_array = np.asarray(lr)
+    if lr_array.dtype.kind not in "iuf":  # '1e-3' would be read as a number
+        raise TypeError(f"lr must be a number or one number per model, got {lr!r}")
+    if lr_array.ndim > 1 or (lr_array.ndim == 1 and lr_array.size not in (1, M)):
+        raise ValueError(f"lr must be one number or one per model ({M}), got shape {lr_array.shape}")
+    lrs = np.broadcast_to(lr_array.astype(float), (M,))
     if not np.all(np.isfinite(lrs)) or np.any(lrs <= 0):
         raise ValueError(f"lr must be positive (one number or one per model), got {lr!r}")
     C, Pl = task.completion_len, task.prompt_len

@@ -572,8 +572,31 @@ CASES = {
         ("ratios_by_target out", lambda: reasoning_study.ratios_by_target([]), "out"),
         ("study seeds overlap", lambda: reasoning_study.study(seeds=[1], tuning_seeds=[1]), "overlap"),
         ("check_seeds int", lambda: experiments.check_seeds(3), "seeds"),
+        ("group advantages eps 0", lambda: reasoning.group_advantages(np.zeros((3, 2)), eps=0.0), "eps"),
+        ("group advantages eps str", lambda: reasoning.group_advantages(np.zeros((3, 2)), eps="1e-4"), "eps"),
+        ("group advantages std_norm str", lambda: reasoning.group_advantages(np.zeros((3, 2)), std_norm="no"),
+         "std_norm"),
+        ("completion_logprobs temperature 0", lambda: reasoning.completion_logprobs(
+            None, __import__("torch").zeros((1, 1, 3), dtype=__import__("torch").int64),
+            __import__("torch").zeros((1, 1, 2), dtype=__import__("torch").int64), temperature=0), "temperature"),
+        ("completion_logprobs arrays", lambda: reasoning.completion_logprobs(None, np.zeros((1, 1, 3), int),
+                                                                             np.zeros((1, 1, 2), int)), "prompts"),
+        ("finetune lr str", lambda: _finetune(lr="1e-3"), "lr"),
+        ("finetune lr per model", lambda: _finetune(lr=[1e-3, 1e-3, 1e-3]), "lr"),
+        ("finetune lr zero", lambda: _finetune(lr=0.0), "lr"),
     ],
 }
+
+
+def _finetune(**changes):
+    """A valid fine-tuning call of one tiny model, with ``changes``."""
+    import torch
+
+    task = reasoning_study.SETTINGS.task
+    base = reasoning.LMEnsemble(1, task.prompt_len + task.completion_len)
+    test = torch.as_tensor(reasoning.make_problems(task, 4, 0))[None]
+    kwargs = dict(steps=1, prompts_per_step=2, group=2, lr=1e-3, **changes)
+    return reasoning.finetune(base, task, "grpo", test, [0], **kwargs)
 
 
 def _timeout(signum, frame):
