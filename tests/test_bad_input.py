@@ -15,6 +15,7 @@ from ce_lib import (bandits, known_form, contextual, dfo, dt, experiments, gym_t
 from ce_lib.studies import bandits as bandits_study
 from ce_lib.studies import contextual_bandits as contextual_bandits_study
 from ce_lib.studies import decision_transformers as decision_transformers_study
+from ce_lib.studies import deep_rl as deep_rl_study
 from ce_lib.studies import dfo as dfo_study
 from ce_lib.studies import lqr as lqr_study
 from ce_lib.studies import mdps as mdps_study
@@ -488,6 +489,23 @@ CASES = {
         ("run env", lambda: ppo_study.run("MountainCar-v0", 0), "env_id"),
         ("run changes", lambda: ppo_study.run("CartPole-v1", 0, changes={"clipping": 0.1}), "changes"),
         ("rolling_return window", lambda: ppo_study.rolling_return([1], [1.0], [1], window=0), "window"),
+    ],
+    "studies.deep_rl": [
+        ("stored_runs seeds as a string", lambda: deep_rl_study.stored_runs("SAC", "Pendulum-v1", "01"), "seeds"),
+        ("stored_runs seed negative", lambda: deep_rl_study.stored_runs("SAC", "Pendulum-v1", [-1]), "seeds"),
+        ("stored_runs name", lambda: deep_rl_study.stored_runs("A2C", "Pendulum-v1", [0]), "name"),
+        ("stored_runs env", lambda: deep_rl_study.stored_runs("SAC", "Acrobot-v1", [0]), "env_id"),
+        ("generate missing folder", lambda: deep_rl_study.generate("/no/such/folder/runs.json", seeds=[0]), "path"),
+        ("generate repeated seeds", lambda: deep_rl_study.generate("runs.json", seeds=[1, 1]), "seeds"),
+        ("generate seeds str", lambda: deep_rl_study.generate("runs.json", seeds="01"), "seeds"),
+        ("generate n_jobs 0", lambda: deep_rl_study.generate("runs.json", seeds=[0], n_jobs=0), "n_jobs"),
+        ("generate merge str", lambda: deep_rl_study.generate("runs.json", seeds=[0], merge="yes"), "merge"),
+        ("generate agents", lambda: deep_rl_study.generate("runs.json", agents=["A2C"], seeds=[0]), "agents"),
+        ("rl_runs name", lambda: deep_rl_study.rl_runs("A2C", "Pendulum-v1"), "name"),
+        ("rl_runs env", lambda: deep_rl_study.rl_runs("SAC", "CartPole-v1"), "name"),
+        ("ce_runs reward", lambda: deep_rl_study.ce_runs("Pendulum-v1", "given"), "reward"),
+        ("ce_runs env", lambda: deep_rl_study.ce_runs("Acrobot-v1"), "env_id"),
+        ("headline seeds", lambda: deep_rl_study.headline(n_seeds=0), "n_seeds"),
     ],
     "studies.ppo": [
         ("ce_scores env", lambda: ppo_study.ce_scores("MountainCar-v0"), "env_id"),

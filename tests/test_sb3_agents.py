@@ -143,3 +143,15 @@ def test_without_stable_baselines3_bad_input_is_named_first_then_the_missing_pac
         sb3_agents.make_agent("DQN", 0, total_timesteps=0)
     with pytest.raises(ModuleNotFoundError, match="pip install stable-baselines3"):
         sb3_agents.run("SAC", 0, budget=10)
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["generate", "--jobs", "0"], "--jobs"),
+    (["generate", "--out", "/no/such/folder/runs.json", "--seeds", "0"], "--out"),
+    (["generate", "--seeds", "3", "3"], "--seeds"),
+    (["generate", "--agents", "A2C", "--seeds", "0"], "--agents"),
+])
+def test_the_generate_command_names_the_flag_before_any_run(argv, flag, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        deep_rl_study.main(argv)
+    assert exit_.value.code == 2 and flag in capsys.readouterr().err

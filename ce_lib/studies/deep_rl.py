@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from ..experiments import (
     MethodResult,
     cached,
     check_positive_int,
+    check_seeds,
     make_record,
     parallel_map,
     reported_seeds,
@@ -242,8 +244,18 @@ def generate(path: str | os.PathLike, agents=None, seeds=None, n_jobs: int = 2, 
     for a in agents:
         if a != "PPO" and a not in AGENTS:
             raise ValueError(f"agents: each must be one of {sorted(AGENTS) + ['PPO']}, got {a!r}")
-    seeds = list(SETTINGS.reported_seeds + SETTINGS.tuning_seeds) if seeds is None else [check_positive_int(s, "seeds", minimum=0)
-                                                                       for s in seeds]
+    seeds = list(SETTINGS.reported_seeds + SETTINGS.tuning_seeds) if seeds is None else check_seeds(seeds)
+    if len(set(seeds)) != len(seeds):  # runs are stored by seed: a repeated one would be run twice, kept once
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    if not isinstance(merge, bool):
+        raise TypeError(f"merge must be True or False, got {merge!r}")
+    folder = Path(path).resolve().parent  # checked now, not after hours of runs
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ValueError(f"path: the folder {str(folder)!r} does not exist or is not writable")
+    if merge:
+        load_data(path)  # a file to merge with must exist and be readable before the runs
     jobs = []
     for a in agents:
         if a == "PPO":
@@ -313,6 +325,7 @@ def _differences(stored, current, where: str = "settings") -> list[str]:
 
 def stored_runs(name: str, env_id: str, seeds, path=None) -> list[dict]:
     """Stored runs of agent ``name`` ("SAC", "TD3", "DQN" or "PPO") on ``env_id``, one per seed."""
+    seeds = check_seeds(seeds)  # "01" is not the seeds 0 and 1
     data = load_data(path)
     if name not in data["runs"]:
         raise ValueError(f"name must be one of {sorted(data['runs'])}, got {name!r}")
@@ -338,7 +351,13 @@ def main(argv=None) -> None:
     g.add_argument("--jobs", type=int, default=2)
     g.add_argument("--merge", action="store_true", help="keep the other stored runs")
     args = parser.parse_args(argv)
-    generate(args.out, args.agents, args.seeds, args.jobs, args.merge)
+    if args.jobs == 0 or args.jobs < -1:
+        parser.error(f"--jobs must be a positive integer or -1 (all cores), got {args.jobs}")
+    try:
+        generate(args.out, args.agents, args.seeds, args.jobs, args.merge)
+    except (ValueError, TypeError) as err:  # named as the caller wrote them: --out, --agents, --seeds
+        flags = {"path": "--out", "agents": "--agents", "seeds": "--seeds", "n_jobs": "--jobs"}
+        parser.error(re.sub(r"^(path|agents|seeds|n_jobs)\b", lambda m: flags[m.group(1)], str(err)))
 
 
 if __name__ == "__main__":
