@@ -344,13 +344,17 @@ def bootstrap_ratio(numerator, denominator, *, paired: bool = True, level: float
 
     and the interval is the percentile interval of :math:`\\hat r` over resampled seeds.
     """
-    a = np.asarray(numerator, dtype=float)
-    b = np.asarray(denominator, dtype=float)
+    if not isinstance(paired, bool):
+        raise TypeError(f"paired must be True or False, got {paired!r}")
+    a = as_float_array(numerator, "numerator")
+    b = as_float_array(denominator, "denominator")
     for arr, name in ((a, "numerator"), (b, "denominator")):
         if arr.ndim != 1 or arr.size == 0:
             raise ValueError(f"{name} must be a non-empty 1-d array, got shape {arr.shape}")
         if np.any(np.isnan(arr)) or np.any(arr <= 0):
             raise ValueError(f"{name} must contain positive numbers only")
+        if not np.all(np.isfinite(arr)):  # an inf median made the ratio inf and its interval NaN
+            raise ValueError(f"{name} must be finite: count a miss at its budget first (censor)")
     if paired and a.size != b.size:
         raise ValueError(f"paired=True needs numerator and denominator of equal length, "
                          f"got {a.size} and {b.size}")
@@ -383,7 +387,7 @@ def censor(hits, budget) -> np.ndarray:
     numpy.ndarray
         ``hits`` with ``inf`` replaced by ``budget``.
     """
-    h = np.asarray(hits, dtype=float)
+    h = as_float_array(hits, "hits")
     if h.size == 0:
         raise ValueError("hits must not be empty")
     if np.any(np.isnan(h)) or np.any(h < 0):
@@ -617,6 +621,8 @@ def argmax_random_ties(values, rng: np.random.Generator, *, atol: float = 0.0) -
     Used by every learner that acts greedily on estimates that start out equal.
     """
     v = np.asarray(values, dtype=float)
+    if v.ndim == 0 or v.shape[-1] == 0:
+        raise ValueError(f"values must have at least one entry along the last axis, got shape {v.shape}")
     top = v >= v.max(axis=-1, keepdims=True) - atol
     return np.argmax(np.where(top, rng.random(v.shape), -1.0), axis=-1)
 
@@ -673,6 +679,8 @@ def parallel_map(fn: Callable[..., Any], items: Sequence, *, n_jobs: int = -1, b
     """
     if not callable(fn):
         raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__iter__"):
+        raise TypeError(f"items must be a sequence of work items, got {type(items).__name__}")
     items = list(items)
     if not items:
         raise ValueError("items must not be empty")

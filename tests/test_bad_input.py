@@ -71,6 +71,14 @@ def _rec(**changes):
 
 CASES = {
     "experiments": [
+        ("bootstrap_ratio inf numerator", lambda: experiments.bootstrap_ratio([np.inf, 2.0], [1.0, 2.0]), "numerator"),
+        ("bootstrap_ratio paired str", lambda: experiments.bootstrap_ratio([1.0, 2.0], [1.0, 2.0], paired="yes"),
+         "paired"),
+        ("bootstrap_ratio str", lambda: experiments.bootstrap_ratio("12", [1.0, 2.0]), "numerator"),
+        ("censor str", lambda: experiments.censor("ab", 3), "hits"),
+        ("parallel_map int items", lambda: experiments.parallel_map(abs, 3), "items"),
+        ("argmax_random_ties empty", lambda: experiments.argmax_random_ties(np.zeros(0), np.random.default_rng(0)),
+         "values"),
         ("samples_to_target target str", lambda: experiments.samples_to_target([1, 2], [1, 1], "0.5"), "target"),
         ("samples_to_target hold nan", lambda: experiments.samples_to_target([1, 2], [1, 1], 0.5, hold=np.nan), "hold"),
         ("samples_to_target hold < 1", lambda: experiments.samples_to_target([1, 2], [1, 1], 0.5, hold=0.9), "hold"),
