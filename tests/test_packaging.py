@@ -223,3 +223,16 @@ def test_the_learners_show_runnable_examples_and_the_tests_run_them(root):
             assert examples and any(e.want for e in examples), f"ce_lib.{module}.{name} shows no example with output"
     options = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
     assert "ce_lib" in options["testpaths"] and "--doctest-modules" in options["addopts"]
+
+
+def test_the_readmes_coursework_example_runs(root, tmp_path):
+    """The example a student copies first must run as printed (and censor its misses)."""
+    import re
+    import runpy
+
+    text = (root / "README.md").read_text()
+    section = text.split("## Using `ce_lib` in your own coursework", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    script = tmp_path / "readme_example.py"
+    script.write_text(code)
+    runpy.run_path(str(script), run_name="__main__")
