@@ -164,7 +164,8 @@ def cartpole_controller(fitted: CartPoleModel, Q=CARTPOLE_Q, R=CARTPOLE_R) -> Ca
         M = np.asarray(M, dtype=float) if not isinstance(M, str) else M
         if not isinstance(M, np.ndarray) or M.shape != (n, n) or not np.all(np.isfinite(M)) or not np.allclose(M, M.T):
             raise ValueError(f"{name} must be a finite symmetric {n}x{n} matrix, got {getattr(M, 'shape', M)!r}")
-        if np.linalg.eigvalsh(M).min() < (0.0 if name == "Q" else 1e-12):
+        floor = -1e-10 * max(1.0, float(np.abs(M).max())) if name == "Q" else 1e-12  # Q may be singular, R not
+        if np.linalg.eigvalsh(M).min() < floor:
             raise ValueError(f"{name} must be positive {'semi-' if name == 'Q' else ''}definite")
     try:
         with np.errstate(all="ignore"):
