@@ -540,8 +540,11 @@ def mpc_runs(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig 
     -------
     list of dict
         Per seed: ``eval_steps`` (transitions collected at each evaluation), ``eval_scores``,
-        ``hit`` (transitions to the target, held; ``inf`` if not reached), ``seconds`` (wall-clock of
-        the batch divided by the number of seeds).
+        ``hit`` (transitions to the target, held; ``inf`` if not reached), ``first_hit`` (the first
+        evaluation that met the target, held or not), ``unconfirmed`` (true when the target was met
+        but the run ran out of episodes before the hold rule could confirm it: ``hit`` is then
+        ``inf`` although a score reached the target), ``seconds`` (wall-clock of the batch divided by
+        the number of seeds).
     """
     with torch_threads(n_threads):
         return _mpc_runs(env_id, seeds, reward=reward, model=model, planner=planner, n_episodes=n_episodes,
@@ -604,7 +607,10 @@ def _mpc_runs(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_targ
     for g in range(len(seeds)):
         steps, scores = np.array(evals[g], dtype=float).T
         hit = float(samples_to_target(steps, scores, target.target, direction="above", hold=HOLD))
-        out.append({"eval_steps": steps.tolist(), "eval_scores": scores.tolist(), "hit": hit, "seconds": seconds})
+        met = np.flatnonzero(scores >= target.target)
+        first = float(steps[met[0]]) if met.size else np.inf
+        out.append({"eval_steps": steps.tolist(), "eval_scores": scores.tolist(), "hit": hit, "first_hit": first,
+                    "unconfirmed": bool(np.isfinite(first) and not np.isfinite(hit)), "seconds": seconds})
     return out
 
 

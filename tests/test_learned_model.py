@@ -80,6 +80,9 @@ def test_runs_reproduce_and_a_seed_does_not_depend_on_its_neighbours():
     assert alone[0]["eval_scores"] == again[0]["eval_scores"] == batch[1]["eval_scores"]
     assert alone[0]["eval_steps"] == [200.0, 400.0]
     assert batch[0]["eval_scores"] != batch[1]["eval_scores"]
+    for r in alone + batch:  # a met but unconfirmed target is said, not silently "not reached"
+        assert r["first_hit"] <= r["hit"]
+        assert r["unconfirmed"] == (np.isfinite(r["first_hit"]) and not np.isfinite(r["hit"]))
 
 
 def test_known_rewards_match_gymnasium():
