@@ -160,6 +160,8 @@ def digits_ceiling(env: ClassificationBandit, folds: int = 5, seed: Any = 0) -> 
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score, KFold
 
+    if not isinstance(env, ClassificationBandit):
+        raise TypeError(f"env must be a ClassificationBandit (see digits_bandit), got {type(env).__name__}")
     folds = check_positive_int(folds, "folds", minimum=2)
     cv = KFold(folds, shuffle=True, random_state=int(as_rng(seed).integers(2**31)))
     clf = LogisticRegression(max_iter=2000)

@@ -320,6 +320,10 @@ CASES = {
         ("digits n_components", lambda: contextual.digits_bandit(n_components=0), "n_components"),
         ("diversity spreads", lambda: contextual_bandits_study.diversity_sweep(spreads=[-1.0]), "spreads"),
         ("headline seeds", lambda: contextual_bandits_study.headline(n_seeds=0), "n_seeds"),
+        ("digits_ceiling env", lambda: contextual.digits_ceiling("digits"), "env"),
+        ("digits_ceiling folds", lambda: contextual.digits_ceiling(contextual.digits_bandit(), folds=1), "folds"),
+        ("simulate agent name", lambda: contextual.simulate("greedy", contextual.LinearBandit.random(), 5, 2, 0),
+         "agent"),
     ],
     "mdp": [
         ("TabularMDP P", lambda: mdp.TabularMDP(np.full((2, 1, 2), 0.6), np.zeros((2, 1)), [0.5, 0.5]), "P must"),
