@@ -10,7 +10,7 @@ import pytest
 
 import dataclasses
 
-from ce_lib import (bandits, known_form, contextual, dfo, dt, experiments, gym_tasks, learned_model, lqr, mdp, plotting,
+from ce_lib import (ars, bandits, known_form, contextual, dfo, dt, experiments, gym_tasks, learned_model, lqr, mdp, plotting,
                     ppo, reasoning, robust, sb3_agents, scoreboard)
 from ce_lib.studies import bandits as bandits_study
 from ce_lib.studies import contextual_bandits as contextual_bandits_study
@@ -519,7 +519,32 @@ CASES = {
         ("ce_runs env", lambda: deep_rl_study.ce_runs("Acrobot-v1"), "env_id"),
         ("headline seeds", lambda: deep_rl_study.headline(n_seeds=0), "n_seeds"),
     ],
+    "ars": [
+        ("config step", lambda: ars.ARSConfig(step=0.0), "step"),
+        ("config step nan", lambda: ars.ARSConfig(step=float("nan")), "step"),
+        ("config explore", lambda: ars.ARSConfig(explore=-0.1), "explore"),
+        ("config directions", lambda: ars.ARSConfig(directions=0), "directions"),
+        ("config directions float", lambda: ars.ARSConfig(directions=4.0), "directions"),
+        ("config top above directions", lambda: ars.ARSConfig(directions=4, top=8), "top"),
+        ("config top zero", lambda: ars.ARSConfig(top=0), "top"),
+        ("config normalize", lambda: ars.ARSConfig(normalize="yes"), "normalize"),
+        ("train env", lambda: ars.train(3, 100), "env_id"),
+        ("train env unknown", lambda: ars.train("NoSuchEnv-v9", 100), "env_id"),
+        ("train steps", lambda: ars.train("CartPole-v1", 0), "total_timesteps"),
+        ("train steps float", lambda: ars.train("CartPole-v1", 1e4), "total_timesteps"),
+        ("train seed", lambda: ars.train("CartPole-v1", 100, seed="zero"), "seed"),
+        ("train config", lambda: ars.train("CartPole-v1", 100, config={"step": 0.1}), "config"),
+        ("train callback", lambda: ars.train("CartPole-v1", 100, callback=3), "callback"),
+    ],
     "studies.ppo": [
+        ("ars_run seed", lambda: ppo_study.ars_run(-1, {}), "seed"),
+        ("ars_run config", lambda: ppo_study.ars_run(0, ars.ARSConfig()), "config"),
+        ("ars_run config field", lambda: ppo_study.ars_run(0, {"stepsize": 0.1}), "stepsize"),
+        ("ars_run budget", lambda: ppo_study.ars_run(0, {}, budget=0), "budget"),
+        ("ars_runs seeds", lambda: ppo_study.ars_runs(0), "n_seeds"),
+        ("ppo_tuning_hits env", lambda: ppo_study.ppo_tuning_hits("MountainCar-v0"), "env_id"),
+        ("rl_methods env", lambda: ppo_study.rl_methods("MountainCar-v0"), "env_id"),
+        ("rl_methods seeds", lambda: ppo_study.rl_methods("CartPole-v1", 1), "n_seeds"),
         ("ce_scores env", lambda: ppo_study.ce_scores("MountainCar-v0"), "env_id"),
         ("ce_scores seeds", lambda: ppo_study.ce_scores("CartPole-v1", n_seeds=0), "n_seeds"),
         ("ce_scores seeds str", lambda: ppo_study.ce_scores("CartPole-v1", n_seeds="3"), "n_seeds"),

@@ -7,28 +7,31 @@ problems and learners are the library's, :mod:`ce_lib.ppo`; this module only cho
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 
-from .. import known_form
+from .. import ars, known_form
 from ..experiments import (
     MethodResult,
+    best_by_tuning,
     cached,
     check_positive_int,
+    grid_tuning,
     make_record,
     parallel_map,
     samples_to_target,
+    tuning_seeds,
 )
 from ..gym_tasks import GYM_HOLD, TASK_DESCRIPTIONS, TASK_TARGETS, evaluate
 from ..ppo import ActorCritic, PPOConfig, TrainResult, train
 
 __all__ = [
     "Settings", "SETTINGS", "PENDULUM_CONFIG", "greedy_policy", "Task", "rolling_return", "run", "steps_to_mean_return",
-    "runs", "ablations", "ce_scores", "ce_hits", "ppo_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING",
-    "headline",
+    "runs", "ablations", "ce_scores", "ce_hits", "ppo_hits", "ppo_tuning_hits", "ars_run", "ars_tuning", "ars_runs",
+    "ars_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING", "ARS_NAME", "rl_methods", "headline",
 ]
 
 
@@ -76,6 +79,12 @@ class Settings:
                                                      "no advantage normalization": {"normalize_advantages": False}})
     ablation_seeds: int = 5  # seeds of the ablation runs
     ablation_budget: int = 50_000  # environment steps of each ablation run
+    # The second RL opponent on CartPole: ARS V2-t over linear policies (ce_lib.ars), tuned over this grid on the
+    # tuning seeds (steps and exploration scales around the paper's, N directions of which the best b are used),
+    # with PPO's budget and evaluations. The tuning seeds also choose between PPO and ARS for the records.
+    ars_grid: tuple = tuple(dict(step=s, explore=e, directions=n, top=b) for s in (0.01, 0.02, 0.05)
+                            for e in (0.01, 0.03, 0.1) for n, b in ((4, 4), (8, 4), (8, 8)))
+    n_tuning_seeds: int = 5  # tuning seeds of ARS's grid and of the choice between PPO and ARS
 
 
 SETTINGS = Settings()
@@ -214,6 +223,109 @@ def _ablations(n_seeds, budget):
             for i, name in enumerate(variants)}
 
 
+# The second RL opponent on CartPole: random search over linear policies.
+
+#: The name of ARS in the records and figures.
+ARS_NAME = "ARS V2-t, linear policy"
+
+
+def ars_run(seed: int, config: dict, *, budget: int | None = None) -> dict:
+    """One ARS run on CartPole-v1 with ``config`` (the fields of :class:`ce_lib.ars.ARSConfig`), scored
+    exactly like :func:`run`: the greedy (noise-free) policy is evaluated once at least ``eval_every``
+    steps have passed since the last evaluation (at the end of an iteration), and the run stops once the
+    target is reached and held for ``GYM_HOLD`` times as many steps (it may use up to ``GYM_HOLD * budget``).
+
+    Returns
+    -------
+    dict
+        ``eval_steps``, ``eval_scores``, ``hit``, ``first_hit`` and ``total_steps`` as :func:`run` gives
+        them, and ``steps``/``returns``: the steps used by the end of each iteration and the mean return
+        of its exploration episodes.
+    """
+    seed = check_positive_int(seed, "seed", minimum=0)
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of ARSConfig fields, got {type(config).__name__}")
+    unknown = set(config) - {f.name for f in fields(ars.ARSConfig)}
+    if unknown:
+        raise ValueError(f"config: {sorted(unknown)} are not fields of ARSConfig")
+    cfg = ars.ARSConfig(**config)
+    env_id, task = "CartPole-v1", SETTINGS.tasks["CartPole-v1"]
+    budget = task.budget if budget is None else check_positive_int(budget, "budget")
+    target = TASK_TARGETS[env_id].target
+    evals: list[tuple[int, float]] = []
+
+    def held() -> float:
+        steps, scores = np.array(evals, dtype=float).T
+        return float(samples_to_target(steps, scores, target, direction="above", hold=GYM_HOLD))
+
+    def callback(so_far, steps):
+        if steps - (evals[-1][0] if evals else 0) >= task.eval_every:
+            evals.append((steps, evaluate(so_far.policy, env_id, seed)))
+        return bool(evals) and held() < np.inf
+
+    result = ars.train(env_id, int(budget * GYM_HOLD), seed, cfg, callback)
+    e_steps = np.array([s for s, _ in evals], dtype=float)
+    e_scores = np.array([v for _, v in evals], dtype=float)
+    reached = np.flatnonzero(e_scores >= target)
+    hit = held() if evals else np.inf
+    return {"steps": result.steps, "returns": result.returns, "eval_steps": e_steps, "eval_scores": e_scores,
+            "total_steps": int(result.steps[-1]), "hit": hit if hit <= budget else np.inf,
+            "first_hit": float(e_steps[reached[0]]) if reached.size and e_steps[reached[0]] <= budget else np.inf}
+
+
+def _ars_job(job):
+    seed, config = job
+    return ars_run(seed, dict(config))["hit"]
+
+
+def ars_tuning() -> dict:
+    """ARS's grid (``SETTINGS.ars_grid``) on ``SETTINGS.n_tuning_seeds`` tuning seeds, and the setting chosen
+    by the median steps to the target (misses at the budget; cached).
+
+    Returns
+    -------
+    dict
+        ``grid`` (the settings), ``seeds``, ``hits`` (n_settings, n_seeds), ``chosen`` (an index into
+        ``grid``) and ``config`` (the chosen setting).
+    """
+    return cached(_ars_tuning, grid=[dict(g) for g in SETTINGS.ars_grid], n_seeds=SETTINGS.n_tuning_seeds)
+
+
+def _ars_tuning(grid, n_seeds):
+    seeds = tuning_seeds(n_seeds)
+    hits = np.array(parallel_map(_ars_job, [(s, tuple(sorted(g.items()))) for g in grid for s in seeds], n_jobs=2),
+                    dtype=float).reshape(len(grid), len(seeds))
+    chosen = best_by_tuning(list(hits), float(SETTINGS.tasks["CartPole-v1"].budget))
+    return {"grid": grid, "seeds": list(seeds), "hits": hits, "chosen": chosen, "config": grid[chosen]}
+
+
+def ars_runs(n_seeds: int | None = None) -> list[dict]:
+    """:func:`ars_run` with the tuned setting on seeds ``0 .. n_seeds - 1`` (default: CartPole's PPO seeds; cached)."""
+    n_seeds = SETTINGS.n_seeds["CartPole-v1"] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    return cached(_ars_runs, config=ars_tuning()["config"], n_seeds=n_seeds)
+
+
+def _ars_runs(config, n_seeds):
+    return [ars_run(s, config) for s in range(n_seeds)]
+
+
+def ars_hits(n_seeds: int | None = None) -> np.ndarray:
+    """ARS's environment steps to the CartPole target, per seed (``inf`` if not within the budget)."""
+    return np.array([r["hit"] for r in ars_runs(n_seeds)])
+
+
+def ppo_tuning_hits(env_id: str = "CartPole-v1") -> np.ndarray:
+    """PPO's steps to the target on the ``SETTINGS.n_tuning_seeds`` tuning seeds (cached): what the choice
+    between PPO and ARS reads (PPO's settings are the zoo's, not tuned here)."""
+    _task(env_id)
+    return np.array([r["hit"] for r in cached(_tuning_runs, env_id=env_id, n_seeds=SETTINGS.n_tuning_seeds)])
+
+
+def _tuning_runs(env_id, n_seeds):
+    return [{"hit": r["hit"], "eval_steps": r["eval_steps"], "eval_scores": r["eval_scores"]}
+            for r in parallel_map(_run_job, [(env_id, s, {}) for s in tuning_seeds(n_seeds)], n_jobs=2)]
+
+
 # The comparison with certainty equivalence told the model's form, and the chapter's records.
 
 def ce_scores(env_id: str, n_seeds: int | None = None, model: str = "generic") -> np.ndarray:
@@ -256,19 +368,35 @@ PPO_TUNING = {
 }
 
 
-def headline(n_seeds: int | None = None) -> list[dict]:
-    """Scoreboard records: samples -- environment steps for PPO, random transitions for CE -- until
-    the greedy policy meets the target of :data:`ce_lib.gym_tasks.TASK_TARGETS` and keeps it; one
-    record per CE controller, each labelled with what that controller is told (``"more"``)."""
+def rl_methods(env_id: str, n_seeds: int | None = None, *, with_ars: bool = True) -> list[MethodResult]:
+    """The RL side of the records on ``env_id``: PPO, and on CartPole also ARS (``with_ars``), each with
+    its hits on the reported seeds and on the tuning seeds (where the better of the two is chosen)."""
+    _task(env_id)
+    n = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds", minimum=2)
+    out = [MethodResult("PPO (rl-baselines3-zoo settings)", "rl", ppo_hits(env_id, n), PPO_TUNING[env_id],
+                        ppo_tuning_hits(env_id))]
+    if with_ars and env_id == "CartPole-v1":
+        tuned = ars_tuning()
+        out.append(MethodResult(ARS_NAME, "rl", ars_hits(n),
+                                grid_tuning(len(tuned["grid"]), tuned["seeds"]), tuned["hits"][tuned["chosen"]]))
+    return out
+
+
+def headline(n_seeds: int | None = None, *, with_ars: bool = True) -> list[dict]:
+    """Scoreboard records: samples -- environment steps for the RL methods, random transitions for CE --
+    until the greedy policy meets the target of :data:`ce_lib.gym_tasks.TASK_TARGETS` and keeps it; one
+    record per CE controller, each labelled with what that controller is told (``"more"``). On CartPole the
+    RL side is the better of PPO and ARS on the tuning seeds (``with_ars=False``: PPO alone, as the
+    chapter was first written)."""
     records = []
     for env_id, models in (("CartPole-v1", ("generic", "structured")), ("Pendulum-v1", ("pendulum",))):
         n = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds", minimum=2)
-        rl = MethodResult("PPO (rl-baselines3-zoo settings)", "rl", ppo_hits(env_id, n), PPO_TUNING[env_id])
+        rl = rl_methods(env_id, n, with_ars=with_ars)
         task, metric = TASK_DESCRIPTIONS[env_id]
         for m in models:
             scores = ce_scores(env_id, n, "generic" if m == "pendulum" else m)
             ce = MethodResult(CE_LABELS[m], "ce", ce_hits(env_id, scores), "none needed")
             records.append(make_record(chapter="ppo", task=task, metric=metric, target=TASK_TARGETS[env_id].target,
                                        budget=float(SETTINGS.tasks[env_id].budget), information="more",
-                                       ce_given=CE_GIVEN[m], methods=[ce, rl]))
+                                       ce_given=CE_GIVEN[m], methods=[ce, *rl]))
     return records
