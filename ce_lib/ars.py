@@ -86,7 +86,7 @@ class ARSResult(NamedTuple):
 
 def _batch_env(env_id: str, n: int):
     """``n`` copies of the task stepped as one: gymnasium's numpy CartPole for CartPole-v1 (the same
-    dynamics, a thousand times faster than ``n`` Python environments), else a SyncVectorEnv."""
+    dynamics in one array computation, faster than ``n`` Python environments), else a SyncVectorEnv."""
     import gymnasium as gym
 
     if env_id == "CartPole-v1":
