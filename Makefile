@@ -72,6 +72,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_reasoning.py
 	$(BIN)/python benchmarks/bench_numerics.py
 	$(BIN)/python benchmarks/bench_seed_batching.py
+	$(BIN)/python benchmarks/bench_batched_ppo.py
 	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/bench_ppo.py
 
