@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import as_rng, check_positive_int, check_real
+from .experiments import as_rng, check_finite_array, check_positive_int, check_real
 
 __all__ = ["ARSConfig", "LinearPolicy", "ARSResult", "episode_returns", "train"]
 
@@ -58,16 +58,34 @@ class ARSConfig:
             raise TypeError(f"normalize must be True or False, got {self.normalize!r}")
 
 
-class LinearPolicy(NamedTuple):
+@dataclass(frozen=True)
+class LinearPolicy:
     """A linear policy on standardized states: :math:`a = \\arg\\max_i (M z)_i` for discrete actions,
     :math:`a = \\operatorname{clip}(M z)` for continuous ones, with :math:`z = (s - \\mu) / \\sigma`."""
 
-    weights: np.ndarray  # M, shape (n_outputs, obs_dim): one row per discrete action or action dimension
-    mean: np.ndarray  # mu, shape (obs_dim,): zeros under V1-t
-    std: np.ndarray  # sigma, shape (obs_dim,): ones under V1-t
-    discrete: bool  # argmax over the rows (True) or the rows as a continuous action (False)
-    low: Any = None  # the action space's bounds (continuous actions only)
+    weights: np.ndarray
+    """M, shape (n_outputs, obs_dim): one row per discrete action or action dimension."""
+    mean: np.ndarray
+    """mu, shape (obs_dim,): zeros under V1-t."""
+    std: np.ndarray
+    """sigma, shape (obs_dim,), positive: ones under V1-t."""
+    discrete: bool
+    """Argmax over the rows (True) or the rows as a continuous action (False)."""
+    low: Any = None
+    """The action space's lower bounds (continuous actions only)."""
     high: Any = None
+    """The action space's upper bounds (continuous actions only)."""
+
+    def __post_init__(self):
+        w = check_finite_array(self.weights, "weights", ndim=2)
+        for name in ("mean", "std"):
+            v = check_finite_array(getattr(self, name), name, ndim=1)
+            if v.shape != (w.shape[1],):
+                raise ValueError(f"{name} must have shape ({w.shape[1]},) to match weights, got {v.shape}")
+        if np.any(np.asarray(self.std) <= 0):
+            raise ValueError("std must be positive")
+        if not isinstance(self.discrete, (bool, np.bool_)):
+            raise TypeError(f"discrete must be True or False, got {self.discrete!r}")
 
     def __call__(self, obs) -> np.ndarray:
         """Actions for a batch of observations, shape ``(n, obs_dim)``."""
@@ -121,7 +139,18 @@ def episode_returns(env, weights: np.ndarray, mean: np.ndarray, std: np.ndarray,
     """
     from gymnasium import spaces
 
+    seed = check_positive_int(seed, "seed", minimum=0)
+    if not hasattr(env, "num_envs") or not hasattr(env, "single_action_space"):
+        raise TypeError(f"env must be a gymnasium vector environment, got {type(env).__name__}")
+    weights = check_finite_array(weights, "weights", ndim=3)
     k = weights.shape[0]
+    if k != env.num_envs:
+        raise ValueError(f"weights must hold one policy per copy of env ({env.num_envs}), got {k}")
+    for name, v in (("mean", mean), ("std", std)):
+        if check_finite_array(v, name, ndim=1).shape != (weights.shape[2],):
+            raise ValueError(f"{name} must have shape ({weights.shape[2]},) to match weights")
+    if np.any(np.asarray(std) <= 0):
+        raise ValueError("std must be positive")
     discrete = isinstance(env.single_action_space, spaces.Discrete)
     obs, _ = env.reset(seed=int(seed))
     alive = np.ones(k, dtype=bool)
