@@ -11,7 +11,7 @@ import pytest
 import dataclasses
 
 from ce_lib import (ars, bandits, known_form, contextual, dfo, dt, experiments, gym_tasks, learned_model, lqr, mdp, plotting,
-                    ppo, reasoning, robust, sb3_agents, scoreboard)
+                    ppo, reasoning, robust, sb3_agents, scoreboard, stored)
 from ce_lib.studies import bandits as bandits_study
 from ce_lib.studies import contextual_bandits as contextual_bandits_study
 from ce_lib.studies import decision_transformers as decision_transformers_study
@@ -28,6 +28,17 @@ BAD = (ValueError, TypeError)
 
 def _quad():
     return dfo.make_quadratic(4, seed=0)
+
+
+def _tmp_json(text=None):
+    """A path in a fresh temporary folder: holding ``text``, or not yet written."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "runs.json"
+    if text is not None:
+        path.write_text(text)
+    return path
 
 
 def _lake():
@@ -571,6 +582,37 @@ CASES = {
         ("ce_scores seeds neg", lambda: ppo_study.ce_scores("Pendulum-v1", n_seeds=-3), "n_seeds"),
         ("ce_hits str", lambda: ppo_study.ce_hits("CartPole-v1", "scores"), "values"),
         ("ppo_hits seeds float", lambda: ppo_study.ppo_hits("CartPole-v1", 2.0), "n_seeds"),
+        ("stored_runs group", lambda: ppo_study.stored_runs("best", "CartPole-v1", [0]), "group"),
+        ("stored_runs key", lambda: ppo_study.stored_runs("runs", "Acrobot-v1", [0]), "key"),
+        ("stored_runs seeds str", lambda: ppo_study.stored_runs("runs", "CartPole-v1", "01"), "seeds"),
+        ("stored_runs seed missing", lambda: ppo_study.stored_runs("runs", "CartPole-v1", [99]), "seeds"),
+        ("rerun_stored seed", lambda: ppo_study.rerun_stored("runs", "CartPole-v1", -1), "seed"),
+        ("rerun_stored stop_after str", lambda: ppo_study.rerun_stored("runs", "CartPole-v1", 0, "10"), "stop_after"),
+        ("generate jobs", lambda: ppo_study.generate(n_jobs=0), "n_jobs"),
+        ("generate path", lambda: ppo_study.generate("no/such/folder/runs.json"), "path"),
+        ("run stop_after", lambda: ppo_study.run("CartPole-v1", 0, stop_after=0), "stop_after"),
+        ("ablations seeds", lambda: ppo_study.ablations(0), "n_seeds"),
+    ],
+    "stored": [
+        ("versions str", lambda: stored.versions("torch"), "packages"),
+        ("versions ints", lambda: stored.versions([1]), "packages"),
+        ("versions missing", lambda: stored.versions(("no_such_package_here",)), "packages"),
+        ("check_output_path None", lambda: stored.check_output_path(None), "path"),
+        ("check_output_path folder", lambda: stored.check_output_path("no/such/folder/x.json"), "path"),
+        ("write settings", lambda: stored.write(_tmp_json(), settings=[], runs={}, command="c"), "settings"),
+        ("write runs None", lambda: stored.write(_tmp_json(), settings={}, runs=None, command="c"), "runs"),
+        ("write runs object", lambda: stored.write(_tmp_json(), settings={}, runs={"a": object()}, command="c"), "runs"),
+        ("write command empty", lambda: stored.write(_tmp_json(), settings={}, runs={}, command=" "), "command"),
+        ("write command None", lambda: stored.write(_tmp_json(), settings={}, runs={}, command=None), "command"),
+        ("write path", lambda: stored.write("no/such/folder/x.json", settings={}, runs={}, command="c"), "path"),
+        ("load name None", lambda: stored.load(None, {}, "c"), "name"),
+        ("load name missing", lambda: stored.load("no_such_runs.json", {}, "c"), "name"),
+        ("load settings", lambda: stored.load("ppo_runs.json", [], "c"), "settings"),
+        ("load path missing", lambda: stored.load("x", {}, "c", "no/such/file.json"), "path"),
+        ("load path int", lambda: stored.load("x", {}, "c", 3), "path"),
+        ("load path not JSON", lambda: stored.load("x", {}, "c", _tmp_json("not json")), "path"),
+        ("load path no runs", lambda: stored.load("x", {}, "c", _tmp_json("[1, 2]")), "path"),
+        ("exact_rerun_expected data", lambda: stored.exact_rerun_expected([]), "data"),
     ],
     "dt": [
         ("fqi iterations", lambda: dt.fitted_q_iteration(dt.random_walks(dt.random_graph(6, 0.4), 3, 0), 6, 0,

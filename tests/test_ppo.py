@@ -171,3 +171,58 @@ def test_policy_is_frozen_after_the_schedule_ends():
     ppo.train("CartPole-v1", 128 * 4, seed=0, config=cfg, callback=snap, schedule_timesteps=128 * 2)
     changed = [any(not torch.equal(a, b) for a, b in zip(snapshots[i], snapshots[i + 1])) for i in range(3)]
     assert changed == [True, False, False]  # updates 0, 1 learn (1 at half rate); 2, 3 have rate 0
+
+
+# The chapter's stored runs (ce_lib/data/ppo_runs.json): complete, refused after a settings change, and
+# what the code makes.
+
+def test_every_stored_job_has_its_run():
+    data = ppo_study.load_data()
+    assert data["command"] == ppo_study.GENERATE_COMMAND
+    for group, key, seed, env_id, _ in ppo_study.stored_jobs():
+        (r,) = ppo_study.stored_runs(group, key, [seed])
+        assert r["total_steps"] > 0 and r["seconds"] > 0
+        assert r["steps"].dtype == np.int64 and np.all(np.diff(r["steps"]) >= 0)
+    assert len(ppo_study.runs("CartPole-v1")) == ppo_study.SETTINGS.n_seeds["CartPole-v1"]
+    assert set(ppo_study.ablations()) == {"tuned", *ppo_study.SETTINGS.ablations}
+
+
+def test_stored_runs_are_refused_after_a_settings_change_naming_it(monkeypatch):
+    from dataclasses import replace
+
+    settings = ppo_study.SETTINGS
+    monkeypatch.setattr(ppo_study, "SETTINGS", replace(settings, ablation_budget=settings.ablation_budget + 1))
+    with pytest.raises(ValueError, match=r"settings\.ablation_budget changed.*python -m ce_lib\.studies\.ppo generate"):
+        ppo_study.load_data()
+    # ARS's grid is run live, not stored: changing it leaves the stored runs valid
+    monkeypatch.setattr(ppo_study, "SETTINGS", replace(settings, ars_grid=settings.ars_grid[:3]))
+    assert ppo_study.load_data()["runs"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group, key, seed, steps", [("runs", "Pendulum-v1", 0, 8192),
+                                                      ("tuning", "CartPole-v1", 1000, 4096),
+                                                      ("ablations", "no critic", 1, 4096)])
+def test_the_start_of_a_stored_run_is_made_again_bit_for_bit(group, key, seed, steps):
+    out = ppo_study.rerun_stored(group, key, seed, stop_after=steps)
+    assert out["steps"] >= steps
+    if not out["exact_expected"]:
+        pytest.skip(out["why"])
+    assert out["identical"], out["why"]
+
+
+def test_same_run_sees_a_change_in_the_last_bit_and_a_run_that_ends_elsewhere():
+    (old,) = ppo_study.stored_runs("runs", "CartPole-v1", [0])
+    assert ppo_study.same_run(old, old)
+    start = {k: (v[:5] if k in ("steps", "returns", "eval_steps", "eval_scores") else v) for k, v in old.items()}
+    assert ppo_study.same_run(start, old, whole=False) and not ppo_study.same_run(start, old)
+    nudged = dict(old, returns=np.nextafter(old["returns"], np.inf))
+    assert not ppo_study.same_run(nudged, old, whole=False)
+    assert not ppo_study.same_run(dict(old, hit=old["hit"] + 1), old)
+
+
+def test_rerun_stored_names_a_run_that_is_not_stored():
+    with pytest.raises(ValueError, match="no stored run"):
+        ppo_study.rerun_stored("runs", "CartPole-v1", 99)
+    with pytest.raises(ValueError, match="stop_after"):
+        ppo_study.rerun_stored("runs", "CartPole-v1", 0, stop_after=0)

@@ -66,8 +66,7 @@ def test_stored_runs_cover_every_agent_and_seed():
         for r in runs:
             assert len(r["eval_steps"]) == len(r["eval_scores"]) > 0
             assert np.isinf(r["hit"]) or r["hit"] in r["eval_steps"]
-    for env_id in ("CartPole-v1", "Pendulum-v1"):
-        assert len(deep_rl_study.stored_runs("PPO", env_id, deep_rl_study.SETTINGS.tuning_seeds)) == len(deep_rl_study.SETTINGS.tuning_seeds)
+    assert set(data["runs"]) == set(sb3_agents.AGENTS)  # PPO's runs are the PPO chapter's
     assert set(data["versions"]) >= {"stable-baselines3", "torch", "gymnasium"}
 
 
@@ -77,21 +76,15 @@ def test_stored_runs_are_refused_after_a_settings_change_naming_it(monkeypatch):
         deep_rl_study.load_data()
 
 
-def test_stored_runs_depend_on_the_ppo_chapters_settings_they_used_and_no_others(monkeypatch):
-    from dataclasses import replace
-
+def test_ppo_runs_are_the_ppo_chapters_stored_runs_for_reported_and_tuning_seeds():
     from ce_lib.studies import ppo as ppo_study
 
-    # the PPO chapter's ablations are not what the stored runs used: they stay valid
-    settings = ppo_study.SETTINGS
-    monkeypatch.setattr(ppo_study, "SETTINGS", replace(settings, ablation_budget=settings.ablation_budget + 1))
-    assert deep_rl_study.load_data()["runs"]
-    # PPO's settings on a task are: a change names the task
-    task = settings.tasks["Pendulum-v1"]
-    tasks = {**settings.tasks, "Pendulum-v1": task._replace(budget=task.budget + 1)}
-    monkeypatch.setattr(ppo_study, "SETTINGS", replace(settings, tasks=tasks))
-    with pytest.raises(ValueError, match=r"settings\.ppo\.Pendulum-v1 changed"):
-        deep_rl_study.load_data()
+    for env_id in ("CartPole-v1", "Pendulum-v1"):
+        seeds = deep_rl_study.SETTINGS.reported_seeds[:2] + deep_rl_study.SETTINGS.tuning_seeds
+        hits = [r["hit"] for r in deep_rl_study.rl_runs("PPO", env_id, seeds)]
+        assert hits == [r["hit"] for r in ppo_study.runs(env_id, 2)] + list(ppo_study.ppo_tuning_hits(env_id)[:len(seeds) - 2])
+    with pytest.raises(ValueError, match="seeds"):
+        deep_rl_study.rl_runs("PPO", "CartPole-v1", [77])
 
 
 @pytest.mark.slow

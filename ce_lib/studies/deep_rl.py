@@ -14,28 +14,25 @@ the best agent of each task is chosen on ``SETTINGS.tuning_seeds``.
 
 **Why the agents' runs are stored.** The off-policy agents take one gradient step of networks with
 256 or 400 units per environment step. On two CPU cores one SAC run costs about two minutes, and the
-chapter's 13 seeds of three agents (plus PPO's tuning seeds) about 70 CPU-minutes: more than a
-chapter may take to execute. The runs are therefore made once by ``python -m ce_lib.studies.deep_rl
-generate`` and stored with the settings they were made with, the library versions and the numerical
-mode in ``ce_lib/data/deep_rl_runs.json``; :func:`load_data` refuses them, naming what changed, if
-any of those settings has changed since, and the test suite re-runs the start of stored runs and
-compares.
+chapter's 13 seeds of three agents about 70 CPU-minutes: more than a chapter may take to execute.
+The runs are therefore made once by ``python -m ce_lib.studies.deep_rl generate`` and stored with
+the settings they were made with, the library versions and the numerical mode in
+``ce_lib/data/deep_rl_runs.json`` (:mod:`ce_lib.stored`); :func:`load_data` refuses them, naming what
+changed, if any of those settings has changed since, and the test suite re-runs the start of stored
+runs and compares. PPO's runs are the PPO chapter's, stored with that chapter
+(:func:`ce_lib.studies.ppo.stored_runs`).
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
-import tempfile
-import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from .. import learned_model
+from .. import learned_model, stored
 from ..experiments import (
     MethodResult,
     cached,
@@ -103,15 +100,15 @@ def ce_runs(env_id: str, reward: str = "learned", seeds=SETTINGS.reported_seeds)
 
 
 def rl_runs(name: str, env_id: str, seeds=SETTINGS.reported_seeds) -> list[dict]:
-    """Runs of RL agent ``name`` on ``env_id``: stored runs for the stable-baselines3 agents and for
-    PPO's tuning seeds; PPO's reported seeds are the PPO chapter's runs (:func:`ce_lib.studies.ppo.runs`)."""
+    """Runs of RL agent ``name`` on ``env_id``: the stored runs of the stable-baselines3 agents, and
+    PPO's from the PPO chapter (its reported and tuning seeds, :func:`ce_lib.studies.ppo.stored_runs`)."""
     _check_env(env_id)
     if name not in RL_AGENTS[env_id]:
         raise ValueError(f"name must be one of {RL_AGENTS[env_id]} on {env_id}, got {name!r}")
-    seeds = list(seeds)
-    if name == "PPO" and all(s in SETTINGS.reported_seeds for s in seeds):
-        runs = ppo_study.runs(env_id)
-        return [runs[s] for s in seeds]
+    seeds = check_seeds(seeds)
+    if name == "PPO":
+        return [ppo_study.stored_runs("runs" if s in SETTINGS.reported_seeds else "tuning", env_id, [s])[0]
+                for s in seeds]
     return stored_runs(name, env_id, seeds)
 
 
@@ -162,88 +159,40 @@ def _tuning(agent, env_id):
 
 
 def _settings() -> dict:
-    
+    """What the stored runs depend on besides the code (PPO's runs are the PPO chapter's, stored there)."""
     return {"agents": {k: {"spec": list(v), "zoo": ZOO_SETTINGS[v.algo]} for k, v in AGENTS.items()},
             "eval_every": EVAL_EVERY, "hold": GYM_HOLD,
-            "targets": {k: list(v) for k, v in TASK_TARGETS.items()},
-            "ppo": {k: repr(v) for k, v in ppo_study.SETTINGS.tasks.items()}}
-
-
-def _ppo_job(env_id, seed):
-    import torch
-
-    
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    r = ppo_study.run(env_id, seed)
-    return {"eval_steps": r["eval_steps"].tolist(), "eval_scores": r["eval_scores"].tolist(), "hit": r["hit"],
-            "total_steps": int(r["total_steps"]), "seconds": time.perf_counter() - start}
+            "targets": {k: list(v) for k, v in TASK_TARGETS.items()}}
 
 
 def _job(job):
-    kind, name, seed = job
-    if kind == "ppo":
-        return _ppo_job(name, seed)
+    name, seed = job
     return run(name, seed)
 
 
+_PACKAGES = ("stable_baselines3", "torch", "gymnasium", "numpy")  # the libraries whose versions the runs record
+_COMMAND = "python -m ce_lib.studies.deep_rl generate"
+
+
 def _versions() -> dict:
-    import gymnasium
-    import stable_baselines3
-    import torch
-
-    return {"stable-baselines3": stable_baselines3.__version__, "torch": torch.__version__,
-            "gymnasium": gymnasium.__version__, "numpy": np.__version__}
-
-
-def _numerics_record() -> dict:
-    """The numerical mode in force (see :mod:`ce_lib.numerics`), as stored beside the runs."""
-    from .. import numerics
-
-    mode = numerics.status()
-    return {"mode": mode.mode, "reproducible": mode.reproducible, "paths": mode.paths}
+    return stored.versions(_PACKAGES)
 
 
 def exact_rerun_expected(data: dict) -> tuple[bool, str]:
-    """Whether rerunning a stored run here must give its numbers bit for bit, and why (or why not).
-
-    Bit-identity holds when the runs were made in ce_lib's reproducible numerical mode, this process
-    runs in it too, and the library versions are the same. Runs made before the mode existed (or in
-    the native mode) were made on one processor's own arithmetic: another processor can differ in
-    the last bits and, from there, in the whole run.
-    """
-    from .. import numerics
-
-    made, now = data.get("numerics"), numerics.status()
-    if not made or made.get("mode") != "reproducible" or not made.get("reproducible"):
-        return False, ("the stored runs were made on one processor's own arithmetic (no reproducible numerical "
-                       "mode recorded); this run: " + now.describe())
-    if not now.reproducible:
-        return False, "this process is not in the reproducible numerical mode: " + now.describe()
-    if data.get("versions") != _versions():
-        return False, f"library versions differ: stored {data.get('versions')}, here {_versions()}"
-    return True, "same numerical mode and library versions: " + now.describe()
-
-
-def _jsonable(x):
-    if isinstance(x, float) and not np.isfinite(x):
-        return "inf"
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    return x
+    """Whether rerunning a stored run here must give its numbers bit for bit, and why (or why not);
+    see :func:`ce_lib.stored.exact_rerun_expected`."""
+    return stored.exact_rerun_expected(data, _PACKAGES)
 
 
 def generate(path: str | os.PathLike, agents=None, seeds=None, n_jobs: int = 2, merge: bool = False) -> dict:
-    """Run every agent of :data:`AGENTS` (and our PPO on the tuning seeds of both tasks; its reported
-    seeds run in the PPO chapter) on ``seeds`` (default: reported and tuning seeds) and write the runs,
-    the settings and the library versions to ``path`` as JSON (written whole or not at all).
+    """Run every agent of :data:`AGENTS` (our PPO's runs are the PPO chapter's, stored by
+    :func:`ce_lib.studies.ppo.generate`) on ``seeds`` (default: reported and tuning seeds) and write the
+    runs, the settings and the library versions to ``path`` as JSON (written whole or not at all).
     ``merge=True`` keeps the other runs already stored in ``path`` (made with the same settings)."""
-    agents = list(AGENTS) + ["PPO"] if agents is None else list(agents)
+    agents = list(AGENTS) if agents is None else list(agents)
     for a in agents:
-        if a != "PPO" and a not in AGENTS:
-            raise ValueError(f"agents: each must be one of {sorted(AGENTS) + ['PPO']}, got {a!r}")
+        if a not in AGENTS:
+            raise ValueError(f"agents: each must be one of {sorted(AGENTS)}, got {a!r}")
     seeds = list(SETTINGS.reported_seeds + SETTINGS.tuning_seeds) if seeds is None else check_seeds(seeds)
     if len(set(seeds)) != len(seeds):  # runs are stored by seed: a repeated one would be run twice, kept once
         raise ValueError(f"seeds must be distinct, got {seeds}")
@@ -251,80 +200,29 @@ def generate(path: str | os.PathLike, agents=None, seeds=None, n_jobs: int = 2, 
         raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
     if not isinstance(merge, bool):
         raise TypeError(f"merge must be True or False, got {merge!r}")
-    folder = Path(path).resolve().parent  # checked now, not after hours of runs
-    if not folder.is_dir() or not os.access(folder, os.W_OK):
-        raise ValueError(f"path: the folder {str(folder)!r} does not exist or is not writable")
+    stored.check_output_path(path)  # now, not after hours of runs
     if merge:
         load_data(path)  # a file to merge with must exist and be readable before the runs
-    jobs = []
-    for a in agents:
-        if a == "PPO":
-            jobs += [("ppo", env, s) for env in ("CartPole-v1", "Pendulum-v1") for s in seeds if s in SETTINGS.tuning_seeds]
-        else:
-            jobs += [("sb3", a, s) for s in seeds]
+    jobs = [(a, s) for a in agents for s in seeds]
     # The slowest jobs first, so that two workers finish together.
-    order = sorted(range(len(jobs)), key=lambda i: {"TD3": 0, "SAC": 1}.get(jobs[i][1], 2))
+    order = sorted(range(len(jobs)), key=lambda i: {"TD3": 0, "SAC": 1}.get(jobs[i][0], 2))
     results = parallel_map(_job, [jobs[i] for i in order], n_jobs=n_jobs)
     runs: dict = load_data(path)["runs"] if merge else {}
     for i, res in zip(order, results):
-        kind, name, seed = jobs[i]
-        key = "PPO" if kind == "ppo" else name
-        env = name if kind == "ppo" else AGENTS[name].env_id
-        runs.setdefault(key, {}).setdefault(env, {})[str(seed)] = res
-    data = {"settings": _settings(), "versions": _versions(), "numerics": _numerics_record(),
-            "command": "python -m ce_lib.studies.deep_rl generate", "runs": runs}
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(_jsonable(data), f, indent=1, sort_keys=True)
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; the stored runs are for everyone
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return data
-
-
-def _decode(x):
-    if x == "inf":
-        return np.inf
-    if isinstance(x, dict):
-        return {k: _decode(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_decode(v) for v in x]
-    return x
+        name, seed = jobs[i]
+        runs.setdefault(name, {}).setdefault(AGENTS[name].env_id, {})[str(seed)] = res
+    return stored.write(path, settings=_settings(), runs=runs, command=_COMMAND, packages=_PACKAGES)
 
 
 def load_data(path=None) -> dict:
     """The stored runs (``ce_lib/data/deep_rl_runs.json`` by default), checked against the current
-    settings: a ``ValueError`` says to regenerate them when :data:`AGENTS`, :data:`ZOO_SETTINGS`, the
-    evaluation or PPO's settings have changed since they were made."""
-    if path is None:
-        text = resources.files("ce_lib").joinpath("data", DATA_FILE).read_text()
-    else:
-        text = Path(path).read_text()
-    data = json.loads(text)
-    changed = _differences(data.get("settings"), json.loads(json.dumps(_jsonable(_settings()))))
-    if changed:
-        raise ValueError("the stored deep-RL runs were made with other settings than ce_lib's current ones ("
-                         + ", ".join(changed[:8]) + (", ..." if len(changed) > 8 else "") + " changed); "
-                         "regenerate them with `python -m ce_lib.studies.deep_rl generate`")
-    return _decode(data)
-
-
-def _differences(stored, current, where: str = "settings") -> list[str]:
-    """Where two JSON values differ, as dotted paths (``settings.agents.SAC.zoo.learning_rate``)."""
-    if isinstance(stored, dict) and isinstance(current, dict):
-        out = []
-        for k in sorted(set(stored) | set(current)):
-            out += _differences(stored.get(k), current.get(k), f"{where}.{k}")
-        return out
-    return [] if stored == current else [where]
+    settings: a ``ValueError`` says to regenerate them when :data:`AGENTS`, :data:`ZOO_SETTINGS` or the
+    evaluation have changed since they were made."""
+    return stored.load(DATA_FILE, _settings(), _COMMAND, path, what="stored deep-RL runs")
 
 
 def stored_runs(name: str, env_id: str, seeds, path=None) -> list[dict]:
-    """Stored runs of agent ``name`` ("SAC", "TD3", "DQN" or "PPO") on ``env_id``, one per seed."""
+    """Stored runs of agent ``name`` ("SAC", "TD3" or "DQN") on ``env_id``, one per seed."""
     seeds = check_seeds(seeds)  # "01" is not the seeds 0 and 1
     data = load_data(path)
     if name not in data["runs"]:

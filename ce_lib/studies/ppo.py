@@ -7,18 +7,23 @@ problems and learners are the library's, :mod:`ce_lib.ppo`; this module only cho
 """
 from __future__ import annotations
 
+import argparse
+import re
+import time
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
 
-from .. import ars, known_form
+from .. import ars, known_form, stored
 from ..experiments import (
     MethodResult,
     best_by_tuning,
     cached,
     check_positive_int,
+    check_seeds,
     grid_tuning,
     make_record,
     parallel_map,
@@ -31,7 +36,8 @@ from ..ppo import ActorCritic, PPOConfig, TrainResult, train
 __all__ = [
     "Settings", "SETTINGS", "PENDULUM_CONFIG", "greedy_policy", "Task", "rolling_return", "run", "steps_to_mean_return",
     "runs", "ablations", "ce_scores", "ce_hits", "ppo_hits", "ppo_tuning_hits", "ars_run", "ars_tuning", "ars_runs",
-    "ars_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING", "ARS_NAME", "rl_methods", "headline",
+    "ars_hits", "CE_LABELS", "CE_GIVEN", "PPO_TUNING", "ARS_NAME", "rl_methods", "headline", "DATA_FILE",
+    "GENERATE_COMMAND", "stored_jobs", "load_data", "stored_runs", "same_run", "rerun_stored", "generate", "main",
 ]
 
 
@@ -111,7 +117,7 @@ def rolling_return(steps, returns, grid, window: int = 20) -> np.ndarray:
 
 
 def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: bool = True,
-        budget: int | None = None, evaluate_greedy: bool = True) -> dict:
+        budget: int | None = None, evaluate_greedy: bool = True, stop_after: int | None = None) -> dict:
     """One PPO run on a task of ``SETTINGS.tasks``, evaluating the greedy policy every ``eval_every`` steps.
 
     Parameters
@@ -130,6 +136,9 @@ def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: 
         Environment steps (default: the task's).
     evaluate_greedy : bool
         Evaluate the greedy policy at checkpoints (False: only the training curve, faster).
+    stop_after : int, optional
+        Stop once this many environment steps are taken, all else unchanged: the start of the full
+        run, as the tests compare with the stored runs.
 
     Returns
     -------
@@ -149,6 +158,8 @@ def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: 
     if unknown:
         raise ValueError(f"changes: {sorted(unknown)} are not fields of PPOConfig")
     config = replace(task.config, **(changes or {}))
+    if stop_after is not None:
+        stop_after = check_positive_int(stop_after, "stop_after")
     evals: list[tuple[int, float]] = []
 
     def held() -> float:  # steps at which the target was reached and then kept for 50% more steps
@@ -163,6 +174,8 @@ def run(env_id: str, seed: int, *, changes: dict | None = None, stop_at_target: 
         taken[0] = steps
         if evaluate_greedy and steps - (evals[-1][0] if evals else 0) >= task.eval_every:
             evals.append((steps, evaluate(greedy_policy(so_far.model), env_id, seed)))
+        if stop_after is not None and steps >= stop_after:
+            return True
         if not stop_at_target or held() == np.inf:
             return False
         return env_id != "CartPole-v1" or steps_to_mean_return(so_far.steps, so_far.returns) < np.inf
@@ -196,10 +209,76 @@ def _run_job(job):
     return run(env_id, seed, **kwargs)
 
 
+# The chapter's PPO runs: made once by `python -m ce_lib.studies.ppo generate` and stored.
+
+DATA_FILE = "ppo_runs.json"
+"""Name of the stored runs inside ``ce_lib/data``."""
+GENERATE_COMMAND = "python -m ce_lib.studies.ppo generate"
+"""The command that remakes the stored runs."""
+_ARRAYS = ("steps", "returns", "eval_steps", "eval_scores")  # the fields of a run that are arrays
+
+
+def _ablation_kwargs(changes: dict) -> dict:
+    return {"changes": changes, "stop_at_target": False, "budget": SETTINGS.ablation_budget,
+            "evaluate_greedy": False}
+
+
+def stored_jobs() -> list[tuple]:
+    """Every stored run as ``(group, key, seed, env_id, run_kwargs)``: ``"runs"`` by task (the reported
+    seeds), ``"tuning"`` by task (the tuning seeds) and ``"ablations"`` by variant (``"tuned"`` and
+    each of ``SETTINGS.ablations``); ``run(env_id, seed, **run_kwargs)`` remakes one."""
+    jobs = []
+    for env_id in SETTINGS.tasks:
+        jobs += [("runs", env_id, s, env_id, {}) for s in range(SETTINGS.n_seeds[env_id])]
+        jobs += [("tuning", env_id, s, env_id, {}) for s in tuning_seeds(SETTINGS.n_tuning_seeds)]
+    for name, changes in {"tuned": {}, **SETTINGS.ablations}.items():
+        jobs += [("ablations", name, s, "CartPole-v1", _ablation_kwargs(changes))
+                 for s in range(SETTINGS.ablation_seeds)]
+    return jobs
+
+
+def _settings() -> dict:
+    """What the stored runs depend on besides the code: a change to any of it refuses them."""
+    s = SETTINGS
+    return {"tasks": {k: repr(v) for k, v in s.tasks.items()}, "n_seeds": dict(s.n_seeds),
+            "ablations": s.ablations, "ablation_seeds": s.ablation_seeds, "ablation_budget": s.ablation_budget,
+            "n_tuning_seeds": s.n_tuning_seeds, "hold": GYM_HOLD,
+            "targets": {k: list(v) for k, v in TASK_TARGETS.items()}}
+
+
+def load_data(path=None) -> dict:
+    """The stored runs (``ce_lib/data/ppo_runs.json`` by default) with the settings, library versions,
+    numerical mode and command they were made with; a ``ValueError`` names what changed and says to
+    regenerate them when the settings they depend on have changed (:mod:`ce_lib.stored`)."""
+    return stored.load(DATA_FILE, _settings(), GENERATE_COMMAND, path, what="stored PPO runs")
+
+
+def stored_runs(group: str, key: str, seeds) -> list[dict]:
+    """Stored runs of ``group`` (``"runs"``, ``"tuning"`` or ``"ablations"``) and ``key`` (a task, or an
+    ablation's name) on ``seeds``, as :func:`run` returns them, with ``seconds``: the CPU time the run took."""
+    seeds = check_seeds(seeds)
+    data = load_data()["runs"]
+    if group not in data:
+        raise ValueError(f"group must be one of {sorted(data)}, got {group!r}")
+    if key not in data[group]:
+        raise ValueError(f"key must be one of {sorted(data[group])} in group {group!r}, got {key!r}")
+    out = []
+    for s in seeds:
+        if str(s) not in data[group][key]:
+            raise ValueError(f"seeds: no stored run of {group}/{key} with seed {s!r}")
+        r = data[group][key][str(s)]
+        out.append({k: (np.array(v, dtype=np.int64 if k == "steps" else float) if k in _ARRAYS else v)
+                    for k, v in r.items()})
+    return out
+
+
 def runs(env_id: str, n_seeds: int | None = None) -> list[dict]:
-    """:func:`run` for seeds ``0 .. n_seeds - 1`` on two processes (cached)."""
+    """:func:`run` for seeds ``0 .. n_seeds - 1``: the stored runs for the chapter's seeds, run here (on
+    two processes, cached) for more."""
     _task(env_id)
     n_seeds = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    if n_seeds <= SETTINGS.n_seeds[env_id]:
+        return stored_runs("runs", env_id, range(n_seeds))
     return cached(_runs, env_id=env_id, n_seeds=n_seeds)
 
 
@@ -209,18 +288,117 @@ def _runs(env_id, n_seeds):
 
 def ablations(n_seeds: int = SETTINGS.ablation_seeds, budget: int = SETTINGS.ablation_budget) -> dict:
     """Training curves on CartPole of the tuned settings and of each of ``SETTINGS.ablations`` over the
-    whole ``budget`` (no early stop, no greedy evaluations), seeds ``0 .. n_seeds - 1`` (cached)."""
-    return cached(_ablations, n_seeds=check_positive_int(n_seeds, "n_seeds"),
-                  budget=check_positive_int(budget, "budget"))
+    whole ``budget`` (no early stop, no greedy evaluations), seeds ``0 .. n_seeds - 1``: the stored runs
+    for the chapter's seeds and budget, run here (cached) otherwise."""
+    n_seeds, budget = check_positive_int(n_seeds, "n_seeds"), check_positive_int(budget, "budget")
+    if n_seeds <= SETTINGS.ablation_seeds and budget == SETTINGS.ablation_budget:
+        return {name: [{"steps": r["steps"], "returns": r["returns"]}
+                       for r in stored_runs("ablations", name, range(n_seeds))]
+                for name in ("tuned", *SETTINGS.ablations)}
+    return cached(_ablations, n_seeds=n_seeds, budget=budget)
 
 
 def _ablations(n_seeds, budget):
     variants = {"tuned": {}, **SETTINGS.ablations}
-    jobs = [("CartPole-v1", s, {"changes": ch, "stop_at_target": False, "budget": budget, "evaluate_greedy": False})
-            for ch in variants.values() for s in range(n_seeds)]
+    jobs = [("CartPole-v1", s, {**_ablation_kwargs(ch), "budget": budget}) for ch in variants.values()
+            for s in range(n_seeds)]
     out = parallel_map(_run_job, jobs, n_jobs=2)
     return {name: [{"steps": r["steps"], "returns": r["returns"]} for r in out[i * n_seeds:(i + 1) * n_seeds]]
             for i, name in enumerate(variants)}
+
+
+def same_run(new: dict, old: dict, whole: bool = True) -> bool:
+    """Whether run ``new`` equals run ``old`` bit for bit: every training episode and evaluation of
+    ``new`` is ``old``'s, and with ``whole`` also its length, ``total_steps`` and hits (otherwise ``new``
+    may be the start of ``old``)."""
+    n_ep, n_ev = len(new["steps"]), len(new["eval_steps"])
+    same = all(np.array_equal(new[k], old[k][:n]) for k, n in (("steps", n_ep), ("returns", n_ep),
+                                                                ("eval_steps", n_ev), ("eval_scores", n_ev)))
+    if whole:
+        same = same and n_ep == len(old["steps"]) and n_ev == len(old["eval_steps"]) and all(
+            np.array_equal(new[k], old[k], equal_nan=True) for k in ("total_steps", "hit", "first_hit", "hit_475"))
+    return bool(same)
+
+
+def rerun_stored(group: str, key: str, seed: int, stop_after: int | None = None) -> dict:
+    """Make one stored run again here -- only its first ``stop_after`` steps if given -- and compare it
+    with the stored one, field by field.
+
+    Returns
+    -------
+    dict
+        ``identical`` (every curve, evaluation and hit of the rerun equals the stored run's, up to the
+        steps the rerun took), ``exact_expected`` and ``why`` (whether bit-identity is promised here,
+        :func:`ce_lib.stored.exact_rerun_expected`), ``steps`` (steps rerun), ``seconds`` (CPU time of
+        the rerun), ``rerun`` and ``stored`` (the two runs).
+    """
+    jobs = {(g, k, s): (env_id, kwargs) for g, k, s, env_id, kwargs in stored_jobs()}
+    seed = check_positive_int(seed, "seed", minimum=0)
+    if (group, key, seed) not in jobs:
+        raise ValueError(f"group, key, seed: no stored run {group!r}/{key!r} with seed {seed} "
+                         "(see stored_jobs())")
+    if stop_after is not None:
+        stop_after = check_positive_int(stop_after, "stop_after")
+    env_id, kwargs = jobs[(group, key, seed)]
+    old = stored_runs(group, key, [seed])[0]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the stored runs were made
+    try:
+        start = time.process_time()
+        new = run(env_id, seed, **kwargs, stop_after=stop_after)
+        seconds = time.process_time() - start
+    finally:
+        torch.set_num_threads(threads)
+    exact, why = stored.exact_rerun_expected(load_data())
+    return {"identical": same_run(new, old, whole=stop_after is None), "exact_expected": exact, "why": why, "steps": int(new["total_steps"]),
+            "seconds": seconds, "rerun": new, "stored": old}
+
+
+def _timed_job(job):
+    env_id, seed, kwargs = job
+    torch.set_num_threads(1)
+    start = time.process_time()
+    r = run(env_id, seed, **kwargs)
+    return {**r, "seconds": time.process_time() - start}
+
+
+def _generate_args(path, n_jobs):
+    path = stored.check_output_path(Path(__file__).parent.parent / "data" / DATA_FILE if path is None else path)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    return path, n_jobs
+
+
+def generate(path=None, n_jobs: int = 2) -> dict:
+    """Make every run of :func:`stored_jobs` (on ``n_jobs`` processes) and write them, with the settings,
+    library versions, numerical mode and this command, to ``path`` (default: the library's own
+    ``ce_lib/data/ppo_runs.json``), whole or not at all."""
+    path, n_jobs = _generate_args(path, n_jobs)
+    jobs = stored_jobs()
+    order = sorted(range(len(jobs)), key=lambda i: jobs[i][3] != "Pendulum-v1")  # the slowest first
+    results = parallel_map(_timed_job, [(jobs[i][3], jobs[i][2], jobs[i][4]) for i in order], n_jobs=n_jobs)
+    data: dict = {}
+    for i, r in zip(order, results):
+        group, key, seed = jobs[i][:3]
+        data.setdefault(group, {}).setdefault(key, {})[str(seed)] = r
+    return stored.write(path, settings=_settings(), runs=data, command=GENERATE_COMMAND)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m ce_lib.studies.ppo",
+                                     description="Make the PPO chapter's runs and store them.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="run PPO on every stored seed and write the JSON file")
+    g.add_argument("--out", default=None, help="where to write (default: ce_lib/data/ppo_runs.json)")
+    g.add_argument("--jobs", type=int, default=2, help="processes (-1: all cores)")
+    args = parser.parse_args(argv)
+    if args.jobs == 0 or args.jobs < -1:
+        parser.error(f"--jobs must be a positive integer or -1 (all cores), got {args.jobs}")
+    try:
+        _generate_args(args.out, args.jobs)
+    except (ValueError, TypeError) as err:  # named as the caller wrote them, before any run
+        parser.error(re.sub(r"^path\b", "--out", str(err)))
+    generate(args.out, args.jobs)
 
 
 # The second RL opponent on CartPole: random search over linear policies.
@@ -315,15 +493,10 @@ def ars_hits(n_seeds: int | None = None) -> np.ndarray:
 
 
 def ppo_tuning_hits(env_id: str = "CartPole-v1") -> np.ndarray:
-    """PPO's steps to the target on the ``SETTINGS.n_tuning_seeds`` tuning seeds (cached): what the choice
+    """PPO's steps to the target on the ``SETTINGS.n_tuning_seeds`` tuning seeds (stored): what the choice
     between PPO and ARS reads (PPO's settings are the zoo's, not tuned here)."""
     _task(env_id)
-    return np.array([r["hit"] for r in cached(_tuning_runs, env_id=env_id, n_seeds=SETTINGS.n_tuning_seeds)])
-
-
-def _tuning_runs(env_id, n_seeds):
-    return [{"hit": r["hit"], "eval_steps": r["eval_steps"], "eval_scores": r["eval_scores"]}
-            for r in parallel_map(_run_job, [(env_id, s, {}) for s in tuning_seeds(n_seeds)], n_jobs=2)]
+    return np.array([r["hit"] for r in stored_runs("tuning", env_id, tuning_seeds(SETTINGS.n_tuning_seeds))])
 
 
 # The comparison with certainty equivalence told the model's form, and the chapter's records.
@@ -400,3 +573,7 @@ def headline(n_seeds: int | None = None, *, with_ars: bool = True) -> list[dict]
                                        budget=float(SETTINGS.tasks[env_id].budget), information="more",
                                        ce_given=CE_GIVEN[m], methods=[ce, *rl]))
     return records
+
+
+if __name__ == "__main__":
+    main()

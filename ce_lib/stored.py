@@ -1,0 +1,189 @@
+"""Stored runs: long computations made once, kept in ``ce_lib/data`` with what made them, and refused
+when that has changed.
+
+Some experiments cost more than a chapter may take to execute (the deep-RL agents of
+:ref:`ch-deep-rl`, the PPO runs of :ref:`ch-ppo`). Such a study runs them once with a command
+(``python -m ce_lib.studies.<chapter> generate``) and stores, in one JSON file, the runs together with
+
+- ``settings``: everything the study's runs depend on besides the code (its settings, budgets,
+  targets, evaluation protocol), as JSON;
+- ``versions``: the versions of the libraries that compute them;
+- ``numerics``: the numerical mode of :mod:`ce_lib.numerics` they were made in;
+- ``command``: the command that remakes them.
+
+:func:`load` refuses a file whose settings differ from the current ones, naming what changed and the
+command to run; :func:`exact_rerun_expected` says whether rerunning a stored run here must give its
+numbers bit for bit. Each study's tests rerun the start of stored runs and compare: that is what ties
+the stored numbers to the code.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["jsonable", "decode", "differences", "versions", "numerics_record", "write", "load",
+           "exact_rerun_expected", "check_output_path"]
+
+
+def jsonable(x):
+    """``x`` with numpy numbers and arrays as Python numbers and lists, tuples as lists, and non-finite
+    floats as the strings ``"inf"``, ``"-inf"`` and ``"nan"`` (JSON has none)."""
+    if isinstance(x, np.ndarray):
+        return jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return jsonable(x.item())
+    if isinstance(x, float) and not np.isfinite(x):
+        return "nan" if np.isnan(x) else ("inf" if x > 0 else "-inf")
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    return x
+
+
+_SPECIAL = {"inf": np.inf, "-inf": -np.inf, "nan": np.nan}
+
+
+def decode(x):
+    """The inverse of :func:`jsonable` for the non-finite floats (containers come back as dicts and lists)."""
+    if isinstance(x, str) and x in _SPECIAL:
+        return _SPECIAL[x]
+    if isinstance(x, dict):
+        return {k: decode(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [decode(v) for v in x]
+    return x
+
+
+def differences(stored, current, where: str = "settings") -> list[str]:
+    """Where two JSON values differ, as dotted paths (``settings.tasks.Pendulum-v1``)."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        out = []
+        for k in sorted(set(stored) | set(current)):
+            out += differences(stored.get(k), current.get(k), f"{where}.{k}")
+        return out
+    return [] if stored == current else [where]
+
+
+def versions(packages=("torch", "gymnasium", "numpy")) -> dict:
+    """The installed versions of ``packages`` (importable module names), by name."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if isinstance(packages, str) or not isinstance(packages, (tuple, list)) or not all(
+            isinstance(p, str) for p in packages):
+        raise TypeError(f"packages must be a tuple or list of package names, got {packages!r}")
+    names = {"stable_baselines3": "stable-baselines3"}
+    out = {}
+    for p in packages:
+        try:
+            out[names.get(p, p)] = version(names.get(p, p))
+        except PackageNotFoundError:
+            raise ValueError(f"packages: {p!r} is not installed") from None
+    return out
+
+
+def numerics_record() -> dict:
+    """The numerical mode in force (see :mod:`ce_lib.numerics`), as stored beside the runs."""
+    from . import numerics
+
+    mode = numerics.status()
+    return {"mode": mode.mode, "reproducible": mode.reproducible, "paths": mode.paths}
+
+
+def check_output_path(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` once its folder exists and is writable -- checked before
+    hours of runs, not after."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path, got {type(path).__name__}")
+    folder = Path(path).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ValueError(f"path: the folder {str(folder)!r} does not exist or is not writable")
+    return Path(path)
+
+
+def write(path, *, settings: dict, runs: dict, command: str, packages=("torch", "gymnasium", "numpy")) -> dict:
+    """Write ``runs`` with ``settings``, the versions of ``packages``, the numerical mode and
+    ``command`` to ``path`` as JSON, whole or not at all (a temporary file renamed into place).
+    Returns what was written, as :func:`load` would read it back."""
+    path = check_output_path(path)
+    for name, value in (("settings", settings), ("runs", runs)):
+        if not isinstance(value, dict):
+            raise TypeError(f"{name} must be a dict, got {type(value).__name__}")
+        try:
+            json.dumps(jsonable(value))
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must hold only numbers, strings, lists and dicts: {err}") from None
+    if not isinstance(command, str) or not command.strip():
+        raise ValueError(f"command must be the command that remakes the runs, got {command!r}")
+    data = jsonable({"settings": settings, "versions": versions(packages), "numerics": numerics_record(),
+                     "command": command, "runs": runs})
+    fd, tmp = tempfile.mkstemp(dir=path.resolve().parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=None, separators=(",", ":"), sort_keys=True)
+            f.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; the stored runs are for everyone
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return decode(data)
+
+
+def load(name: str, settings: dict, command: str, path=None, what: str = "stored runs") -> dict:
+    """The stored file ``ce_lib/data/<name>`` (or ``path``), checked against the current ``settings``:
+    a ``ValueError`` names what changed since the runs were made and says to remake them with ``command``."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a file name inside ce_lib/data, got {name!r}")
+    if not isinstance(settings, dict):
+        raise TypeError(f"settings must be a dict, got {type(settings).__name__}")
+    if path is None:
+        file = resources.files("ce_lib").joinpath("data", name)
+        if not file.is_file():
+            raise ValueError(f"name: there is no stored file {name!r} in ce_lib/data; make it with `{command}`")
+    else:
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"path must be a file path or None, got {type(path).__name__}")
+        file = Path(path)
+        if not file.is_file():
+            raise ValueError(f"path: there is no file {str(path)!r}")
+    try:
+        data = json.loads(file.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{'path' if path is not None else 'name'}: the file is not JSON ({err})") from None
+    if not isinstance(data, dict) or "runs" not in data:
+        raise ValueError(f"{'path' if path is not None else 'name'}: the file holds no stored runs")
+    changed = differences(data.get("settings"), json.loads(json.dumps(jsonable(settings))))
+    if changed:
+        raise ValueError(f"the {what} were made with other settings than ce_lib's current ones ("
+                         + ", ".join(changed[:8]) + (", ..." if len(changed) > 8 else "") + " changed); "
+                         f"regenerate them with `{command}`")
+    return decode(data)
+
+
+def exact_rerun_expected(data: dict, packages=("torch", "gymnasium", "numpy")) -> tuple[bool, str]:
+    """Whether rerunning a stored run here must give its numbers bit for bit, and why (or why not).
+
+    Bit-identity holds when the runs were made in ce_lib's reproducible numerical mode, this process
+    runs in it too, and the versions of ``packages`` are the same. Runs made in the native mode were
+    made on one processor's own arithmetic: another processor can differ in the last bits and, from
+    there, in the whole run.
+    """
+    from . import numerics
+
+    if not isinstance(data, dict):
+        raise TypeError(f"data must be the dict that load returns, got {type(data).__name__}")
+    made, now = data.get("numerics"), numerics.status()
+    if not made or made.get("mode") != "reproducible" or not made.get("reproducible"):
+        return False, ("the stored runs were made on one processor's own arithmetic (no reproducible numerical "
+                       "mode recorded); this run: " + now.describe())
+    if not now.reproducible:
+        return False, "this process is not in the reproducible numerical mode: " + now.describe()
+    if data.get("versions") != versions(packages):
+        return False, f"library versions differ: stored {data.get('versions')}, here {versions(packages)}"
+    return True, "same numerical mode and library versions: " + now.describe()
