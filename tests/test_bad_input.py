@@ -638,6 +638,13 @@ CASES = {
         ("evaluate model", lambda: dt.evaluate("dt", _graph(), _walks(), model="net"), "model"),
         ("optimal_success steps", lambda: dt.optimal_success(_graph(), 0.0, 0), "max_steps"),
         ("sweep seeds", lambda: decision_transformers_study.sweep(0), "n_seeds"),
+        ("jobs seeds", lambda: decision_transformers_study.jobs("10"), "n_seeds"),
+        ("rerun_stored seed", lambda: decision_transformers_study.rerun_stored(-1, 10, 0.0), "seed"),
+        ("rerun_stored walks", lambda: decision_transformers_study.rerun_stored(0, "10", 0.0), "n_walks"),
+        ("rerun_stored slip", lambda: decision_transformers_study.rerun_stored(0, 10, "0"), "slip"),
+        ("rerun_stored missing", lambda: decision_transformers_study.rerun_stored(0, 11, 0.0), "no stored job"),
+        ("generate jobs", lambda: decision_transformers_study.generate(n_jobs=0), "n_jobs"),
+        ("generate path", lambda: decision_transformers_study.generate("no/such/folder/x.json"), "path"),
     ],
     "reasoning": [
         ("task digits", lambda: reasoning.make_problems(reasoning.AdditionTask(n_digits=0), 3, 0), "n_digits"),

@@ -176,3 +176,41 @@ def test_fitted_q_iteration_rejects_bad_input():
         D.fitted_q_iteration(walks, graph.n, graph.goal, iterations=0)
     with pytest.raises(TypeError, match="walks"):
         D.fitted_q_iteration([1, 2], graph.n, graph.goal)
+
+
+# The chapter's stored sweep (ce_lib/data/dt_runs.json): complete, refused after a settings change,
+# and what the code makes.
+
+def test_every_job_of_the_sweep_is_stored_and_assembles():
+    from ce_lib.studies import decision_transformers as study
+
+    data = study.load_data()
+    assert data["command"] == study.GENERATE_COMMAND
+    assert len(data["runs"]) == len(study.jobs()) == study.SETTINGS.n_seeds * (len(study.SETTINGS.walk_counts) + 1)
+    res = study.sweep()
+    assert res["dt/success"].shape == (study.SETTINGS.n_seeds, len(study.SETTINGS.walk_counts))
+    assert np.all((res["planner/success"] >= 0) & (res["planner/success"] <= 1))
+
+
+def test_the_stored_sweep_is_refused_after_a_settings_change_naming_it(monkeypatch):
+    from dataclasses import replace
+
+    from ce_lib.studies import decision_transformers as study
+
+    monkeypatch.setattr(study, "SETTINGS", replace(study.SETTINGS, slip=0.25))
+    with pytest.raises(ValueError, match=r"settings\.slip changed.*decision_transformers generate"):
+        study.load_data()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("job", [(1, 10, 0.0), (2, 1000, 0.3)])
+def test_a_stored_job_is_made_again_bit_for_bit(job):
+    from ce_lib.studies import decision_transformers as study
+
+    out = study.rerun_stored(*job)
+    if not out["exact_expected"]:
+        pytest.skip(out["why"])
+    assert out["identical"], (out["rerun"], out["stored"])
+    # and the comparison sees a change in the last bit
+    nudged = dict(out["stored"], optimal_success=np.nextafter(out["stored"]["optimal_success"], 2.0))
+    assert not study._same(out["rerun"], nudged)

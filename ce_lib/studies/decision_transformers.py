@@ -3,10 +3,19 @@
 What the chapter runs and the numbers its prose glues: the graph task's settings, the sweep over the
 size of the log for every policy and the scoreboard record. The problems and learners are the
 library's, :mod:`ce_lib.dt`; this module only chooses and runs them.
+
+**Why the sweep is stored.** Each of its jobs (a graph and a size of the log) trains a transformer
+and evaluates four policies; together they take longer than a chapter may take to execute. ``python -m ce_lib.studies.decision_transformers generate`` makes them once and stores them
+with the settings, library versions and numerical mode in ``ce_lib/data/dt_runs.json``
+(:mod:`ce_lib.stored`); the chapter makes one job again and compares, and so do the tests.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import argparse
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,6 +31,7 @@ from ..dt import (
     shortest_paths,
     train,
 )
+from .. import stored
 from ..experiments import (
     MethodResult,
     cached,
@@ -33,7 +43,8 @@ from ..experiments import (
 )
 
 __all__ = [
-    "Settings", "SETTINGS", "POLICIES", "LABELS", "sweep", "RECORD_CE", "headline",
+    "Settings", "SETTINGS", "POLICIES", "LABELS", "sweep", "RECORD_CE", "headline", "DATA_FILE", "GENERATE_COMMAND",
+    "jobs", "load_data", "rerun_stored", "generate", "main",
 ]
 
 
@@ -50,6 +61,7 @@ class Settings:
     walk_counts: tuple = (10, 30, 100, 300, 1000)  # sizes of the log of random walks
     slip: float = 0.3  # slip probability of the stochastic variant
     slip_walks: int = 1000  # walks the stochastic variant is given
+    n_seeds: int = 10  # random graphs (seeds 0 .. n_seeds - 1) of the sweep
 
 
 SETTINGS = Settings()
@@ -99,15 +111,30 @@ def _first_walks(walks: Walks, k: int) -> Walks:
     return Walks(*(x[:k] for x in walks))
 
 
-def sweep(n_seeds: int = 10) -> dict:
+def jobs(n_seeds: int | None = None) -> list[tuple]:
+    """The sweep's jobs, ``(seed, n_walks, slip)``: every walk count of ``SETTINGS.walk_counts`` on
+    deterministic graphs, then ``SETTINGS.slip_walks`` walks on slippery ones, for seeds ``0 .. n_seeds - 1``."""
+    n_seeds = SETTINGS.n_seeds if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    return ([(s, w, 0.0) for s in range(n_seeds) for w in SETTINGS.walk_counts]
+            + [(s, SETTINGS.slip_walks, SETTINGS.slip) for s in range(n_seeds)])
+
+
+def sweep(n_seeds: int | None = None) -> dict:
     """Success rate and path length (relative to optimal) of the three policies, for every walk
-    count on deterministic graphs and for ``SETTINGS.slip_walks`` walks on slippery ones (cached)."""
-    return cached(_sweep, n_seeds=check_positive_int(n_seeds, "n_seeds"))
+    count on deterministic graphs and for ``SETTINGS.slip_walks`` walks on slippery ones: from the
+    stored jobs for up to ``SETTINGS.n_seeds`` graphs, computed here (cached) for more."""
+    n_seeds = SETTINGS.n_seeds if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
+    if n_seeds <= SETTINGS.n_seeds:
+        done = load_data()["runs"]
+        return _assemble([done[_key(job)] for job in jobs(n_seeds)], n_seeds)
+    return cached(_sweep, n_seeds=n_seeds)
 
 
 def _sweep(n_seeds):
-    jobs = [(s, w, 0.0) for s in range(n_seeds) for w in SETTINGS.walk_counts] + [(s, SETTINGS.slip_walks, SETTINGS.slip) for s in range(n_seeds)]
-    runs = parallel_map(_one, jobs, n_jobs=2)
+    return _assemble(parallel_map(_one, jobs(n_seeds), n_jobs=2), n_seeds)
+
+
+def _assemble(runs, n_seeds):
     det, slip = runs[: n_seeds * len(SETTINGS.walk_counts)], runs[n_seeds * len(SETTINGS.walk_counts):]
     out = {"walks": np.array(SETTINGS.walk_counts)}
     shape = (n_seeds, len(SETTINGS.walk_counts))
@@ -129,7 +156,7 @@ def _walks_to_target(out, policy):
 RECORD_CE = ("planner", "dt-model")
 
 
-def headline(n_seeds: int = 10) -> list[dict]:
+def headline(n_seeds: int | None = None) -> list[dict]:
     """Scoreboard records: random walks until 95% success with paths within 10% of the shortest, the
     decision transformer against the planner, and against the same network read as a model, and
     offline value learning (fitted Q-iteration) against the planner (all learn from the same logged
@@ -151,3 +178,105 @@ def headline(n_seeds: int = 10) -> list[dict]:
                                               "none needed" if p == "planner" else tuning),
                                  MethodResult(LABELS["dt"], "rl", dt_hits, tuning)])
             for p in RECORD_CE] + [fqi]
+
+
+# The sweep's jobs, made once by `python -m ce_lib.studies.decision_transformers generate` and stored.
+
+DATA_FILE = "dt_runs.json"
+"""Name of the stored jobs inside ``ce_lib/data``."""
+GENERATE_COMMAND = "python -m ce_lib.studies.decision_transformers generate"
+"""The command that remakes them."""
+
+
+def _key(job) -> str:
+    seed, n_walks, slip = job
+    return f"{seed}/{n_walks}/{slip:g}"
+
+
+def _settings() -> dict:
+    """What the stored jobs depend on besides the code: a change to any of it refuses them."""
+    return {**asdict(SETTINGS), "policies": list(POLICIES)}
+
+
+def load_data(path=None) -> dict:
+    """The stored jobs (``ce_lib/data/dt_runs.json`` by default), keyed ``"seed/n_walks/slip"``, with the
+    settings, library versions, numerical mode and command they were made with; a ``ValueError`` names
+    what changed and says to regenerate them when the settings have changed (:mod:`ce_lib.stored`)."""
+    return stored.load(DATA_FILE, _settings(), GENERATE_COMMAND, path, what="stored decision-transformer jobs")
+
+
+def _timed(job):
+    start = time.process_time()
+    out = _one(job)
+    return {**out, "seconds": time.process_time() - start}
+
+
+def rerun_stored(seed: int, n_walks: int, slip: float) -> dict:
+    """Make one stored job again here and compare it with the stored one.
+
+    Returns
+    -------
+    dict
+        ``identical`` (every number of the job equals the stored one), ``exact_expected`` and ``why``
+        (:func:`ce_lib.stored.exact_rerun_expected`), ``seconds`` (CPU time), ``rerun`` and ``stored``.
+    """
+    seed, n_walks = check_positive_int(seed, "seed", minimum=0), check_positive_int(n_walks, "n_walks")
+    if isinstance(slip, bool) or not isinstance(slip, (int, float)):
+        raise TypeError(f"slip must be a number, got {slip!r}")
+    key = _key((seed, n_walks, slip))
+    data = load_data()
+    if key not in data["runs"]:
+        raise ValueError(f"seed, n_walks, slip: no stored job ({seed!r}, {n_walks!r}, {slip!r}) (see jobs())")
+    old = {k: v for k, v in data["runs"][key].items() if k != "seconds"}
+    threads = torch.get_num_threads()
+    try:
+        new = _timed((seed, n_walks, slip))  # _one uses one thread, as the stored jobs were made
+    finally:
+        torch.set_num_threads(threads)
+    seconds = new.pop("seconds")
+    exact, why = stored.exact_rerun_expected(data)
+    return {"identical": _same(new, old), "exact_expected": exact, "why": why, "seconds": seconds,
+            "rerun": new, "stored": old}
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    return bool(np.array_equal(a, b, equal_nan=True))
+
+
+def _generate_args(path, n_jobs):
+    path = stored.check_output_path(Path(__file__).parent.parent / "data" / DATA_FILE if path is None else path)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    return path, n_jobs
+
+
+def generate(path=None, n_jobs: int = 2) -> dict:
+    """Make every job of :func:`jobs` (on ``n_jobs`` processes) and write them, with the settings, library
+    versions, numerical mode and this command, to ``path`` (default: the library's own
+    ``ce_lib/data/dt_runs.json``), whole or not at all."""
+    path, n_jobs = _generate_args(path, n_jobs)
+    todo = jobs()
+    done = parallel_map(_timed, todo, n_jobs=n_jobs)
+    return stored.write(path, settings=_settings(), runs={_key(j): r for j, r in zip(todo, done)},
+                        command=GENERATE_COMMAND)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m ce_lib.studies.decision_transformers",
+                                     description="Make the decision-transformer chapter's sweep and store it.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help="run every job of the sweep and write the JSON file")
+    g.add_argument("--out", default=None, help="where to write (default: ce_lib/data/dt_runs.json)")
+    g.add_argument("--jobs", type=int, default=2, help="processes (-1: all cores)")
+    args = parser.parse_args(argv)
+    try:
+        _generate_args(args.out, args.jobs)
+    except (ValueError, TypeError) as err:  # named as the caller wrote them, before any job
+        parser.error(re.sub(r"^(path|n_jobs)\b", lambda m: {"path": "--out", "n_jobs": "--jobs"}[m.group(1)], str(err)))
+    generate(args.out, args.jobs)
+
+
+if __name__ == "__main__":
+    main()
