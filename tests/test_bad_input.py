@@ -3,6 +3,7 @@
 hang, never fail deep inside numpy, torch or gymnasium. One table per module, at least 15 cases
 each (the README's promise, checked rather than asserted)."""
 
+import importlib.util
 import signal
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 
 import dataclasses
 
-from ce_lib import (ars, bandits, known_form, contextual, dfo, dt, experiments, gym_tasks, learned_model, lqr, mdp, plotting,
+from ce_lib import (ars, bandits, checkers, known_form, contextual, dfo, dt, experiments, gym_tasks, learned_model, lqr, mdp, plotting,
                     ppo, reasoning, robust, sb3_agents, scoreboard, stored)
 from ce_lib.studies import bandits as bandits_study
 from ce_lib.studies import contextual_bandits as contextual_bandits_study
@@ -39,6 +40,21 @@ def _tmp_json(text=None):
     if text is not None:
         path.write_text(text)
     return path
+
+
+def _tictactoe():
+    import pyspiel
+
+    return pyspiel.load_game("tic_tac_toe").new_initial_state()
+
+
+def _finished_checkers():
+    state = checkers.new_game().new_initial_state()
+    rng = np.random.default_rng(0)
+    while not state.is_terminal():
+        actions = state.legal_actions()
+        state.apply_action(actions[rng.integers(len(actions))])
+    return state
 
 
 def _lake():
@@ -593,6 +609,29 @@ CASES = {
         ("run stop_after", lambda: ppo_study.run("CartPole-v1", 0, stop_after=0), "stop_after"),
         ("ablations seeds", lambda: ppo_study.ablations(0), "n_seeds"),
     ],
+    **({"checkers": [
+        ("observation type", lambda: checkers.observation("board"), "state"),
+        ("observation game", lambda: checkers.observation(_tictactoe()), "checkers"),
+        ("observation over", lambda: checkers.observation(_finished_checkers()), "state"),
+        ("decode_action high", lambda: checkers.decode_action(512), "action"),
+        ("decode_action float", lambda: checkers.decode_action(3.0), "action"),
+        ("flip_action bool", lambda: checkers.flip_action(True), "action"),
+        ("to_mover player", lambda: checkers.to_mover(3, 2), "player"),
+        ("from_mover player", lambda: checkers.from_mover(3, -1), "player"),
+        ("legal_mask type", lambda: checkers.legal_mask(None), "state"),
+        ("material player", lambda: checkers.material(checkers.new_game().new_initial_state(), "0"), "player"),
+        ("alphabeta depth", lambda: checkers.alphabeta(checkers.new_game().new_initial_state(), 0), "depth"),
+        ("alphabeta over", lambda: checkers.alphabeta(_finished_checkers(), 1), "state"),
+        ("alphabeta seed", lambda: checkers.alphabeta(checkers.new_game().new_initial_state(), 1, "s"), "seed"),
+        ("negamax depth", lambda: checkers.negamax(checkers.new_game().new_initial_state(), 1.5), "depth"),
+        ("player depth", lambda: checkers.AlphaBetaPlayer(-2), "depth"),
+        ("random player seed", lambda: checkers.RandomPlayer(seed=1.5), "seed"),
+        ("play_game first", lambda: checkers.play_game(3, checkers.RandomPlayer()), "first"),
+        ("play_game opening", lambda: checkers.play_game(checkers.RandomPlayer(), checkers.RandomPlayer(),
+                                                         opening_plies="2"), "opening_plies"),
+        ("match games", lambda: checkers.match(checkers.RandomPlayer(), checkers.RandomPlayer(), -4), "n_games"),
+        ("match a", lambda: checkers.match("alpha-beta", checkers.RandomPlayer(), 2), "a"),
+    ]} if importlib.util.find_spec("pyspiel") else {}),  # OpenSpiel ships no wheel for some platforms
     "stored": [
         ("versions str", lambda: stored.versions("torch"), "packages"),
         ("versions ints", lambda: stored.versions([1]), "packages"),
