@@ -19,8 +19,10 @@ What this module adds:
   :func:`alphabeta` with a material evaluation (:func:`material`), its depth counted in *turns*, so
   that a multiple jump is looked at whole; :class:`AlphaBetaPlayer` breaks ties at random from its
   own seed.
-- **Play**: :func:`play_game` and :func:`match` (colours alternated, openings randomised from a seed,
-  wins, draws and losses counted from the first player's side).
+- **Play**: :class:`MCTSPlayer` (OpenSpiel's C++ Monte Carlo tree search with random rollouts),
+  :func:`play_game` and :func:`match` (colours alternated, openings randomised from a seed, wins, draws
+  and losses counted from the first player's side), and :class:`CheckersEnv`, a gymnasium environment
+  in which an agent plays against any of these, with a legal-action mask.
 
 OpenSpiel is installed with ``ce_lib`` where it ships wheels (Python 3.11 or later on Linux x86-64
 and Apple-silicon macOS, 3.12 or later on Linux aarch64); elsewhere the functions that need it say so.
@@ -35,13 +37,15 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable, NamedTuple
 
+import gymnasium as gym
 import numpy as np
 
 from .experiments import as_rng, check_positive_int
 
 __all__ = ["ROWS", "COLUMNS", "N_ACTIONS", "PLANES", "MAX_PLIES_WITHOUT_CAPTURE", "WIN", "new_game",
            "decode_action", "flip_action", "to_mover", "from_mover", "observation", "legal_mask", "material",
-           "alphabeta", "negamax", "AlphaBetaPlayer", "RandomPlayer", "play_game", "MatchResult", "match"]
+           "alphabeta", "negamax", "AlphaBetaPlayer", "RandomPlayer", "MCTSPlayer", "play_game", "MatchResult", "match",
+           "CheckersEnv"]
 
 ROWS = COLUMNS = 8  #: the board
 N_DIRECTIONS = 4  #: diagonal directions, in OpenSpiel's order: up-left, up-right, down-right, down-left
@@ -145,7 +149,10 @@ def observation(state) -> np.ndarray:
     _check_state(state)
     if state.is_terminal():
         raise ValueError("state: the game is over, no player is to move")
-    player = state.current_player()
+    return _view(state, state.current_player())
+
+
+def _view(state, player):
     obs = _planes(state, player)
     return np.ascontiguousarray(obs[:, ::-1, ::-1]) if player == 1 else obs
 
@@ -326,6 +333,34 @@ def play_game(first: Callable, second: Callable, *, opening_plies: int = 0, seed
     return float(state.returns()[0])
 
 
+class MCTSPlayer:
+    """Monte Carlo tree search with random rollouts, OpenSpiel's C++ ``MCTSBot``: ``simulations`` per move,
+    exploration constant ``uct_c``, ``rollouts`` random games per leaf, its generators seeded from ``seed``.
+    Called with a state, it returns a board-frame action id.
+
+    References
+    ----------
+    Kocsis & Szepesvari (2006), Bandit based Monte-Carlo planning; Lanctot et al. (2019).
+    """
+
+    def __init__(self, simulations: int, seed: Any = 0, *, uct_c: float = 2.0, rollouts: int = 1):
+        self.simulations = check_positive_int(simulations, "simulations")
+        rollouts = check_positive_int(rollouts, "rollouts")
+        if isinstance(uct_c, bool) or not isinstance(uct_c, (int, float)) or not np.isfinite(uct_c) or uct_c < 0:
+            raise ValueError(f"uct_c must be a finite number >= 0, got {uct_c!r}")
+        rollout_seed, search_seed = (int(x) for x in as_rng(seed).integers(0, 2**31 - 1, size=2))
+        pyspiel = _pyspiel()
+        self._bot = pyspiel.MCTSBot(new_game(), pyspiel.RandomRolloutEvaluator(rollouts, rollout_seed), float(uct_c),
+                                    self.simulations, 1000, True, search_seed, False)
+
+    def __call__(self, state) -> int:
+        _check_state(state)
+        return int(self._bot.step(state))
+
+    def __repr__(self):
+        return f"MCTSPlayer(simulations={self.simulations})"
+
+
 class MatchResult(NamedTuple):
     """A match from the side of player ``a``."""
 
@@ -358,3 +393,85 @@ def match(a: Callable, b: Callable, n_games: int, *, opening_plies: int = 2, see
         results.append(r)
     r = np.array(results)
     return MatchResult(int(np.sum(r > 0)), int(np.sum(r == 0)), int(np.sum(r < 0)))
+
+
+class CheckersEnv(gym.Env):
+    """A gymnasium environment: the agent plays one side of a game against ``opponent``.
+
+    Observations are :func:`observation` from the agent's side (the board rotated when it plays second),
+    actions are action ids in the agent's frame (``Discrete(N_ACTIONS)``), and ``info["action_mask"]``
+    and :meth:`action_masks` (the protocol of sb3-contrib's ``MaskablePPO``) give the legal ones. The
+    reward is the agent's result when the game ends: 1, 0 (a draw) or -1; 0 before. An illegal action
+    ends the game as a loss (``info["illegal"]``), so that a policy without the mask learns the rules
+    too. At ``reset`` the agent's colour is ``agent_player`` (0 or 1; default: drawn at random) and the
+    game opens with ``opening_plies`` random actions, both from the reset's seed; the opponent keeps its
+    own generator.
+    """
+
+    metadata = {"render_modes": ["ansi"]}
+
+    def __init__(self, opponent: Callable, *, agent_player: int | None = None, opening_plies: int = 0,
+                 render_mode: str | None = None):
+        self.opponent = _check_player_fn(opponent, "opponent")
+        self.agent_player = None if agent_player is None else _check_player(agent_player)
+        self.opening_plies = check_positive_int(opening_plies, "opening_plies", minimum=0)
+        if render_mode not in (None, "ansi"):
+            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        self.render_mode = render_mode
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (len(PLANES), ROWS, COLUMNS), dtype=np.float32)
+        self.action_space = gym.spaces.Discrete(N_ACTIONS)
+        self.state = None
+        self.player = 0
+        self.over = True  # the episode has ended (the game is over, or the agent played an illegal action)
+
+    def _advance(self):
+        """Let the opponent move until it is the agent's turn or the game is over."""
+        while not self.state.is_terminal() and self.state.current_player() != self.player:
+            action = self.opponent(self.state)
+            if action not in self.state.legal_actions():
+                raise ValueError(f"opponent chose an illegal action {action!r}")
+            self.state.apply_action(action)
+
+    def _out(self):
+        return _view(self.state, self.player), {"action_mask": self.action_masks()}
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.player = int(self.np_random.integers(2)) if self.agent_player is None else self.agent_player
+        self.state = new_game().new_initial_state()
+        for _ in range(self.opening_plies):
+            actions = self.state.legal_actions()
+            self.state.apply_action(actions[self.np_random.integers(len(actions))])
+        self._advance()
+        self.over = self.state.is_terminal()
+        return self._out()
+
+    def action_masks(self) -> np.ndarray:
+        """The agent's legal actions (all False once the game is over)."""
+        if self.state is None:
+            raise RuntimeError("call reset before action_masks")
+        if self.over or self.state.is_terminal() or self.state.current_player() != self.player:
+            return np.zeros(N_ACTIONS, dtype=bool)
+        return legal_mask(self.state)
+
+    def step(self, action):
+        if self.state is None:
+            raise RuntimeError("call reset before step")
+        if self.over:
+            raise RuntimeError("the game is over: call reset")
+        action = _check_action(action)
+        board_action = from_mover(action, self.player)
+        if board_action not in self.state.legal_actions():
+            self.over = True
+            obs, info = self._out()
+            return obs, -1.0, True, False, {**info, "illegal": True}
+        self.state.apply_action(board_action)
+        self._advance()
+        self.over = done = self.state.is_terminal()
+        obs, info = self._out()
+        return obs, float(self.state.returns()[self.player]) if done else 0.0, done, False, info
+
+    def render(self):
+        if self.render_mode == "ansi" and self.state is not None:
+            return str(self.state)
+        return None

@@ -166,3 +166,68 @@ def test_a_finished_game_has_no_view_and_no_search():
         C.observation(state)
     with pytest.raises(ValueError, match="state"):
         C.alphabeta(state, 2)
+
+
+def _first_legal(state):
+    return state.legal_actions()[0]
+
+
+def test_the_environment_passes_gymnasiums_checks():
+    from gymnasium.utils.env_checker import check_env
+
+    check_env(C.CheckersEnv(C.RandomPlayer(seed=0), opening_plies=2), skip_render_check=True)
+
+
+@pytest.mark.parametrize("agent_player", [0, 1])
+def test_an_agent_that_follows_the_mask_plays_whole_games_from_its_side(agent_player):
+    env = C.CheckersEnv(C.RandomPlayer(seed=1), agent_player=agent_player)
+    rng = np.random.default_rng(0)
+    results = []
+    for episode in range(6):
+        obs, info = env.reset(seed=episode)
+        own_start = DARK & (np.arange(8)[:, None] >= 5)
+        assert np.array_equal(obs[0].astype(bool) | ~own_start, np.ones((8, 8), bool))  # own men at the bottom
+        done, reward = False, 0.0
+        while not done:
+            mask = info["action_mask"]
+            assert mask.any() and np.array_equal(mask, env.action_masks())
+            obs, reward, done, truncated, info = env.step(int(rng.choice(np.flatnonzero(mask))))
+            assert not truncated and (reward == 0 or done)
+        assert not info["action_mask"].any()
+        results.append(reward)
+    assert set(results) <= {-1.0, 0.0, 1.0}
+
+
+def test_an_illegal_action_loses_and_a_seeded_reset_repeats():
+    env = C.CheckersEnv(_first_legal, opening_plies=4)
+    obs, info = env.reset(seed=3)
+    again, _ = env.reset(seed=3)
+    assert np.array_equal(obs, again)
+    illegal = int(np.flatnonzero(~info["action_mask"])[0])
+    _, reward, done, _, info = env.step(illegal)
+    assert reward == -1.0 and done and info["illegal"]
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+
+
+def test_monte_carlo_tree_search_plays_legal_moves_and_beats_random_play():
+    result = C.match(C.MCTSPlayer(100, seed=0), C.RandomPlayer(seed=1), 6, seed=2)
+    assert result.wins >= 5
+    state = C.new_game().new_initial_state()
+    assert C.MCTSPlayer(30, seed=4)(state) in state.legal_actions()
+
+
+@pytest.mark.parametrize("call, word", [
+    (lambda: C.CheckersEnv("random"), "opponent"),
+    (lambda: C.CheckersEnv(_first_legal, agent_player=2), "player"),
+    (lambda: C.CheckersEnv(_first_legal, opening_plies=-1), "opening_plies"),
+    (lambda: C.CheckersEnv(_first_legal, render_mode="human"), "render_mode"),
+    (lambda: C.CheckersEnv(_first_legal).step(3), "reset"),
+    (lambda: C.MCTSPlayer(0), "simulations"),
+    (lambda: C.MCTSPlayer(10, uct_c=-1.0), "uct_c"),
+    (lambda: C.MCTSPlayer(10, rollouts=0), "rollouts"),
+    (lambda: C.MCTSPlayer(10, seed="s"), "seed"),
+])
+def test_bad_input_to_the_environment_and_players_names_the_argument(call, word):
+    with pytest.raises((ValueError, TypeError, RuntimeError), match=word):
+        call()
