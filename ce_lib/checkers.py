@@ -45,7 +45,7 @@ from .experiments import as_rng, check_positive_int
 __all__ = ["ROWS", "COLUMNS", "N_ACTIONS", "PLANES", "MAX_PLIES_WITHOUT_CAPTURE", "WIN", "new_game",
            "decode_action", "flip_action", "to_mover", "from_mover", "observation", "legal_mask", "material",
            "alphabeta", "negamax", "AlphaBetaPlayer", "RandomPlayer", "MCTSPlayer", "play_game", "MatchResult", "match",
-           "CheckersEnv"]
+           "CheckersEnv", "DARK_SQUARES", "draw_position"]
 
 ROWS = COLUMNS = 8  #: the board
 N_DIRECTIONS = 4  #: diagonal directions, in OpenSpiel's order: up-left, up-right, down-right, down-left
@@ -57,6 +57,8 @@ PLANES = ("own men", "own kings", "opponent men", "opponent kings", "empty")
 """The planes of :func:`observation`, from the side of the player to move."""
 MAX_PLIES_WITHOUT_CAPTURE = 40
 """OpenSpiel's draw rule: the game ends drawn after this many actions in a row without a capture."""
+DARK_SQUARES = np.add.outer(np.arange(ROWS), np.arange(COLUMNS)) % 2 == 1
+"""The squares the pieces stand on (row 0 at the top, as OpenSpiel prints the board)."""
 WIN = 1000.0
 """Value of a won position for :func:`alphabeta` (less the plies it takes, so that a faster win is better);
 material counts men 1 and kings 2, far below it."""
@@ -374,6 +376,27 @@ class MatchResult(NamedTuple):
         n = self.wins + self.draws + self.losses
         return (self.wins + 0.5 * self.draws) / n if n else float("nan")
 
+    def interval(self, level: float = 0.95) -> tuple[float, float]:
+        """A confidence interval for the expected score per game: Wilson's interval for a proportion,
+        with the score in place of the proportion of wins. A draw scores the mean of a win and a loss with
+        no spread, so a game's score varies less than a win-or-loss game's with the same mean, and the
+        interval is conservative.
+
+        .. math:: \\frac{\\hat s + \\frac{z^2}{2n} \\pm z \\sqrt{\\frac{\\hat s (1 - \\hat s)}{n} + \\frac{z^2}{4n^2}}}
+                  {1 + \\frac{z^2}{n}}
+        """
+        from scipy.stats import norm
+
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise ValueError(f"level must be a number in (0, 1), got {level!r}")
+        n = self.wins + self.draws + self.losses
+        if n == 0:
+            return float("nan"), float("nan")
+        z, s = float(norm.ppf(0.5 + level / 2)), self.score
+        centre = (s + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(s * (1 - s) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
 
 def match(a: Callable, b: Callable, n_games: int, *, opening_plies: int = 2, seed: Any = 0) -> MatchResult:
     """``n_games`` games of ``a`` against ``b``, colours alternated (``a`` moves first in even games), each
@@ -475,3 +498,34 @@ class CheckersEnv(gym.Env):
         if self.render_mode == "ansi" and self.state is not None:
             return str(self.state)
         return None
+
+
+def draw_position(state, ax=None, *, player: int = 0):
+    """Draw the board of ``state`` on a matplotlib axis (a new figure if ``ax`` is None) from ``player``'s
+    side: dark squares shaded, men as discs, kings as discs with a ring; ``player``'s pieces light,
+    the opponent's dark. Returns the axis."""
+    import matplotlib.pyplot as plt
+
+    _check_state(state)
+    player = _check_player(player)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(3.2, 3.2))
+    obs = _view(state, player)
+    for r in range(ROWS):
+        for c in range(COLUMNS):
+            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#9a9a9a" if DARK_SQUARES[r, c] else "#f4f4f4",
+                                       edgecolor="none"))
+    for plane, face, king in ((0, "#f3e3c3", False), (1, "#f3e3c3", True), (2, "#7a1f1f", False), (3, "#7a1f1f", True)):
+        for r, c in zip(*np.nonzero(obs[plane])):
+            ax.add_patch(plt.Circle((c, r), 0.38, facecolor=face, edgecolor="black", lw=1.0))
+            if king:
+                ax.add_patch(plt.Circle((c, r), 0.2, facecolor="none", edgecolor="black", lw=1.4))
+    ax.set_xticks(range(COLUMNS))
+    ax.set_yticks(range(ROWS))
+    ax.set_xticklabels("abcdefgh" if player == 0 else "hgfedcba")
+    ax.set_yticklabels([str(ROWS - r) if player == 0 else str(r + 1) for r in range(ROWS)])
+    ax.tick_params(length=0)
+    ax.set_xlim(-0.5, COLUMNS - 0.5)
+    ax.set_ylim(ROWS - 0.5, -0.5)
+    ax.set_aspect("equal")
+    return ax

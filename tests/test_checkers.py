@@ -231,3 +231,30 @@ def test_monte_carlo_tree_search_plays_legal_moves_and_beats_random_play():
 def test_bad_input_to_the_environment_and_players_names_the_argument(call, word):
     with pytest.raises((ValueError, TypeError, RuntimeError), match=word):
         call()
+
+
+def test_the_score_interval_holds_the_score_and_narrows_with_games():
+    few, many = C.MatchResult(6, 2, 2), C.MatchResult(60, 20, 20)
+    assert few.score == many.score == 0.7
+    lo, hi = few.interval()
+    assert 0 <= lo < 0.7 < hi <= 1 and many.interval()[1] - many.interval()[0] < hi - lo
+    assert C.MatchResult(10, 0, 0).interval()[1] == pytest.approx(1.0) and C.MatchResult(10, 0, 0).interval()[0] < 1
+    assert np.isnan(C.MatchResult(0, 0, 0).score)
+    with pytest.raises(ValueError, match="level"):
+        few.interval(1.5)
+
+
+def test_a_drawn_position_shows_each_piece_once_on_the_dark_squares():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    state = _random_state(1, 31)
+    for player in (0, 1):
+        ax = C.draw_position(state, player=player)
+        pieces = [p for p in ax.patches if getattr(p, "radius", 0) == 0.38]
+        assert len(pieces) == C._view(state, player)[:4].sum()
+        for p in pieces:
+            c, r = (int(round(v)) for v in p.center)
+            assert C.DARK_SQUARES[r, c]
+    with pytest.raises(ValueError, match="player"):
+        C.draw_position(state, player=3)
