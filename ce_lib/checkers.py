@@ -513,8 +513,8 @@ def draw_position(state, ax=None, *, player: int = 0):
     obs = _view(state, player)
     for r in range(ROWS):
         for c in range(COLUMNS):
-            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor="#9a9a9a" if DARK_SQUARES[r, c] else "#f4f4f4",
-                                       edgecolor="none"))
+            shade = "#9a9a9a" if DARK_SQUARES[r, c] else "#f4f4f4"
+            ax.add_patch(plt.Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=shade, edgecolor="none"))
     for plane, face, king in ((0, "#f3e3c3", False), (1, "#f3e3c3", True), (2, "#7a1f1f", False), (3, "#7a1f1f", True)):
         for r, c in zip(*np.nonzero(obs[plane])):
             ax.add_patch(plt.Circle((c, r), 0.38, facecolor=face, edgecolor="black", lw=1.0))

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["jsonable", "decode", "differences", "versions", "numerics_record", "write", "load",
-           "exact_rerun_expected", "check_output_path"]
+           "exact_rerun_expected", "check_output_path", "generate_args", "generate_cli"]
 
 
 def jsonable(x):
@@ -187,3 +187,34 @@ def exact_rerun_expected(data: dict, packages=("torch", "gymnasium", "numpy")) -
     if data.get("versions") != versions(packages):
         return False, f"library versions differ: stored {data.get('versions')}, here {versions(packages)}"
     return True, "same numerical mode and library versions: " + now.describe()
+
+
+def generate_args(path, n_jobs, name: str) -> tuple[Path, int]:
+    """A study's ``generate(path, n_jobs)`` arguments, checked before any run: ``path`` (default: the
+    library's own ``ce_lib/data/<name>``) in a writable folder, ``n_jobs`` a positive count or -1."""
+    if path is None:
+        path = Path(__file__).parent / "data" / name
+    path = check_output_path(path)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    return path, n_jobs
+
+
+def generate_cli(argv, *, prog: str, what: str, name: str, generate) -> None:
+    """The command line ``python -m <prog> generate [--out PATH] [--jobs N]`` of a study that stores runs:
+    the arguments are checked first (errors name ``--out`` and ``--jobs``), then ``generate(out, jobs)``
+    makes ``what`` and writes them."""
+    import argparse
+    import re
+
+    parser = argparse.ArgumentParser(prog=prog, description=f"Make {what} and store them.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("generate", help=f"make {what} and write the JSON file")
+    g.add_argument("--out", default=None, help=f"where to write (default: ce_lib/data/{name})")
+    g.add_argument("--jobs", type=int, default=2, help="processes (-1: all cores)")
+    args = parser.parse_args(argv)
+    try:
+        generate_args(args.out, args.jobs, name)
+    except (ValueError, TypeError) as err:  # named as the caller wrote them, before any run
+        parser.error(re.sub(r"^(path|n_jobs)\b", lambda m: {"path": "--out", "n_jobs": "--jobs"}[m.group(1)], str(err)))
+    generate(args.out, args.jobs)

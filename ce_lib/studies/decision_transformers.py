@@ -11,11 +11,8 @@ with the settings, library versions and numerical mode in ``ce_lib/data/dt_runs.
 """
 from __future__ import annotations
 
-import argparse
-import re
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -245,18 +242,11 @@ def _same(a, b) -> bool:
     return bool(np.array_equal(a, b, equal_nan=True))
 
 
-def _generate_args(path, n_jobs):
-    path = stored.check_output_path(Path(__file__).parent.parent / "data" / DATA_FILE if path is None else path)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
-    return path, n_jobs
-
-
 def generate(path=None, n_jobs: int = 2) -> dict:
     """Make every job of :func:`jobs` (on ``n_jobs`` processes) and write them, with the settings, library
     versions, numerical mode and this command, to ``path`` (default: the library's own
     ``ce_lib/data/dt_runs.json``), whole or not at all."""
-    path, n_jobs = _generate_args(path, n_jobs)
+    path, n_jobs = stored.generate_args(path, n_jobs, DATA_FILE)
     todo = jobs()
     done = parallel_map(_timed, todo, n_jobs=n_jobs)
     return stored.write(path, settings=_settings(), runs={_key(j): r for j, r in zip(todo, done)},
@@ -264,18 +254,10 @@ def generate(path=None, n_jobs: int = 2) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ce_lib.studies.decision_transformers",
-                                     description="Make the decision-transformer chapter's sweep and store it.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("generate", help="run every job of the sweep and write the JSON file")
-    g.add_argument("--out", default=None, help="where to write (default: ce_lib/data/dt_runs.json)")
-    g.add_argument("--jobs", type=int, default=2, help="processes (-1: all cores)")
-    args = parser.parse_args(argv)
-    try:
-        _generate_args(args.out, args.jobs)
-    except (ValueError, TypeError) as err:  # named as the caller wrote them, before any job
-        parser.error(re.sub(r"^(path|n_jobs)\b", lambda m: {"path": "--out", "n_jobs": "--jobs"}[m.group(1)], str(err)))
-    generate(args.out, args.jobs)
+    """``python -m ce_lib.studies.decision_transformers generate [--out PATH] [--jobs N]``: :func:`generate`
+    from the command line."""
+    stored.generate_cli(argv, prog="python -m ce_lib.studies.decision_transformers",
+                        what="the decision-transformer chapter's jobs", name=DATA_FILE, generate=generate)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,8 @@ problems and learners are the library's, :mod:`ce_lib.ppo`; this module only cho
 """
 from __future__ import annotations
 
-import argparse
-import re
 import time
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -350,8 +347,8 @@ def rerun_stored(group: str, key: str, seed: int, stop_after: int | None = None)
     finally:
         torch.set_num_threads(threads)
     exact, why = stored.exact_rerun_expected(load_data())
-    return {"identical": same_run(new, old, whole=stop_after is None), "exact_expected": exact, "why": why, "steps": int(new["total_steps"]),
-            "seconds": seconds, "rerun": new, "stored": old}
+    return {"identical": same_run(new, old, whole=stop_after is None), "exact_expected": exact, "why": why,
+            "steps": int(new["total_steps"]), "seconds": seconds, "rerun": new, "stored": old}
 
 
 def _timed_job(job):
@@ -362,18 +359,11 @@ def _timed_job(job):
     return {**r, "seconds": time.process_time() - start}
 
 
-def _generate_args(path, n_jobs):
-    path = stored.check_output_path(Path(__file__).parent.parent / "data" / DATA_FILE if path is None else path)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
-    return path, n_jobs
-
-
 def generate(path=None, n_jobs: int = 2) -> dict:
     """Make every run of :func:`stored_jobs` (on ``n_jobs`` processes) and write them, with the settings,
     library versions, numerical mode and this command, to ``path`` (default: the library's own
     ``ce_lib/data/ppo_runs.json``), whole or not at all."""
-    path, n_jobs = _generate_args(path, n_jobs)
+    path, n_jobs = stored.generate_args(path, n_jobs, DATA_FILE)
     jobs = stored_jobs()
     order = sorted(range(len(jobs)), key=lambda i: jobs[i][3] != "Pendulum-v1")  # the slowest first
     results = parallel_map(_timed_job, [(jobs[i][3], jobs[i][2], jobs[i][4]) for i in order], n_jobs=n_jobs)
@@ -385,20 +375,10 @@ def generate(path=None, n_jobs: int = 2) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ce_lib.studies.ppo",
-                                     description="Make the PPO chapter's runs and store them.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("generate", help="run PPO on every stored seed and write the JSON file")
-    g.add_argument("--out", default=None, help="where to write (default: ce_lib/data/ppo_runs.json)")
-    g.add_argument("--jobs", type=int, default=2, help="processes (-1: all cores)")
-    args = parser.parse_args(argv)
-    if args.jobs == 0 or args.jobs < -1:
-        parser.error(f"--jobs must be a positive integer or -1 (all cores), got {args.jobs}")
-    try:
-        _generate_args(args.out, args.jobs)
-    except (ValueError, TypeError) as err:  # named as the caller wrote them, before any run
-        parser.error(re.sub(r"^path\b", "--out", str(err)))
-    generate(args.out, args.jobs)
+    """``python -m ce_lib.studies.ppo generate [--out PATH] [--jobs N]``: :func:`generate`
+    from the command line."""
+    stored.generate_cli(argv, prog="python -m ce_lib.studies.ppo", what="the PPO chapter's runs",
+                        name=DATA_FILE, generate=generate)
 
 
 # The second RL opponent on CartPole: random search over linear policies.
