@@ -5,9 +5,10 @@ size of the log for every policy and the scoreboard record. The problems and lea
 library's, :mod:`ce_lib.dt`; this module only chooses and runs them.
 
 **Why the sweep is stored.** Each of its jobs (a graph and a size of the log) trains a transformer
-and evaluates four policies; together they take longer than a chapter may take to execute. ``python -m ce_lib.studies.decision_transformers generate`` makes them once and stores them
-with the settings, library versions and numerical mode in ``ce_lib/data/dt_runs.json``
-(:mod:`ce_lib.stored`); the chapter makes one job again and compares, and so do the tests.
+and evaluates four policies; together they take longer than a chapter may take to execute.
+``python -m ce_lib.studies.decision_transformers generate`` makes them once and stores them with the
+settings, library versions and numerical mode in ``ce_lib/data/dt_runs.json`` (:mod:`ce_lib.stored`);
+the chapter makes one job again and compares, and so do the tests.
 """
 from __future__ import annotations
 
