@@ -459,6 +459,8 @@ class CheckersEnv(gym.Env):
         return _view(self.state, self.player), {"action_mask": self.action_masks()}
 
     def reset(self, *, seed=None, options=None):
+        """Start a game: the agent's colour and the opening from ``seed``; returns the agent's first
+        observation and ``{"action_mask": ...}``."""
         super().reset(seed=seed)
         self.player = int(self.np_random.integers(2)) if self.agent_player is None else self.agent_player
         self.state = new_game().new_initial_state()
@@ -478,6 +480,9 @@ class CheckersEnv(gym.Env):
         return legal_mask(self.state)
 
     def step(self, action):
+        """Play ``action`` (an id in the agent's frame), then the opponent's reply; returns the observation,
+        the reward (the agent's result once the game is over), whether it is over, ``False`` (no time
+        limit) and ``{"action_mask": ...}``."""
         if self.state is None:
             raise RuntimeError("call reset before step")
         if self.over:
@@ -495,6 +500,7 @@ class CheckersEnv(gym.Env):
         return obs, float(self.state.returns()[self.player]) if done else 0.0, done, False, info
 
     def render(self):
+        """The board as text (``render_mode="ansi"``), or None."""
         if self.render_mode == "ansi" and self.state is not None:
             return str(self.state)
         return None
