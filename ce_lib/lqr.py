@@ -30,7 +30,7 @@ __all__ = [
     "LQRProblem", "laplacian_system", "double_integrator", "check_system", "is_stabilizable", "dare",
     "lqr_gain", "lqr_cost", "spectral_radius", "relative_error", "fit_dynamics", "rollouts", "LQREnv",
     "rollout_cost", "rollout_state_covariance", "lqr_gradient", "best_rollout_gain", "stage_costs",
-    "fit_cost", "DEFAULT_ROLLOUT_STEPS", "COST_CAP", "nominal_ce", "random_search", "policy_gradient",
+    "fit_cost", "HORIZON_GRID", "rollout_horizon", "COST_CAP", "nominal_ce", "random_search", "policy_gradient",
     "natural_policy_gradient", "lspi",
 ]
 
@@ -396,8 +396,8 @@ def __getattr__(name):  # build the gymnasium class on first use (keeps ``import
 # Learners: each maps a budget of rollouts to a gain, vectorized over runs
 # ----------------------------------------------------------------------------------------------
 
-#: Steps per rollout when the caller gives no rollout length (as in Recht's experiments).
-DEFAULT_ROLLOUT_STEPS = 10
+#: Rollout lengths :func:`rollout_horizon` tries, shortest first.
+HORIZON_GRID = (10, 20, 50, 100, 200, 500, 1000, 2000)
 
 
 def _check_problem(problem):
@@ -528,6 +528,37 @@ def best_rollout_gain(problem: LQRProblem, horizon: int) -> np.ndarray:
     return res.x.reshape(shape)
 
 
+def rollout_horizon(problem: LQRProblem, tolerance: float = 0.01) -> int:
+    """The shortest rollout length of :data:`HORIZON_GRID` whose best gain (:func:`best_rollout_gain`)
+    stabilizes the system with a cost within ``tolerance`` (relative) of the optimum: the rollout length
+    every learner of this module uses when the caller gives none.
+
+    A model-free search minimizes the cost of rollouts from rest; if they are short, the gain that
+    minimizes *that* cost can be far from the optimal one, even unstable (the first steps from rest cost
+    little whatever the gain does later), and no amount of data helps. Recht's experiments use 10 steps,
+    which is enough for the double integrator and not for the Laplacian system (its best 10-step gain is
+    unstable). The length is computed from the true system: it is the experimenter's choice of the
+    experiment, like the chapter's, not something the learner knows.
+
+    Examples
+    --------
+    >>> from ce_lib.lqr import double_integrator, laplacian_system, rollout_horizon
+    >>> rollout_horizon(double_integrator()), rollout_horizon(laplacian_system())
+    (10, 200)
+    """
+    _check_problem(problem)
+    tolerance = check_real(tolerance, "tolerance", low=0.0, low_open=True)
+    for T in HORIZON_GRID:
+        if relative_error(problem, best_rollout_gain(problem, T)) <= tolerance:
+            return T
+    raise ValueError(f"problem: no rollout length up to {HORIZON_GRID[-1]} steps makes the best gain for the rollout "
+                     f"cost stabilizing and within tolerance={tolerance!r} of the optimum; pass horizon= yourself")
+
+
+def _horizon(problem, horizon):
+    return rollout_horizon(problem) if horizon is None else check_positive_int(horizon, "horizon")
+
+
 def stage_costs(problem: LQRProblem, X, U) -> np.ndarray:
     r"""The cost the system reports at each step, :math:`c_t = x_t^\top Q x_t + u_t^\top R u_t` (what every
     learner observes; :func:`fit_cost` recovers Q and R from it)."""
@@ -570,12 +601,13 @@ def fit_cost(X, U, costs):
     return Q_hat, R_hat
 
 
-def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int = DEFAULT_ROLLOUT_STEPS,
+def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int | None = None,
                cost: str = "fitted"):
     """Certainty equivalence: excite with white noise, fit (A, B) by least squares -- and, with
     ``cost="fitted"``, Q and R from the observed per-step costs (:func:`fit_cost`); with ``cost="given"``
     use the problem's Q and R -- then solve the DARE of the fit. Returns the gain, or ``None`` if the
-    fitted model cannot be solved (a pair that cannot be stabilized, an unidentifiable cost).
+    fitted model cannot be solved (a pair that cannot be stabilized, an unidentifiable cost). Rollouts
+    have ``horizon`` steps (default: :func:`rollout_horizon`, the length the searches use).
 
     Examples
     --------
@@ -588,7 +620,7 @@ def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int = D
     _check_problem(problem)
     if cost not in ("fitted", "given"):
         raise ValueError(f"cost must be 'fitted' or 'given', got {cost!r}")
-    X, U, Xn = rollouts(problem.A, problem.B, n_rollouts, horizon, seed)
+    X, U, Xn = rollouts(problem.A, problem.B, n_rollouts, _horizon(problem, horizon), seed)
     return _ce_gain(problem, X, U, Xn, cost)
 
 
@@ -638,11 +670,11 @@ def _search_args(problem, step, explore, horizon, n_runs, K0, explore_name="expl
     K0 = np.zeros((problem.m, problem.n)) if K0 is None else _gain(problem, K0, "K0")
     n_runs = check_positive_int(n_runs, "n_runs")
     return (_per_run(step, "step", n_runs), _per_run(explore, explore_name, n_runs),
-            check_positive_int(horizon, "horizon"), n_runs, np.repeat(K0[None], n_runs, axis=0))
+            _horizon(problem, horizon), n_runs, np.repeat(K0[None], n_runs, axis=0))
 
 
 def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, directions: int = 4,
-                  top: int | None = None, normalize: bool = False, K0=None, horizon: int = DEFAULT_ROLLOUT_STEPS,
+                  top: int | None = None, normalize: bool = False, K0=None, horizon: int | None = None,
                   checkpoints=None, n_runs: int = 1, seed: Any = 0):
     r"""Basic random search on static gains, ARS V1-t or (``normalize=True``) V2-t of Mania, Guy &
     Recht (2018), from ``K0`` (default :math:`K = 0`).
@@ -658,7 +690,8 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
     :math:`\sigma` is the running standard deviation of every state visited so far (statistics start at
     1, as in the paper, so the first gain is ``K0``; the running mean the paper also subtracts is left
     out, because the states' mean is zero here and the scored policy must be a static gain).
-    ``n_runs`` independent runs are simulated together, from one generator seeded by ``seed``.
+    ``n_runs`` independent runs are simulated together, from one generator seeded by ``seed``. Every
+    rollout has ``horizon`` steps (default: :func:`rollout_horizon`, long enough for this system).
 
     Returns
     -------
@@ -721,7 +754,7 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
 
 
 def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: float, batch: int = 10, K0=None,
-                    horizon: int = DEFAULT_ROLLOUT_STEPS, checkpoints=None, n_runs: int = 1, seed: Any = 0):
+                    horizon: int | None = None, checkpoints=None, n_runs: int = 1, seed: Any = 0):
     r"""REINFORCE on the linear-Gaussian policy :math:`u = -Kx + \sigma\eta`, from ``K0`` (default 0).
 
     Each iteration runs ``batch`` rollouts, estimates :math:`\nabla_K J` by the likelihood ratio with
@@ -773,7 +806,7 @@ def _npg_estimate(problem, K, rng, directions, radius, horizon):
 
 
 def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, radius: float, directions: int = 4,
-                            K0=None, horizon: int = DEFAULT_ROLLOUT_STEPS, checkpoints=None, n_runs: int = 1,
+                            K0=None, horizon: int | None = None, checkpoints=None, n_runs: int = 1,
                             seed: Any = 0):
     r"""Model-free natural policy gradient on static gains (Fazel, Ge, Kakade & Mesbahi 2018), from ``K0``.
 

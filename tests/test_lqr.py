@@ -319,3 +319,20 @@ def test_grid_edges_flags_only_settings_that_reached_the_target_at_an_end_of_the
     # step 1.0 is an end of a 3-value grid; explore has only two values; the 1% choice's median never reached
     assert lqr_study.grid_edges(tuned, hits, grids) == ["policy gradient, from zero, for 10%: step = 1"]
     assert len(lqr_study.grid_edges(tuned, None, grids)) == 2
+
+
+def test_the_default_rollout_length_is_the_shortest_whose_best_gain_is_near_optimal():
+    lap, di = L.laplacian_system(), L.double_integrator()
+    assert L.rollout_horizon(di) == 10 and L.rollout_horizon(lap) == 200  # the LQR chapter's length for lap
+    for p in (lap, di):
+        T = L.rollout_horizon(p)
+        assert L.relative_error(p, L.best_rollout_gain(p, T)) <= 0.01
+        shorter = [t for t in L.HORIZON_GRID if t < T]
+        assert all(L.relative_error(p, L.best_rollout_gain(p, t)) > 0.01 for t in shorter)
+    assert not np.isfinite(L.relative_error(lap, L.best_rollout_gain(lap, 10)))  # the trap: 10 steps is unstable
+    # the learners use it when no horizon is given
+    a = L.random_search(lap, 80, step=0.01, explore=0.05, checkpoints=[80], seed=0)
+    b = L.random_search(lap, 80, step=0.01, explore=0.05, checkpoints=[80], seed=0, horizon=200)
+    assert np.array_equal(a[-1], b[-1])
+    with pytest.raises(ValueError, match="tolerance"):
+        L.rollout_horizon(di, 0.0)

@@ -30,7 +30,7 @@ from ..experiments import (
     samples_to_target,
 )
 from ..lqr import (
-    DEFAULT_ROLLOUT_STEPS,
+    rollout_horizon,
     LQRProblem,
     _ce_gain,
     _check_problem,
@@ -132,7 +132,7 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
                     start: str = "zero", ce_budget: int = 100, lspi_budget: int = 300) -> dict:
     r"""Relative cost error :math:`(J(\hat K) - J^\star)/J^\star` against rollouts used, per method and seed.
 
-    Every rollout has ``SETTINGS.rollout_length[problem.name]`` steps (or :data:`DEFAULT_ROLLOUT_STEPS` for other
+    Every rollout has ``SETTINGS.rollout_length[problem.name]`` steps (or :func:`ce_lib.lqr.rollout_horizon` for other
     problems). Nominal CE (dynamics and cost fitted) and LSPI are batch methods: at each checkpoint they
     are rerun on the first ``N`` rollouts (a budget of 1 skips them); the ``searches`` (a dict from a name of
     :data:`SEARCH_METHODS` to its settings) are run once, from ``start`` (``"zero"`` or ``"stabilizing"``,
@@ -160,7 +160,7 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
     unknown = set(searches) - set(SEARCH_METHODS)
     if unknown:
         raise ValueError(f"searches: unknown method(s) {sorted(unknown)}; known: {list(SEARCH_METHODS)}")
-    T = SETTINGS.rollout_length.get(problem.name, DEFAULT_ROLLOUT_STEPS)
+    T = SETTINGS.rollout_length[problem.name] if problem.name in SETTINGS.rollout_length else rollout_horizon(problem)
     checks = log_grid(budget)
     _, j_star = problem.optimal()
     out = {"rollouts": checks, "horizon": T}
