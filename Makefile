@@ -75,6 +75,7 @@ bench: venv
 	$(BIN)/python benchmarks/bench_batched_ppo.py
 	$(BIN)/pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/bench_ppo.py
+	$(BIN)/python benchmarks/bench_checkers_ppo.py
 
 clean:
 	rm -rf _build

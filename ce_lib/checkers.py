@@ -44,7 +44,8 @@ from .experiments import as_rng, check_positive_int
 
 __all__ = ["ROWS", "COLUMNS", "N_ACTIONS", "PLANES", "MAX_PLIES_WITHOUT_CAPTURE", "WIN", "new_game",
            "decode_action", "flip_action", "to_mover", "from_mover", "observation", "legal_mask", "material",
-           "alphabeta", "negamax", "AlphaBetaPlayer", "RandomPlayer", "MCTSPlayer", "play_game", "MatchResult", "match",
+           "alphabeta", "negamax", "AlphaBetaPlayer", "RandomPlayer", "MCTSPlayer", "make_player", "play_game",
+           "MatchResult", "match",
            "CheckersEnv", "DARK_SQUARES", "draw_position"]
 
 ROWS = COLUMNS = 8  #: the board
@@ -299,6 +300,24 @@ class RandomPlayer:
         return "RandomPlayer()"
 
 
+def make_player(spec: str, seed: Any = 0):
+    """A player from its name: ``"random"``, ``"alphabeta:D"`` (search ``D`` turns deep) or ``"mcts:N"``
+    (``N`` simulations per move), with its own generator from ``seed``. The names are what the checkers
+    chapter's ladder and its stored runs write down.
+
+    >>> make_player("alphabeta:3", seed=0)
+    AlphaBetaPlayer(depth=3)
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"spec must be a string such as 'random', 'alphabeta:3' or 'mcts:100', got {spec!r}")
+    kind, _, arg = spec.partition(":")
+    if kind == "random" and not arg:
+        return RandomPlayer(seed)
+    if kind in ("alphabeta", "mcts") and arg.isascii() and arg.isdigit() and int(arg) > 0:
+        return AlphaBetaPlayer(int(arg), seed) if kind == "alphabeta" else MCTSPlayer(int(arg), seed)
+    raise ValueError(f"spec must be 'random', 'alphabeta:D' or 'mcts:N' with a positive integer, got {spec!r}")
+
+
 def _check_player_fn(p, name):
     if not callable(p):
         raise TypeError(f"{name} must be a callable from a state to an action id, got {type(p).__name__}")
@@ -531,6 +550,7 @@ def draw_position(state, ax=None, *, player: int = 0):
     ax.set_xticklabels("abcdefgh" if player == 0 else "hgfedcba")
     ax.set_yticklabels([str(ROWS - r) if player == 0 else str(r + 1) for r in range(ROWS)])
     ax.tick_params(length=0)
+    ax.grid(False)
     ax.set_xlim(-0.5, COLUMNS - 0.5)
     ax.set_ylim(ROWS - 0.5, -0.5)
     ax.set_aspect("equal")

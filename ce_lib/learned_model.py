@@ -39,7 +39,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 import torch
 
-from .experiments import check_positive_int, check_real, check_seeds, samples_to_target, torch_threads
+from .experiments import check_positive_int, check_real, check_seeds, child_seed, samples_to_target, torch_threads
 from .gym_tasks import TASK_TARGETS, evaluation_seed, make_vector_env
 
 __all__ = ["ModelConfig", "PlannerConfig", "Ensemble", "TASK_SPECS", "TaskSpec", "cem_plan", "mpc_runs",
@@ -572,7 +572,9 @@ def _mpc_runs(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_targ
     reward_fn = reward if callable(reward) else known_reward(env_id) if reward == "known" else None
     start = time.perf_counter()
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
-    plan_gens = [torch.Generator().manual_seed(int(s) + 1) for s in seeds]
+    # The planners' streams come from the seed's own child, not from seed + 1 (the next seed's ensemble stream).
+    plan_gens = [torch.Generator().manual_seed(int(np.random.default_rng(child_seed(int(s), 1)).integers(2**62)))
+                 for s in seeds]
     probe = make_vector_env(env_id, 1)
     obs_dim = probe.single_observation_space.shape[0]
     probe.close()

@@ -376,6 +376,8 @@ CASES = {
         ("Sampler type", lambda: mdp.Sampler("lake"), "mdp"),
     ],
     "lqr": [
+        ("rollout_horizon tolerance", lambda: lqr.rollout_horizon(_prob(), 0.0), "tolerance"),
+        ("rollout_horizon problem", lambda: lqr.rollout_horizon("system"), "problem"),
         ("dare B rows", lambda: lqr.dare(np.eye(2), np.ones((3, 1)), np.eye(2), np.eye(1)), "B must have 2 rows"),
         ("dare R", lambda: lqr.dare(np.eye(2), np.eye(2), np.eye(2), -np.eye(2)), "R must"),
         ("LQRProblem unstabilizable", lambda: lqr.LQRProblem(np.diag([2.0, 0.5]), np.array([[0.0], [1.0]]), np.eye(2),
@@ -631,6 +633,26 @@ CASES = {
                                                          opening_plies="2"), "opening_plies"),
         ("match games", lambda: checkers.match(checkers.RandomPlayer(), checkers.RandomPlayer(), -4), "n_games"),
         ("match a", lambda: checkers.match("alpha-beta", checkers.RandomPlayer(), 2), "a"),
+        ("make_player kind", lambda: checkers.make_player("minimax:3"), "spec"),
+        ("make_player depth", lambda: checkers.make_player("alphabeta:0"), "spec"),
+        ("make_player type", lambda: checkers.make_player(3), "spec"),
+        ("ppo config envs", lambda: _checkers_ppo().CheckersPPOConfig(n_envs=0), "n_envs"),
+        ("ppo config channels", lambda: _checkers_ppo().CheckersPPOConfig(channels=[16]), "channels"),
+        ("ppo config target", lambda: _checkers_ppo().CheckersPPOConfig(target_score=-0.1), "target_score"),
+        ("ppo train steps", lambda: _checkers_ppo().train(0), "total_timesteps"),
+        ("ppo train seed", lambda: _checkers_ppo().train(10, seed=-1), "seed"),
+        ("ppo train ladder str", lambda: _checkers_ppo().train(10, ladder="random"), "ladder"),
+        ("ppo train ladder spec", lambda: _checkers_ppo().train(10, ladder=("random", "alphabeta:x")), "spec"),
+        ("ppo network generator", lambda: _checkers_ppo().BoardActorCritic(), "generator"),
+        ("ppo player model", lambda: _checkers_ppo().PolicyPlayer(None), "model"),
+        ("study rerun seed", lambda: _checkers_study().rerun_stored(-1), "seed"),
+        ("study rerun unreported seed", lambda: _checkers_study().rerun_stored(1000), "seed"),
+        ("study rerun evaluations", lambda: _checkers_study().rerun_stored(0, 0), "n_evaluations"),
+        ("study rerun too many", lambda: _checkers_study().rerun_stored(0, 10_000), "n_evaluations"),
+        ("study live games", lambda: _checkers_study().live_ladder(0), "n_games"),
+        ("study headline seeds", lambda: _checkers_study().headline(n_seeds=3), "n_seeds"),
+        ("study generate jobs", lambda: _checkers_study().generate(n_jobs=0), "n_jobs"),
+        ("study generate path", lambda: _checkers_study().generate("no/such/folder/x.json"), "path"),
     ]} if importlib.util.find_spec("pyspiel") else {}),  # OpenSpiel ships no wheel for some platforms
     "stored": [
         ("versions str", lambda: stored.versions("torch"), "packages"),
@@ -751,6 +773,18 @@ def _finetune(**changes):
     test = torch.as_tensor(reasoning.make_problems(task, 4, 0))[None]
     kwargs = dict(steps=1, prompts_per_step=2, group=2, lr=1e-3, **changes)
     return reasoning.finetune(base, task, "grpo", test, [0], **kwargs)
+
+
+def _checkers_ppo():
+    from ce_lib import checkers_ppo  # needs OpenSpiel: imported only where it is installed
+
+    return checkers_ppo
+
+
+def _checkers_study():
+    from ce_lib.studies import checkers as study
+
+    return study
 
 
 def _timeout(signum, frame):

@@ -258,3 +258,14 @@ def test_a_drawn_position_shows_each_piece_once_on_the_dark_squares():
             assert C.DARK_SQUARES[r, c]
     with pytest.raises(ValueError, match="player"):
         C.draw_position(state, player=3)
+
+
+def test_players_are_made_from_their_names_with_their_own_generators():
+    assert repr(C.make_player("alphabeta:3", seed=0)) == "AlphaBetaPlayer(depth=3)"
+    assert repr(C.make_player("mcts:30", seed=0)) == "MCTSPlayer(simulations=30)"
+    state = _random_state(0, 6)
+    a, b = C.make_player("random", seed=5), C.make_player("random", seed=5)
+    assert [a(state) for _ in range(20)] == [b(state) for _ in range(20)]
+    for bad in ("minimax:2", "alphabeta:0", "alphabeta:", "random:1", "mcts:1.5", "alphabeta:\u00b2"):
+        with pytest.raises(ValueError, match="spec"):
+            C.make_player(bad)
