@@ -30,6 +30,7 @@ __all__ = [
     "MethodResult",
     "REPORTED_SEED_START",
     "TUNING_SEED_START",
+    "TUNING_STATISTICS",
     "argmax_random_ties",
     "as_float_array",
     "as_rng",
@@ -407,19 +408,28 @@ def censor(hits, budget) -> np.ndarray:
     return np.where(np.isfinite(h), h, b)
 
 
-def tuning_score(hits, budget: float) -> tuple[float, float, float]:
-    """How a tuning grid ranks a configuration (smaller is better): the statistic the book reports.
+#: The statistics a tuning grid can rank configurations by (see :func:`tuning_score`).
+TUNING_STATISTICS = ("median", "mean")
 
-    Returns ``(median, -success_rate, mean)`` of the samples-to-target over the tuning seeds, misses
-    counted at ``budget``: first the median -- the number the chapters and the scoreboard report --
-    then, to break ties (for example several configurations censored at the budget), the share of
-    seeds that reached the target, then the mean.
+
+def tuning_score(hits, budget: float, statistic: str = "median") -> tuple[float, float, float]:
+    """How a tuning grid ranks a configuration (smaller is better).
+
+    With ``statistic="median"`` (the default): ``(median, -success_rate, mean)`` of the
+    samples-to-target over the tuning seeds, misses counted at ``budget`` -- first the median, the
+    number the chapters and the scoreboard report, then, to break ties (for example several
+    configurations censored at the budget), the share of seeds that reached the target, then the
+    mean. With ``statistic="mean"``: ``(mean, -success_rate, median)``, a ranking that sees a
+    setting failing on one tuning seed in three, which the median cannot.
     """
+    if statistic not in TUNING_STATISTICS:
+        raise ValueError(f"statistic must be one of {TUNING_STATISTICS}, got {statistic!r}")
     c = censor(hits, budget)
-    return (float(np.median(c)), -float(np.mean(np.isfinite(np.asarray(hits, dtype=float)))), float(np.mean(c)))
+    med, rate, mean = float(np.median(c)), -float(np.mean(np.isfinite(np.asarray(hits, dtype=float)))), float(np.mean(c))
+    return (med, rate, mean) if statistic == "median" else (mean, rate, med)
 
 
-def best_by_tuning(candidates: Sequence, budget: float) -> int:
+def best_by_tuning(candidates: Sequence, budget: float, statistic: str = "median") -> int:
     """Index of the candidate whose tuning hits score best by :func:`tuning_score` (first on ties).
 
     Parameters
@@ -427,11 +437,15 @@ def best_by_tuning(candidates: Sequence, budget: float) -> int:
     candidates : sequence of array_like
         Samples-to-target on the tuning seeds, one array per configuration or method.
     budget : float
+    statistic : {"median", "mean"}
+        What ranks them first (misses at the budget).
     """
     candidates = list(candidates)
     if not candidates:
         raise ValueError("candidates must not be empty")
-    scores = [tuning_score(c, budget) for c in candidates]
+    if statistic not in TUNING_STATISTICS:
+        raise ValueError(f"statistic must be one of {TUNING_STATISTICS}, got {statistic!r}")
+    scores = [tuning_score(c, budget, statistic) for c in candidates]
     return int(min(range(len(scores)), key=scores.__getitem__))
 
 
@@ -467,14 +481,16 @@ def seed_span(seeds: Sequence[int]) -> str:
     return ", ".join(map(str, seeds))
 
 
-def grid_tuning(n_configs: int, seeds: Sequence[int] | str) -> str:
+def grid_tuning(n_configs: int, seeds: Sequence[int] | str, statistic: str = "median") -> str:
     """The ``tuning`` text of a method tuned over a grid: how many settings, on which seeds, by what.
 
     ``seeds`` is the list of tuning seeds, or a phrase for runs split from one seed (for example
-    ``"20 runs split from seed 1000"``)."""
+    ``"20 runs split from seed 1000"``); ``statistic`` what ranked them (:func:`tuning_score`)."""
     n_configs = check_positive_int(n_configs, "n_configs")
+    if statistic not in TUNING_STATISTICS:
+        raise ValueError(f"statistic must be one of {TUNING_STATISTICS}, got {statistic!r}")
     where = seeds if isinstance(seeds, str) else f"seeds {seed_span(seeds)}"
-    return f"grid of {n_configs} on {where}, chosen by median samples-to-target (misses at the budget)"
+    return f"grid of {n_configs} on {where}, chosen by {statistic} samples-to-target (misses at the budget)"
 
 
 def hit_summary(hits, budget: float, *, level: float = 0.95, seed: Any = 0) -> dict:

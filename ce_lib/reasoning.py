@@ -45,7 +45,8 @@ __all__ = [
     "careful_traces", "guesses", "answers_of", "verify", "pretraining_data", "LMEnsemble",
     "init_ensemble", "TableModel", "completion_logprobs", "sample", "PretrainResult", "pretrain",
     "power_resample", "power_mcmc", "pass_at_k", "MCMCResult", "group_advantages", "grpo_loss",
-    "stack_models", "accuracy", "FINETUNE_METHODS", "FinetuneResult", "finetune",
+    "stack_models", "accuracy", "FINETUNE_METHODS", "FinetuneResult", "finetune", "SCHEDULES",
+    "FINAL_LR_FRACTION", "lr_factor",
 ]
 
 #: The token alphabet: digits, the two operators, the two answer markers, end and padding.
@@ -387,22 +388,29 @@ def completion_logprobs(model, prompts: torch.Tensor, completions: torch.Tensor,
 
 
 def sample(model, prompts: torch.Tensor, completion_len: int, *, temperature: float = 1.0,
-           generator: torch.Generator | None = None, prefix: torch.Tensor | None = None,
+           generator: torch.Generator | Sequence[torch.Generator] | None = None, prefix: torch.Tensor | None = None,
            start: torch.Tensor | int = 0) -> torch.Tensor:
     """Ancestral sampling of completions (``(M, B, completion_len)``); ``temperature=0`` is greedy.
 
+    ``generator`` is one torch generator for the whole stack, or one per model (a list of ``M``):
+    then model ``m``'s answers depend only on its own generator, whichever models share the stack.
     With ``prefix`` (``(M, B, completion_len)``) and ``start`` (an int or a ``(M, B)`` tensor),
     tokens before ``start`` are kept from ``prefix`` and only the rest is drawn (the suffix
     proposal of :func:`power_mcmc`). After END every token is PAD.
     """
     temperature = check_real(temperature, "temperature", low=0)
     completion_len = check_positive_int(completion_len, "completion_len")
-    if temperature > 0 and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator to sample with (ce_lib never draws from torch's global "
-                        f"generator), got {type(generator).__name__}; temperature=0 (greedy) needs none")
+    per_model = isinstance(generator, (list, tuple))
+    if temperature > 0 and not (isinstance(generator, torch.Generator)
+                                or (per_model and generator and all(isinstance(g, torch.Generator) for g in generator))):
+        raise TypeError(f"generator must be a torch.Generator (or a list of one per model) to sample with (ce_lib "
+                        f"never draws from torch's global generator), got {type(generator).__name__}; temperature=0 "
+                        f"(greedy) needs none")
     if not isinstance(prompts, torch.Tensor) or prompts.dim() != 3:
         raise ValueError(f"prompts must be a (M, B, P) tensor of token ids, got {type(prompts).__name__}")
     M, B, _ = prompts.shape
+    if temperature > 0 and per_model and len(generator) != M:
+        raise ValueError(f"generator must be one torch.Generator or one per model ({M}), got a list of {len(generator)}")
     if prefix is not None and tuple(prefix.shape) != (M, B, completion_len):
         raise ValueError(f"prefix must have shape {(M, B, completion_len)}, got {tuple(prefix.shape)}")
     comp = torch.full((M, B, completion_len), PAD, dtype=torch.int64) if prefix is None else prefix.clone()
@@ -416,8 +424,12 @@ def sample(model, prompts: torch.Tensor, completion_len: int, *, temperature: fl
                 if temperature == 0:
                     new = logits.argmax(-1)
                 else:
-                    probs = torch.softmax(logits / temperature, dim=-1).reshape(M * B, -1)
-                    new = torch.multinomial(probs, 1, generator=generator).reshape(M, B)
+                    probs = torch.softmax(logits / temperature, dim=-1)
+                    if per_model:
+                        new = torch.stack([torch.multinomial(probs[m], 1, generator=g)[:, 0]
+                                           for m, g in enumerate(generator)])
+                    else:
+                        new = torch.multinomial(probs.reshape(M * B, -1), 1, generator=generator).reshape(M, B)
                 tok = torch.where(keep, comp[..., t], new)
             else:
                 tok = comp[..., t]
@@ -452,9 +464,15 @@ class _Adam:
                                   dtype=torch.float32)
         self.state = {n: (torch.zeros_like(p), torch.zeros_like(p)) for n, p in net.named_parameters()}
 
-    def step(self, scale: float = 1.0):
+    def step(self, scale=1.0):
+        """One step with every model's rate times ``scale`` (a number, or one per model)."""
         b1, b2 = self.betas
         self.t += 1
+        if np.ndim(scale):
+            lr = self.lr * torch.as_tensor(np.asarray(scale, dtype=float), dtype=torch.float32)
+            scale = 1.0
+        else:
+            lr = self.lr
         with torch.no_grad():
             for name, p in self.net.named_parameters():
                 if p.grad is None:
@@ -465,12 +483,33 @@ class _Adam:
                 upd = (m / (1 - b1 ** self.t)) / ((v / (1 - b2 ** self.t)).sqrt() + self.eps)
                 shape = [1] * p.dim()
                 shape[1 if name in ("qkv", "out", "w1", "b1", "w2", "b2") else 0] = -1
-                p.sub_(scale * self.lr.reshape(shape) * upd)
+                p.sub_(scale * lr.reshape(shape) * upd)
                 p.grad = None
 
 
 def _cosine(step: int, steps: int, warmup: int) -> float:
     return min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / steps))
+
+
+#: Learning-rate schedules of :func:`finetune` after its warm-up: ``"constant"``, or ``"cosine"``
+#: down to :data:`FINAL_LR_FRACTION` of the starting rate at the last step.
+SCHEDULES = ("constant", "cosine")
+FINAL_LR_FRACTION = 0.1
+
+
+def lr_factor(schedule: str, step: int, steps: int, warmup: int) -> float:
+    r"""The factor on the learning rate at fine-tuning step ``step`` (1 .. ``steps``): a linear
+    warm-up over ``warmup`` steps times, for ``"cosine"``,
+    :math:`f + (1 - f)\,\tfrac12 (1 + \cos(\pi\, s / S))` with :math:`f` =
+    :data:`FINAL_LR_FRACTION`, :math:`s` = ``step``, :math:`S` = ``steps`` (so the last step runs at
+    :math:`f` times the rate), and 1 for ``"constant"``."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    warm = min(1.0, step / warmup)
+    if schedule == "constant":
+        return warm
+    f = FINAL_LR_FRACTION
+    return warm * (f + (1 - f) * 0.5 * (1 + math.cos(math.pi * step / steps)))
 
 
 def _completion_nll(net, seqs: torch.Tensor, prompt_len: int) -> torch.Tensor:
@@ -739,6 +778,7 @@ class FinetuneResult(NamedTuple):
     model: LMEnsemble  # the fine-tuned models
     cost: np.ndarray  # (E,) supervision used per model before each evaluation: verifier calls or traces
     accuracy: np.ndarray  # (E, M) single-sample accuracy (temperature 1) on each model's test prompts
+    greedy: np.ndarray  # (E, M) accuracy of the greedy answer (temperature 0) on the same prompts
     flops: np.ndarray  # (E, M) training compute so far: 2 n per token sampled, 6 n per token trained on
     careful: np.ndarray  # (E, M) share of test answers that open a careful trace
 
@@ -804,11 +844,17 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tens
 def accuracy(model, task: AdditionTask, prompts: torch.Tensor, *, temperature: float = 1.0,
              samples: int = 1, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
     """Mean accuracy of ``samples`` draws per prompt at ``temperature`` (``(M,)``), and the share
-    of draws that open a careful trace (``(M,)``)."""
+    of draws that open a careful trace (``(M,)``). ``seed`` is one seed for the whole stack, or a
+    list of one per model (then each model's answers depend on its own seed only)."""
     task = _task(task)
     samples = check_positive_int(samples, "samples")
     temperature = check_real(temperature, "temperature", low=0)
-    gen = _torch_gen(seed)
+    if isinstance(seed, (list, tuple)):
+        if len(seed) != prompts.shape[0]:
+            raise ValueError(f"seed must be one seed or one per model ({prompts.shape[0]}), got {len(seed)}")
+        gen = [_torch_gen(s) for s in seed]
+    else:
+        gen = _torch_gen(seed)
     p = prompts.repeat_interleave(samples, dim=1)
     comp = sample(model, p, task.completion_len, temperature=temperature, generator=gen)
     ok = np.stack([verify(task, p[m].numpy(), comp[m].numpy()) for m in range(p.shape[0])])
@@ -816,9 +862,10 @@ def accuracy(model, task: AdditionTask, prompts: torch.Tensor, *, temperature: f
 
 
 def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: torch.Tensor, seeds: Sequence[int], *,
-             steps: int = 60, prompts_per_step: int = 16, group: int = 8, lr=1e-3, epochs: int = 1,
-             std_norm: bool = True, clip: float = 0.2, kl: float = 0.0, eval_every: int = 5,
-             eval_samples: int = 2, warmup: int = 10, n_threads: int | None = None) -> FinetuneResult:
+             steps: int = 60, prompts_per_step: int = 16, group: int = 8, lr=1e-3, schedule="constant",
+             epochs: int = 1, std_norm: bool = True, clip: float = 0.2, kl: float = 0.0, eval_every: int = 5,
+             eval_samples: int = 2, warmup: int = 10, stop_after: int | None = None,
+             n_threads: int | None = None) -> FinetuneResult:
     r"""Fine-tune every model of a stack with one method, recording accuracy against supervision.
 
     Each step draws ``prompts_per_step`` fresh problems per model and then
@@ -837,18 +884,23 @@ def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: to
     * ``"sft"`` -- supervised fine-tuning on ``prompts_per_step * group`` careful traces written
       by the task's own program (no dropped carries). Cost: traces; no sampling, no verifier.
 
-    Every method uses Adam with the learning rate warmed up linearly over ``warmup`` steps (the
-    first Adam steps move every weight by about ``lr`` whatever the gradient's size, which can break
-    a small pretrained model). Model ``m`` draws its problems from ``seeds[m]`` (the answers of the whole stack are
-    sampled with one generator seeded from ``seeds[0]``); a stack may hold the same base
-    model several times with different learning rates (``lr`` per model), and those copies then
-    see the same problems.
+    With ``epochs`` > 1 each batch is reused for several gradient steps (GRPO's and PPO's inner
+    steps: the probability ratio then moves away from 1 and the clip can bind); their compute is
+    counted. Every method uses Adam with the learning rate warmed up linearly over ``warmup`` steps
+    (the first Adam steps move every weight by about ``lr`` whatever the gradient's size, which can
+    break a small pretrained model), then held (``schedule="constant"``) or decayed on a cosine to a
+    tenth (``"cosine"``, :func:`lr_factor`). Model ``m`` draws its problems, answers and
+    evaluation samples from children of ``seeds[m]`` only, so its run is the same whichever models
+    share the stack; a stack may hold the same base model several times with different learning
+    rates and schedules (``lr`` and ``schedule`` per model), and those copies then see the same
+    problems. ``stop_after`` stops after that many of the ``steps`` (the schedule still runs over
+    ``steps``): the start of a longer run, exactly.
 
     Returns
     -------
     FinetuneResult
         Evaluated at step 0 and every ``eval_every`` steps: ``eval_samples`` answers per test
-        prompt at temperature 1.
+        prompt at temperature 1, and the greedy answer.
     """
     task = _task(task)
     if method not in FINETUNE_METHODS:
@@ -869,6 +921,9 @@ def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: to
     eval_every = check_positive_int(eval_every, "eval_every")
     eval_samples = check_positive_int(eval_samples, "eval_samples")
     warmup = check_positive_int(warmup, "warmup")
+    stop_after = steps if stop_after is None else check_positive_int(stop_after, "stop_after")
+    if stop_after > steps:
+        raise ValueError(f"stop_after must be at most steps ({steps}), got {stop_after!r}")
     clip = check_real(clip, "clip", low=0, low_open=True)
     kl = check_real(kl, "kl", low=0)
     lr_array = np.asarray(lr)
@@ -879,24 +934,30 @@ def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: to
     lrs = np.broadcast_to(lr_array.astype(float), (M,))
     if not np.all(np.isfinite(lrs)) or np.any(lrs <= 0):
         raise ValueError(f"lr must be positive (one number or one per model), got {lr!r}")
+    schedules = [schedule] * M if isinstance(schedule, str) else list(schedule) \
+        if isinstance(schedule, (list, tuple, np.ndarray)) else None
+    if schedules is None or len(schedules) != M or any(x not in SCHEDULES for x in schedules):
+        raise ValueError(f"schedule must be one of {SCHEDULES} or one per model ({M}), got {schedule!r}")
     C, Pl = task.completion_len, task.prompt_len
     with _threads(n_threads):
         net = stack_models([base])
         ref = stack_models([base]) if (method == "grpo" and kl > 0) else None
         opt = _Adam(net, lrs, betas=(0.9, 0.99))
         rngs = [as_rng(child_seed(s, 2)) for s in seeds]
-        gen = _torch_gen(child_seed(seeds[0], 3))
-        eval_seed = child_seed(seeds[0], 4)
-        cost, acc, flops, careful = [], [], [], []
+        gen = [_torch_gen(child_seed(s, 3)) for s in seeds]
+        eval_seeds = [child_seed(s, 4) for s in seeds]
+        cost, acc, greedy, flops, careful = [], [], [], [], []
         spent, used = 0, np.zeros(M)
         n_par = net.n_params()
 
         def record(step):
-            a, c = accuracy(net, task, test_prompts, samples=eval_samples, seed=child_seed(eval_seed, step))
-            cost.append(spent), acc.append(a), flops.append(used.copy()), careful.append(c)
+            a, c = accuracy(net, task, test_prompts, samples=eval_samples,
+                            seed=[child_seed(e, step) for e in eval_seeds])
+            g, _ = accuracy(net, task, test_prompts, temperature=0.0)
+            cost.append(spent), acc.append(a), greedy.append(g), flops.append(used.copy()), careful.append(c)
 
         record(0)
-        for step in range(1, steps + 1):
+        for step in range(1, stop_after + 1):
             if method == "sft":  # P * G distinct problems, each with its program-written trace
                 prompts = np.stack([make_problems(task, P * G, r) for r in rngs])
                 p_rep = torch.as_tensor(prompts)
@@ -929,7 +990,9 @@ def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: to
                     loss = (weight * nll).sum(-1) / weight.sum(-1).clamp(min=1.0)
                     used += 6 * n_par * ((Pl + _live(comp).sum(-1).double()) * weight).sum(-1).numpy()
                 loss.sum().backward()
-                opt.step(min(1.0, step / warmup))
-            if step % eval_every == 0 or step == steps:
+                factors = [lr_factor(x, step, steps, warmup) for x in schedules]
+                opt.step(factors[0] if len(set(schedules)) == 1 else factors)
+            if step % eval_every == 0 or step == stop_after:
                 record(step)
-    return FinetuneResult(net, np.array(cost, dtype=float), np.array(acc), np.array(flops), np.array(careful))
+    return FinetuneResult(net, np.array(cost, dtype=float), np.array(acc), np.array(greedy), np.array(flops),
+                          np.array(careful))

@@ -254,8 +254,7 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
 
     out = reasoning_study.run()
     S = out["samplers"]
-    careful_acc = [S["ok"][m][S["is_careful"][m]].mean() for m in range(len(out["seeds"]))]
-    assert min(careful_acc) > 0.6
+    assert min(S["careful_accuracy"]) > 0.6
     t = {T: np.median(v) for T, v in S["temperature"].items()}
     assert t[0.0] < t[0.25] < t[1.0]
     assert np.median(S["mcmc"][1.0]["accuracy"][-1]) > np.median(S["mcmc"][0.25]["accuracy"][-1])

@@ -118,6 +118,16 @@ def test_censor_and_tuning_score_use_the_reported_statistic():
     # ... and among equal medians, the one that reaches the target more often wins
     assert ex.best_by_tuning([[5, np.inf, np.inf], [5, 100.0, np.inf]], 100) == 1
     assert ex.tuning_score([np.inf, np.inf], 100)[0] == 100
+    # the mean sees the failures: with misses at a budget of 200 the slow reliable setting wins
+    # (mean 50 against 87.2) where the median picks the fast one (14 against 50)
+    assert ex.best_by_tuning([slow, fast], 200) == 1
+    assert ex.best_by_tuning([slow, fast], 200, statistic="mean") == 0
+    assert ex.tuning_score(fast, 200, "mean") == (pytest.approx(87.2), -0.6, 14.0)
+    assert "chosen by mean samples-to-target" in ex.grid_tuning(4, [1000, 1001], "mean")
+    for call in (lambda: ex.tuning_score(fast, 100, "best"), lambda: ex.best_by_tuning([fast], 100, "q90"),
+                 lambda: ex.grid_tuning(4, [1000], "max")):
+        with pytest.raises(ValueError, match="statistic"):
+            call()
 
 
 def test_window_mean_is_a_sliding_mean():
@@ -468,7 +478,7 @@ def test_the_cache_keys_a_library_function_on_the_code_it_runs(tmp_path):
 
     root = _copy_of_the_library(tmp_path)
     probe = ("import ce_lib; from ce_lib import experiments as ex; from ce_lib.studies import reasoning, lqr; "
-             "print(ex._code_key(reasoning.study), ex._code_key(lqr.comparison))")
+             "print(ex._code_key(reasoning.rerun_stored), ex._code_key(lqr.comparison))")
 
     def keys():
         out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True)

@@ -208,7 +208,7 @@ def test_fine_tuning_counts_its_supervision_and_compute(method):
     res = rs.finetune(pre.model, TASK, method, test, [0, 1], steps=4, prompts_per_step=3, group=2, lr=[1e-3, 2e-3],
                       eval_every=2)
     assert np.array_equal(res.cost, [0, 12, 24])  # 3 problems x 2 answers (or traces) per step
-    assert res.accuracy.shape == res.flops.shape == res.careful.shape == (3, 2)
+    assert res.accuracy.shape == res.greedy.shape == res.flops.shape == res.careful.shape == (3, 2)
     assert np.all(res.flops[0] == 0)
     if method == "sft":  # 6 traces a step, each trained on once: 6 x params x tokens
         per_step = 6 * pre.model.n_params() * 6 * (TASK.prompt_len + TASK.completion_len)
@@ -218,6 +218,46 @@ def test_fine_tuning_counts_its_supervision_and_compute(method):
     again = rs.finetune(pre.model, TASK, method, test, [0, 1], steps=4, prompts_per_step=3, group=2, lr=[1e-3, 2e-3],
                         eval_every=2)
     assert np.array_equal(res.accuracy, again.accuracy) and np.array_equal(res.flops, again.flops)
+
+
+def test_the_cosine_schedule_warms_up_then_ends_at_a_tenth():
+    assert [rs.lr_factor("constant", s, 80, 10) for s in (1, 5, 10, 80)] == [0.1, 0.5, 1.0, 1.0]
+    cosine = [rs.lr_factor("cosine", s, 80, 10) for s in range(1, 81)]
+    assert cosine[-1] == pytest.approx(rs.FINAL_LR_FRACTION)
+    assert cosine[39] == pytest.approx(rs.FINAL_LR_FRACTION + (1 - rs.FINAL_LR_FRACTION) / 2)  # half-way
+    assert all(a >= b for a, b in zip(cosine[9:], cosine[10:]))  # decreasing after the warm-up
+    with pytest.raises(ValueError, match="schedule"):
+        rs.lr_factor("linear", 1, 80, 10)
+
+
+def test_a_fine_tuning_run_depends_only_on_its_seed_and_stops_as_the_start_of_a_longer_one():
+    """Model m's problems, answers and evaluations come from its own seed: the same run alone and in a
+    stack with other seeds and settings; and stop_after gives the start of the full run, bit for bit."""
+    pre = rs.pretrain(TASK, [4, 9], steps=300, warmup=30)  # long enough to answer some problems right
+    test = torch.as_tensor(np.stack([rs.make_problems(TASK, 16, s) for s in (5, 6)]))
+    kw = dict(steps=6, prompts_per_step=8, group=4, eval_every=2, epochs=2)
+    stack = rs.finetune(rs.stack_models([pre.model], [[0, 1, 1]]), TASK, "grpo", test[[0, 1, 1]], [4, 9, 9],
+                        lr=[1e-3, 3e-3, 1e-2], schedule=["cosine", "cosine", "constant"], **kw)
+    alone = rs.finetune(rs.stack_models([pre.model], [[1]]), TASK, "grpo", test[[1]], [9], lr=3e-3,
+                        schedule="cosine", **kw)
+    assert stack.accuracy[:, 1].max() > 0  # rewards, hence gradients, are not all zero
+    for field in ("accuracy", "greedy", "flops", "careful"):
+        assert np.array_equal(getattr(stack, field)[:, 1], getattr(alone, field)[:, 0]), field
+    start = rs.finetune(rs.stack_models([pre.model], [[1]]), TASK, "grpo", test[[1]], [9], lr=3e-3,
+                        schedule="cosine", stop_after=4, **kw)
+    assert np.array_equal(start.cost, alone.cost[:3]) and np.array_equal(start.accuracy, alone.accuracy[:3])
+    assert not torch.equal(stack.model.head[1], stack.model.head[2])  # another setting, another run
+
+
+def test_sampling_with_one_generator_per_model_does_not_depend_on_the_neighbours():
+    pre = rs.pretrain(TASK, [1, 2], steps=5, warmup=2)
+    prompts = torch.as_tensor(np.stack([rs.make_problems(TASK, 8, 0)] * 2))
+    both = rs.sample(pre.model, prompts, TASK.completion_len, generator=[torch.Generator().manual_seed(s) for s in (3, 4)])
+    one = rs.sample(rs.stack_models([pre.model], [[1]]), prompts[1:], TASK.completion_len,
+                    generator=[torch.Generator().manual_seed(4)])
+    assert torch.equal(both[1], one[0])
+    with pytest.raises(ValueError, match="one per model"):
+        rs.sample(pre.model, prompts, TASK.completion_len, generator=[torch.Generator()])
 
 
 def test_hits_need_the_target_held_at_the_next_evaluation():
@@ -269,3 +309,44 @@ def test_the_weak_seeds_sentence_follows_the_numbers():
 def test_the_weak_seeds_sentence_refuses_bad_input(kwargs, word):
     with pytest.raises((ValueError, TypeError), match=word):
         reasoning_study.weak_seeds_sentence(**kwargs)
+
+
+# ----------------------------------------------------------------------------------------------
+# The study's stored runs
+# ----------------------------------------------------------------------------------------------
+
+
+def test_every_fine_tuning_grid_holds_the_schedules_and_grpo_also_its_inner_steps():
+    S = reasoning_study.SETTINGS
+    assert len(reasoning_study.grid("grpo")) == len(S.lr_grid) * len(S.schedules) * len(S.inner_steps)
+    assert {c["schedule"] for c in reasoning_study.grid("rft")} == set(rs.SCHEDULES)
+    assert {c["epochs"] for c in reasoning_study.grid("sft")} == {1}
+    with pytest.raises(ValueError, match="method"):
+        reasoning_study.grid("ppo")
+
+
+def test_the_stored_runs_match_their_settings_and_tell_the_chosen_settings():
+    out = reasoning_study.run()
+    S = reasoning_study.SETTINGS
+    assert out["seeds"] == list(S.reported_seeds) and out["tuning_seeds"] == list(S.tuning_seeds)
+    for method in rs.FINETUNE_METHODS:
+        d = out[method]
+        assert d["accuracy"].shape == d["greedy"].shape == (S.ft_steps // S.ft_eval_every + 1, len(S.reported_seeds))
+        table = reasoning_study.tuning_table(out, method)
+        chosen = [r for r in table if r["chosen"]]
+        assert len(chosen) == 1 and chosen[0]["sampled_mean"] == min(r["sampled_mean"] for r in table)
+    flops = reasoning_study.training_flops(out, "grpo")
+    assert np.array_equal(np.isfinite(flops), np.isfinite(out["grpo"]["hits"]))
+    be = reasoning_study.break_even(out, "grpo")
+    assert np.all(be[np.isfinite(flops)] > 0)
+
+
+@pytest.mark.slow
+def test_a_stored_run_is_reproduced_bit_for_bit():
+    """Pretrain seed 0's base model again and fine-tune it with GRPO's chosen setting: every evaluation
+    of the stored run, bit for bit (where ce_lib's reproducible numerical mode and the libraries' versions
+    are those the runs were made with)."""
+    result = reasoning_study.rerun_stored(seed=0, method="grpo", steps=20)
+    if not result["exact_expected"]:
+        pytest.skip(result["why"])
+    assert result["identical"], (result["rerun"], result["stored"])

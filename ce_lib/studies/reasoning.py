@@ -1,35 +1,49 @@
-"""The study of the chapter on reasoning models (:ref:`ch-reasoning`): its settings and experiments.
+"""The study of the chapter on reasoning models (:ref:`ch-reasoning`): its settings, its stored runs and
+the numbers its prose glues.
 
-What the chapter runs and the numbers its prose glues: the task, the seeds, the pretraining and
-fine-tuning budgets, the grids every method is tuned on, the study that runs them all, and the
-scoreboard records. The problems and learners are the library's, :mod:`ce_lib.reasoning`; this
-module only chooses and runs them.
+What the chapter runs: the task, the seeds, the pretraining and fine-tuning budgets, the grids every
+fine-tuning method is tuned on, and the scoreboard records. The problems and learners are the library's,
+:mod:`ce_lib.reasoning`; this module only chooses and runs them.
+
+**Why the runs are stored.** Pretraining one base model per seed for 38 seeds, tuning GRPO over its
+learning rate, schedule and inner steps and the supervised methods over theirs, and running every chosen
+setting on 20 seeds takes about half an hour of two cores: more than a chapter may take to execute.
+``python -m ce_lib.studies.reasoning generate`` makes them once and stores them with the settings,
+library versions and numerical mode in ``ce_lib/data/reasoning_runs.json`` (:mod:`ce_lib.stored`).
+Every model's run depends only on its own seed (a stack of models is exactly its models run one by
+one), so the chapter and the tests pretrain one seed's base model again, fine-tune it, and require
+the stored numbers bit for bit (:func:`rerun_stored`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 
+from .. import stored
 from ..experiments import (
+    MethodResult,
+    best_by_tuning,
     check_finite_array,
     check_positive_int,
     check_real,
     child_seed,
+    grid_tuning,
+    make_record,
     reported_seeds,
     tuning_seeds,
 )
 from ..experiments import torch_threads as _threads
 from ..reasoning import (
     FINETUNE_METHODS,
+    SCHEDULES,
     STEPS,
     AdditionTask,
-    FinetuneResult,
     LMEnsemble,
     _live,
-    _stack_seeds,
     _torch_gen,
     accuracy,
     completion_logprobs,
@@ -45,8 +59,9 @@ from ..reasoning import (
 )
 
 __all__ = [
-    "Settings", "SETTINGS", "hits_at", "ratios_by_target", "study", "LABELS", "answer_flops",
-    "smallest_draws", "serving_hits", "run", "headline", "weak_seeds_sentence",
+    "Settings", "SETTINGS", "DATA_FILE", "GENERATE_COMMAND", "grid", "hits_at", "ratios_by_target", "load_data",
+    "run", "tuning_table", "LABELS", "answer_flops", "smallest_draws", "serving_hits", "training_flops",
+    "break_even", "break_even_table", "rerun_stored", "DECODINGS", "headline", "weak_seeds_sentence", "generate", "main",
 ]
 
 
@@ -54,101 +69,329 @@ __all__ = [
 class Settings:
     """The chapter's settings: what its experiments run, on which seeds, with which budgets and grids.
 
-    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try.
+    The chapter uses :data:`SETTINGS`; ``dataclasses.replace(SETTINGS, ...)`` gives a variant to try
+    (the stored runs are refused for any other settings: regenerate them).
     """
 
     # The task of the chapter: two-digit addition, 40% careful traces, carries dropped 15% of the time.
     task: AdditionTask = AdditionTask(n_digits=2)
     # Reported seeds (a seed is a base model, its test problems and its fine-tuning data).
-    reported_seeds: tuple = reported_seeds(10)
+    reported_seeds: tuple = reported_seeds(30)
     # Seeds on which every method's settings are chosen (their own base models and test problems).
-    tuning_seeds: tuple = tuning_seeds(3)
+    tuning_seeds: tuple = tuning_seeds(8)
     pretrain_steps: int = 3000  # pretraining steps (batch 64, Adam, lr 0.01 with warm-up and cosine decay)
     n_test: int = 200  # test problems per seed
-    target: float = 0.9  # accuracy to reach (one answer per query, sampled at temperature 1)
+    target: float = 0.9  # accuracy to reach (one answer per query, sampled at temperature 1; or greedy)
     alpha: float = 4.0  # the power of the power distribution
     ft_steps: int = 80  # fine-tuning steps
     ft_prompts: int = 16  # problems per fine-tuning step
     ft_group: int = 8  # answers (or traces) per problem and step
     ft_eval_every: int = 5  # fine-tuning steps between evaluations
-    # Learning rates tried for every fine-tuning method (GRPO also with and without std normalization).
-    lr_grid: tuple = (1e-3, 3e-3, 1e-2)
+    lr_grid: tuple = (1e-3, 3e-3, 1e-2)  # learning rates tried for every fine-tuning method
+    schedules: tuple = SCHEDULES  # learning-rate schedules tried for every method (constant; cosine to 10%)
+    inner_steps: tuple = (1, 2, 4)  # gradient steps per batch tried for GRPO (its reuse of each batch)
+    std_norm: bool = False  # GRPO's advantages divided by the group's std? (no: Dr. GRPO, Liu et al. 2025)
+    tuning_statistic: str = "mean"  # ranks a setting by its mean calls to the target, misses at the budget
     # Candidates per query tried for best-of-n and for power sampling by importance resampling.
     draws: tuple = (1, 2, 4, 8, 16, 32)
     mcmc_steps: int = 24  # Metropolis-Hastings steps per chain
     mcmc_temperatures: tuple = (1.0, 1.0 / 4.0)  # the proposal temperatures compared
-    queries: int = 1000  # queries served in the compute comparison
+    queries: int = 1000  # queries served in the compute record
     temperatures: tuple = (1.0, 0.5, 0.25, 0.0)  # low temperatures compared with temperature 1 (0: greedy)
     pass_test: int = 40  # test problems per seed for pass@k
     pass_k: int = 32  # answers drawn per problem for pass@k
     power_pass_draws: int = 8  # candidates per power-sampled answer in the pass@k comparison
+    n_threads: int = 2  # torch threads of every computation (the runs do not depend on it)
 
 
 SETTINGS = Settings()
 """The settings the chapter runs with."""
 
+DATA_FILE = "reasoning_runs.json"
+"""Name of the stored runs inside ``ce_lib/data``."""
+GENERATE_COMMAND = "python -m ce_lib.studies.reasoning generate"
+"""The command that remakes them."""
+
+#: Names a reader recognises, for tables and legends.
+LABELS = {"grpo": "GRPO-style RL", "rft": "rejection-sampling fine-tuning", "sft": "fine-tuning on program traces",
+          "power_ir": "power sampling (importance resampling)", "power_mcmc": "power sampling (MCMC)",
+          "best_of_n": "best-of-n with the verifier", "base": "base model"}
+
+#: The two ways a fine-tuned model answers: one draw at temperature 1, or the greedy answer.
+DECODINGS = ("sampled", "greedy")
 
 
-def _grid(method: str) -> list[dict]:
-    if method == "grpo":
-        return [dict(lr=lr, std_norm=s) for lr in SETTINGS.lr_grid for s in (True, False)]
-    return [dict(lr=lr) for lr in SETTINGS.lr_grid]
+def grid(method: str) -> list[dict]:
+    """The settings ``method`` is tuned over: every learning rate of ``SETTINGS.lr_grid`` with every
+    schedule, and for GRPO also every number of inner steps (the supervised methods take one step per
+    batch)."""
+    if method not in FINETUNE_METHODS:
+        raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
+    epochs = SETTINGS.inner_steps if method == "grpo" else (1,)
+    return [dict(lr=lr, schedule=s, epochs=e) for e in epochs for lr in SETTINGS.lr_grid for s in SETTINGS.schedules]
 
 
 def _test_prompts(seeds) -> torch.Tensor:
     return torch.as_tensor(np.stack([make_problems(SETTINGS.task, SETTINGS.n_test, child_seed(s, 5)) for s in seeds]))
 
 
+def _gens(seeds, k: int) -> list:
+    """One torch generator per seed, from its child ``k``."""
+    return [_torch_gen(child_seed(s, k)) for s in seeds]
+
+
+def _verify(prompts: torch.Tensor, completions: torch.Tensor) -> np.ndarray:
+    return np.stack([verify(SETTINGS.task, prompts[m].numpy(), completions[m].numpy()) for m in range(prompts.shape[0])])
+
+
+# ----------------------------------------------------------------------------------------------
+# The experiments (run by generate)
+# ----------------------------------------------------------------------------------------------
+
+
 def _sampler_study(model: LMEnsemble, seeds) -> dict:
     """Everything that needs no training: temperatures, best-of-n, power sampling (IR, MCMC)."""
     test = _test_prompts(seeds)
     M, n = len(seeds), max(SETTINGS.draws)
-    out = {"temperature": {}, "careful": {}}
+    out = {"temperature": [], "careful": []}
     for k, T in enumerate(SETTINGS.temperatures):
-        a, c = accuracy(model, SETTINGS.task, test, temperature=T, samples=4, seed=child_seed(seeds[0], 10 + k))
-        out["temperature"][T], out["careful"][T] = a, c
+        a, c = accuracy(model, SETTINGS.task, test, temperature=T, samples=4, seed=[child_seed(s, 10 + k) for s in seeds])
+        out["temperature"].append(a), out["careful"].append(c)
     rep = test.repeat_interleave(n, dim=1)
-    comp = sample(model, rep, SETTINGS.task.completion_len, generator=_torch_gen(child_seed(seeds[0], 20)))
+    comp = sample(model, rep, SETTINGS.task.completion_len, generator=_gens(seeds, 20))
     lp = completion_logprobs(model, rep, comp).sum(-1).reshape(M, SETTINGS.n_test, n)
-    ok = np.stack([verify(SETTINGS.task, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, SETTINGS.n_test, n)
-    out["logp"], out["ok"] = lp.numpy(), ok
-    out["is_careful"] = (comp[..., 0] == STEPS).numpy().reshape(M, SETTINGS.n_test, n)
+    ok = _verify(rep, comp).reshape(M, SETTINGS.n_test, n)
+    careful = (comp[..., 0] == STEPS).numpy().reshape(M, SETTINGS.n_test, n)
+    out["careful_accuracy"] = [ok[m][careful[m]].mean() for m in range(M)]
+    out["guess_accuracy"] = [ok[m][~careful[m]].mean() for m in range(M)]
     out["tokens_per_answer"] = float(_live(comp).sum(-1).double().mean())
+    # the likelihoods of the base model's own answers, pooled, as a histogram per kind of answer
+    flat = lp.numpy().ravel()
+    edges = np.linspace(np.percentile(flat, 0.5), 0, 41)
+    kinds = {"careful, right": careful & ok, "careful, wrong": careful & ~ok, "guess, right": ~careful & ok,
+             "guess, wrong": ~careful & ~ok}
+    out["loglik_histogram"] = {"edges": edges, "counts": {k: np.histogram(flat[v.ravel()], edges)[0] for k, v in kinds.items()},
+                               "shares": {k: float(v.mean()) for k, v in kinds.items()}}
     # best-of-n with the verifier = pass@n; power sampling from the first N draws, exactly in expectation
-    out["best_of_n"] = {N: pass_at_k(n, ok.sum(-1), N).mean(-1) for N in SETTINGS.draws}
-    out["power_ir"] = {N: np.stack([(power_resample(lp[..., s:s + N], SETTINGS.alpha, expected=True).numpy()
-                                     * ok[..., s:s + N]).sum(-1).mean(-1) for s in range(0, n, N)]).mean(0)
-                       for N in SETTINGS.draws}
-    out["mcmc"] = {}
+    out["best_of_n"] = [pass_at_k(n, ok.sum(-1), N).mean(-1) for N in SETTINGS.draws]
+    out["power_ir"] = [np.stack([(power_resample(lp[..., s:s + N], SETTINGS.alpha, expected=True).numpy()
+                                  * ok[..., s:s + N]).sum(-1).mean(-1) for s in range(0, n, N)]).mean(0)
+                       for N in SETTINGS.draws]
+    out["mcmc"] = []
     for k, tau in enumerate(SETTINGS.mcmc_temperatures):
-        res = power_mcmc(model, test, SETTINGS.task.completion_len, alpha=SETTINGS.alpha, steps=SETTINGS.mcmc_steps, proposal_temperature=tau,
-                         seed=child_seed(seeds[0], 30 + k))
-        acc = np.stack([[verify(SETTINGS.task, test[m].numpy(), res.trace[s, m].numpy()).mean() for m in range(M)]
-                        for s in range(SETTINGS.mcmc_steps + 1)])
-        out["mcmc"][tau] = dict(accuracy=acc, tokens=res.tokens, accepted=res.accepted)
+        res = power_mcmc(model, test, SETTINGS.task.completion_len, alpha=SETTINGS.alpha, steps=SETTINGS.mcmc_steps,
+                         proposal_temperature=tau, seed=child_seed(seeds[0], 30 + k))
+        acc = np.stack([_verify(test, res.trace[s]).mean(-1) for s in range(SETTINGS.mcmc_steps + 1)])
+        out["mcmc"].append(dict(accuracy=acc, tokens=res.tokens, accepted=res.accepted))
     return out
 
 
-def _finetune_grid(model: LMEnsemble, seeds, method: str, configs: list[dict]) -> list[FinetuneResult]:
-    """Every configuration on every seed, as one stack (configurations differ in lr only, or are
-    run one stack per std-normalization choice)."""
+def _curves(res, columns) -> dict:
+    return dict(cost=res.cost, accuracy=res.accuracy[:, columns], greedy=res.greedy[:, columns],
+                flops=res.flops[:, columns], careful=res.careful[:, columns])
+
+
+def _finetune_configs(base: LMEnsemble, seeds, method: str, configs: list[dict], keep_models: bool = False):
+    """Every configuration on every seed: one stack per number of inner steps (learning rates and
+    schedules differ within a stack). Returns one dict of curves per configuration (and the models)."""
     M = len(seeds)
     test = _test_prompts(seeds)
-    groups: dict = {}
+    by_epochs: dict = {}
     for i, cfg in enumerate(configs):
-        groups.setdefault(cfg.get("std_norm", True), []).append(i)
-    results: list = [None] * len(configs)
-    for std, idx in groups.items():
-        stack = stack_models([model], [list(range(M)) * len(idx)])
+        by_epochs.setdefault(cfg["epochs"], []).append(i)
+    curves, models = [None] * len(configs), [None] * len(configs)
+    for epochs, idx in by_epochs.items():
+        stack = stack_models([base], [list(range(M)) * len(idx)])
         lrs = np.repeat([configs[i]["lr"] for i in idx], M)
+        schedules = [configs[i]["schedule"] for i in idx for _ in range(M)]
         res = finetune(stack, SETTINGS.task, method, test.repeat(len(idx), 1, 1), list(seeds) * len(idx),
-                       steps=SETTINGS.ft_steps, prompts_per_step=SETTINGS.ft_prompts, group=SETTINGS.ft_group, lr=lrs, std_norm=std,
-                       eval_every=SETTINGS.ft_eval_every)
+                       steps=SETTINGS.ft_steps, prompts_per_step=SETTINGS.ft_prompts, group=SETTINGS.ft_group, lr=lrs,
+                       schedule=schedules, epochs=epochs, std_norm=SETTINGS.std_norm, eval_every=SETTINGS.ft_eval_every)
         for j, i in enumerate(idx):
-            sl = slice(j * M, (j + 1) * M)
-            results[i] = FinetuneResult(stack_models([res.model], [list(range(j * M, (j + 1) * M))]), res.cost,
-                                        res.accuracy[:, sl], res.flops[:, sl], res.careful[:, sl])
-    return results
+            cols = list(range(j * M, (j + 1) * M))
+            curves[i] = _curves(res, cols)
+            if keep_models:
+                models[i] = stack_models([res.model], [cols])
+    return (curves, models) if keep_models else curves
+
+
+def _pass_study(models: dict, seeds) -> dict:
+    test = _test_prompts(seeds)[:, :SETTINGS.pass_test]
+    M = len(seeds)
+    out = {}
+    for i, (name, model) in enumerate(models.items()):
+        rep = test.repeat_interleave(SETTINGS.pass_k, dim=1)
+        comp = sample(model, rep, SETTINGS.task.completion_len, generator=_gens(seeds, 40 + i))
+        out[name] = _pass_curve(_verify(rep, comp).reshape(M, SETTINGS.pass_test, SETTINGS.pass_k))
+    base = models["base"]
+    n = SETTINGS.pass_k * SETTINGS.power_pass_draws
+    rep = test.repeat_interleave(n, dim=1)
+    comp = sample(base, rep, SETTINGS.task.completion_len, generator=_gens(seeds, 49))
+    lp = completion_logprobs(base, rep, comp).sum(-1).reshape(M, SETTINGS.pass_test, SETTINGS.pass_k, SETTINGS.power_pass_draws)
+    pick = power_resample(lp, SETTINGS.alpha, _torch_gen(child_seed(seeds[0], 48)))  # (M, pass_test, pass_k)
+    ok = _verify(rep, comp).reshape(lp.shape)
+    out["power"] = _pass_curve(np.take_along_axis(ok, pick.numpy()[..., None], -1)[..., 0])
+    return out
+
+
+def _pass_curve(ok: np.ndarray) -> np.ndarray:
+    """pass@k for k = 1..n from ``(M, problems, n)`` verdicts: ``(M, n)``."""
+    n = ok.shape[-1]
+    c = ok.sum(-1)
+    return np.stack([pass_at_k(n, c, k).mean(-1) for k in range(1, n + 1)], axis=-1)
+
+
+def _budget() -> int:
+    return SETTINGS.ft_steps * SETTINGS.ft_prompts * SETTINGS.ft_group
+
+
+def _choose(tuning_curves: list[dict], decoding: str) -> int:
+    key = "accuracy" if decoding == "sampled" else "greedy"
+    hits = [hits_at(c["cost"], c[key]) for c in tuning_curves]
+    return best_by_tuning(hits, _budget(), SETTINGS.tuning_statistic)
+
+
+def _experiments(log=print) -> dict:
+    """Every run of the chapter, as plain numbers (see :func:`generate`)."""
+    seeds, tun_seeds = list(SETTINGS.reported_seeds), list(SETTINGS.tuning_seeds)
+    if set(seeds) & set(tun_seeds):
+        raise ValueError("SETTINGS.reported_seeds and SETTINGS.tuning_seeds must not overlap")
+    everyone = seeds + tun_seeds
+    M = len(seeds)
+    seconds, out = {}, {"seeds": seeds, "tuning_seeds": tun_seeds}
+    t0 = time.perf_counter()
+    pre = pretrain(SETTINGS.task, everyone, steps=SETTINGS.pretrain_steps)
+    seconds["pretrain"] = (time.perf_counter() - t0) / len(everyone)
+    log(f"pretrained {len(everyone)} base models in {time.perf_counter() - t0:.0f} s")
+    rep = stack_models([pre.model], [list(range(M))])
+    tun = stack_models([pre.model], [list(range(M, len(everyone)))])
+    out["n_params"] = rep.n_params()
+    out["pretrain_loss"] = pre.loss[-100:, :M].mean(0)
+    t0 = time.perf_counter()
+    out["samplers"] = _sampler_study(rep, seeds)
+    seconds["samplers"] = (time.perf_counter() - t0) / M
+    out["samplers_tuning"] = _sampler_study(tun, tun_seeds)
+    log(f"samplers done ({seconds['samplers']:.1f} s per seed)")
+    models = {"base": rep}
+    for method in FINETUNE_METHODS:
+        configs = grid(method)
+        t0 = time.perf_counter()
+        tuning = _finetune_configs(tun, tun_seeds, method, configs)
+        seconds[f"{method}_tuning"] = time.perf_counter() - t0
+        best = {d: _choose(tuning, d) for d in DECODINGS}
+        chosen = sorted(set(best.values()))
+        t0 = time.perf_counter()
+        reported, fitted = _finetune_configs(rep, seeds, method, [configs[i] for i in chosen], keep_models=True)
+        seconds[method] = (time.perf_counter() - t0) / (M * len(chosen))
+        models[method] = fitted[chosen.index(best["sampled"])]
+        out[method] = {"tuning": tuning, "best": best, "reported": dict(zip(map(str, chosen), reported))}
+        log(f"{method}: tuned {len(configs)} settings in {seconds[f'{method}_tuning']:.0f} s, chose "
+            f"{[configs[i] for i in chosen]}")
+    t0 = time.perf_counter()
+    out["pass_at_k"] = _pass_study(models, seeds)
+    seconds["pass_at_k"] = (time.perf_counter() - t0) / M
+    out["seconds"] = seconds
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Reading the stored runs
+# ----------------------------------------------------------------------------------------------
+
+
+def _settings() -> dict:
+    """What the stored runs depend on besides the code: a change to any of it refuses them."""
+    return {**asdict(SETTINGS), "grids": {m: grid(m) for m in FINETUNE_METHODS}}
+
+
+def load_data(path=None) -> dict:
+    """The stored runs (``ce_lib/data/reasoning_runs.json`` by default), with the settings, versions,
+    numerical mode and command they were made with (:func:`ce_lib.stored.load` refuses them when the
+    settings changed)."""
+    return stored.load(DATA_FILE, _settings(), GENERATE_COMMAND, path, what="stored reasoning runs")
+
+
+def _arrays(d):
+    if isinstance(d, dict):
+        return {k: _arrays(v) for k, v in d.items()}
+    if isinstance(d, list) and d and all(isinstance(x, (int, float)) or isinstance(x, list) for x in d):
+        try:
+            return np.asarray(d, dtype=float)
+        except ValueError:
+            return [_arrays(x) for x in d]
+    if isinstance(d, list):
+        return [_arrays(x) for x in d]
+    return d
+
+
+def _samplers(s: dict) -> dict:
+    s = _arrays(s)
+    out = {k: s[k] for k in ("careful_accuracy", "guess_accuracy", "tokens_per_answer", "loglik_histogram")}
+    out["temperature"] = dict(zip(SETTINGS.temperatures, s["temperature"]))
+    out["careful"] = dict(zip(SETTINGS.temperatures, s["careful"]))
+    out["best_of_n"] = dict(zip(SETTINGS.draws, s["best_of_n"]))
+    out["power_ir"] = dict(zip(SETTINGS.draws, s["power_ir"]))
+    out["mcmc"] = dict(zip(SETTINGS.mcmc_temperatures, s["mcmc"]))
+    return out
+
+
+def run(n_seeds: int | None = None) -> dict:
+    """The chapter's runs, read from the stored file: a dict of plain arrays (no models).
+
+    For each fine-tuning method ``out[method]`` holds the grid, the chosen settings (``best``, for
+    sampled answers; ``best_greedy``), the tuning curves and hits, and the reported runs of the chosen
+    setting: ``cost``, ``accuracy``, ``greedy``, ``flops``, ``careful``, ``hits`` and ``greedy_hits``
+    (the greedy ones from the setting chosen for greedy answers). ``n_seeds`` other than the stored
+    number is refused.
+    """
+    if n_seeds is not None and check_positive_int(n_seeds, "n_seeds") != len(SETTINGS.reported_seeds):
+        raise ValueError(f"n_seeds: the reasoning runs are stored for {len(SETTINGS.reported_seeds)} seeds; "
+                         f"regenerate them with `{GENERATE_COMMAND}` for another number, got {n_seeds!r}")
+    data = load_data()
+    r = data["runs"]
+    budget = _budget()
+    out = {"seeds": [int(s) for s in r["seeds"]], "tuning_seeds": [int(s) for s in r["tuning_seeds"]],
+           "n_params": int(r["n_params"]), "pretrain_loss": np.asarray(r["pretrain_loss"], dtype=float),
+           "samplers": _samplers(r["samplers"]), "samplers_tuning": _samplers(r["samplers_tuning"]),
+           "pass_at_k": _arrays(r["pass_at_k"]), "seconds": r["seconds"], "budget": budget,
+           "versions": data["versions"], "numerics": data["numerics"]}
+    for method in FINETUNE_METHODS:
+        d = r[method]
+        configs = grid(method)
+        tuning = [_arrays(c) for c in d["tuning"]]
+        best, best_g = int(d["best"]["sampled"]), int(d["best"]["greedy"])
+        main_run, greedy_run = _arrays(d["reported"][str(best)]), _arrays(d["reported"][str(best_g)])
+        out[method] = dict(
+            grid=configs, best=best, best_greedy=best_g,
+            tuning_hits=[hits_at(c["cost"], c["accuracy"]) for c in tuning],
+            tuning_greedy_hits=[hits_at(c["cost"], c["greedy"]) for c in tuning],
+            tuning_accuracy=[c["accuracy"] for c in tuning], tuning_greedy=[c["greedy"] for c in tuning],
+            tuning_flops=[c["flops"] for c in tuning],
+            tuning=grid_tuning(len(configs), out["tuning_seeds"], SETTINGS.tuning_statistic),
+            hits=hits_at(main_run["cost"], main_run["accuracy"]),
+            greedy_hits=hits_at(greedy_run["cost"], greedy_run["greedy"]), greedy_flops=greedy_run["flops"],
+            **{k: main_run[k] for k in ("cost", "accuracy", "greedy", "flops", "careful")})
+    return out
+
+
+def tuning_table(out: dict, method: str) -> list[dict]:
+    """One row per setting of ``method``'s grid: the setting, its mean and median verifier calls to the
+    target on the tuning seeds (misses at the budget), its share of tuning seeds reaching it, for
+    sampled and for greedy answers, and whether it was chosen."""
+    from ..experiments import censor
+
+    if method not in FINETUNE_METHODS:
+        raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
+    d, rows = out[method], []
+    for i, cfg in enumerate(d["grid"]):
+        row = dict(cfg)
+        for name, hits in (("sampled", d["tuning_hits"][i]), ("greedy", d["tuning_greedy_hits"][i])):
+            c = censor(hits, out["budget"])
+            row[f"{name}_mean"], row[f"{name}_median"] = float(np.mean(c)), float(np.median(c))
+            row[f"{name}_rate"] = float(np.mean(np.isfinite(hits)))
+        row["chosen"], row["chosen_greedy"] = i == d["best"], i == d["best_greedy"]
+        rows.append(row)
+    return rows
 
 
 def hits_at(cost, accuracy, target: float = SETTINGS.target) -> np.ndarray:
@@ -171,10 +414,6 @@ def hits_at(cost, accuracy, target: float = SETTINGS.target) -> np.ndarray:
     return samples_to_target(cost, acc.T, target, direction="above", hold=1.0 + 1e-9)
 
 
-def _hits(res: FinetuneResult) -> np.ndarray:
-    return hits_at(res.cost, res.accuracy)
-
-
 def ratios_by_target(out: dict, targets: Sequence[float] = (0.6, 0.7, 0.8, 0.9, 0.95)) -> dict:
     """The records' ratios read off the same learning curves at other accuracy targets.
 
@@ -188,10 +427,8 @@ def ratios_by_target(out: dict, targets: Sequence[float] = (0.6, 0.7, 0.8, 0.9, 
     dict
         ``{target: {"hits": {method: array}, "rft": record, "sft": record}}``.
     """
-    from ..experiments import MethodResult, make_record
-
     if not isinstance(out, dict) or not all(k in out for k in (*FINETUNE_METHODS, "budget")):
-        raise ValueError("out must be the dict returned by study() (with every fine-tuning method and the budget)")
+        raise ValueError("out must be the dict returned by run() (with every fine-tuning method and the budget)")
     targets = [check_real(t, "targets (each)", low=0, high=1, low_open=True) for t in targets]
     if not targets:
         raise ValueError("targets must not be empty")
@@ -210,90 +447,9 @@ def ratios_by_target(out: dict, targets: Sequence[float] = (0.6, 0.7, 0.8, 0.9, 
     return result
 
 
-def _pass_curve(ok: np.ndarray) -> np.ndarray:
-    """pass@k for k = 1..n from ``(M, problems, n)`` verdicts: ``(M, n)``."""
-    n = ok.shape[-1]
-    c = ok.sum(-1)
-    return np.stack([pass_at_k(n, c, k).mean(-1) for k in range(1, n + 1)], axis=-1)
-
-
-def _pass_study(models: dict, seeds) -> dict:
-    test = _test_prompts(seeds)[:, :SETTINGS.pass_test]
-    M = len(seeds)
-    out = {}
-    for i, (name, model) in enumerate(models.items()):
-        rep = test.repeat_interleave(SETTINGS.pass_k, dim=1)
-        comp = sample(model, rep, SETTINGS.task.completion_len, generator=_torch_gen(child_seed(seeds[0], 40 + i)))
-        ok = np.stack([verify(SETTINGS.task, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, SETTINGS.pass_test, SETTINGS.pass_k)
-        out[name] = _pass_curve(ok)
-    base = models["base"]
-    n = SETTINGS.pass_k * SETTINGS.power_pass_draws
-    rep = test.repeat_interleave(n, dim=1)
-    gen = _torch_gen(child_seed(seeds[0], 49))
-    comp = sample(base, rep, SETTINGS.task.completion_len, generator=gen)
-    lp = completion_logprobs(base, rep, comp).sum(-1).reshape(M, SETTINGS.pass_test, SETTINGS.pass_k, SETTINGS.power_pass_draws)
-    pick = power_resample(lp, SETTINGS.alpha, gen)  # (M, SETTINGS.pass_test, SETTINGS.pass_k)
-    ok = np.stack([verify(SETTINGS.task, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(lp.shape)
-    out["power"] = _pass_curve(np.take_along_axis(ok, pick.numpy()[..., None], -1)[..., 0])
-    return out
-
-
-def study(seeds: Sequence[int] = SETTINGS.reported_seeds, tuning_seeds: Sequence[int] = SETTINGS.tuning_seeds,
-          n_threads: int | None = 2) -> dict:
-    """Run the chapter's comparison: pretrain one base model per seed, then every method on it.
-
-    Every fine-tuning method is tuned over its grid on ``tuning_seeds`` (their own base models and
-    test problems), chosen by :func:`ce_lib.experiments.tuning_score` of its supervision to
-    ``SETTINGS.target``, and run with that setting on ``seeds``. Returns a dict of plain arrays (no
-    models): accuracies, costs, compute, wall-clock seconds.
-    """
-    import time
-
-    from ..experiments import best_by_tuning, grid_tuning
-
-    seeds, tuning_seeds = _stack_seeds(seeds), _stack_seeds(tuning_seeds)
-    if set(seeds) & set(tuning_seeds):
-        raise ValueError("seeds and tuning_seeds must not overlap")
-    everyone = seeds + tuning_seeds
-    M = len(seeds)
-    with _threads(n_threads):
-        t0 = time.perf_counter()
-        pre = pretrain(SETTINGS.task, everyone, steps=SETTINGS.pretrain_steps)
-        seconds = {"pretrain": (time.perf_counter() - t0) / len(everyone)}
-        rep = stack_models([pre.model], [list(range(M))])
-        tun = stack_models([pre.model], [list(range(M, len(everyone)))])
-        out = dict(seeds=seeds, tuning_seeds=tuning_seeds, n_params=rep.n_params(), pretrain_loss=pre.loss[:, :M])
-        t0 = time.perf_counter()
-        out["samplers"] = _sampler_study(rep, seeds)
-        seconds["samplers"] = (time.perf_counter() - t0) / M
-        out["samplers_tuning"] = _sampler_study(tun, tuning_seeds)
-        budget = SETTINGS.ft_steps * SETTINGS.ft_prompts * SETTINGS.ft_group
-        models = {"base": rep}
-        for method in FINETUNE_METHODS:
-            grid = _grid(method)
-            tuned = _finetune_grid(tun, tuning_seeds, method, grid)
-            tuning_hits = [_hits(r) for r in tuned]
-            best = best_by_tuning(tuning_hits, budget)
-            t0 = time.perf_counter()
-            res = _finetune_grid(rep, seeds, method, [grid[best]])[0]
-            seconds[method] = (time.perf_counter() - t0) / M
-            models[method] = res.model
-            out[method] = dict(grid=grid, best=best, tuning_hits=tuning_hits, hits=_hits(res), cost=res.cost,
-                               accuracy=res.accuracy, flops=res.flops, careful=res.careful,
-                               tuning=grid_tuning(len(grid), tuning_seeds),
-                               tuning_accuracy=[r.accuracy for r in tuned], tuning_flops=[r.flops for r in tuned])
-        t0 = time.perf_counter()
-        out["pass_at_k"] = _pass_study(models, seeds)
-        seconds["pass_at_k"] = (time.perf_counter() - t0) / M
-        out["seconds"] = seconds
-        out["budget"] = budget
-    return out
-
-
-#: Names a reader recognises, for tables and legends.
-LABELS = {"grpo": "GRPO-style RL", "rft": "rejection-sampling fine-tuning", "sft": "fine-tuning on program traces",
-          "power_ir": "power sampling (importance resampling)", "power_mcmc": "power sampling (MCMC)",
-          "best_of_n": "best-of-n with the verifier", "base": "base model"}
+# ----------------------------------------------------------------------------------------------
+# Compute: a one-off training run against a per-query price
+# ----------------------------------------------------------------------------------------------
 
 
 def answer_flops(n_params: int) -> float:
@@ -310,21 +466,35 @@ def smallest_draws(accuracies: dict) -> int | None:
     return None
 
 
+def training_flops(out: dict, method: str, decoding: str = "sampled", tuning: bool = False) -> np.ndarray:
+    """Training compute of each run of ``method`` up to the point where it reached the target (for
+    ``decoding`` ``"sampled"``: one answer at temperature 1; ``"greedy"``: the greedy answer), on the
+    reported seeds or (``tuning``) on the tuning seeds with the chosen setting; ``inf`` where it missed."""
+    if method not in FINETUNE_METHODS:
+        raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
+    if decoding not in DECODINGS:
+        raise ValueError(f"decoding must be one of {DECODINGS}, got {decoding!r}")
+    d = out[method]
+    if tuning:
+        i = d["best"] if decoding == "sampled" else d["best_greedy"]
+        hits = d["tuning_hits" if decoding == "sampled" else "tuning_greedy_hits"][i]
+        flops = d["tuning_flops"][i]
+    else:
+        hits = d["hits" if decoding == "sampled" else "greedy_hits"]
+        flops = d["flops" if decoding == "sampled" else "greedy_flops"]
+    return np.array([flops[np.flatnonzero(d["cost"] == h)[0], j] if np.isfinite(h) else np.inf
+                     for j, h in enumerate(hits)])
+
+
 def serving_hits(out: dict, which: str) -> tuple[np.ndarray, np.ndarray, int | None]:
     """Compute to answer ``SETTINGS.queries`` queries at ``SETTINGS.target`` accuracy, per reported and
-    tuning seed, for ``"grpo"`` (training to the target, then one answer per query) or a
+    tuning seed, for ``"grpo"`` (training to the target, then one answer per query, sampled) or a
     sampler ``"power_ir"`` / ``"best_of_n"`` (N draws per query, N chosen on the tuning seeds).
     Misses are ``inf``. Returns (reported, tuning, N)."""
     per = answer_flops(out["n_params"])
     if which == "grpo":
-        d = out["grpo"]
-
-        def at_hit(hits, flops):
-            return np.array([flops[np.flatnonzero(d["cost"] == h)[0], j] + SETTINGS.queries * per if np.isfinite(h) else np.inf
-                             for j, h in enumerate(hits)])
-
-        return (at_hit(d["hits"], d["flops"]), at_hit(d["tuning_hits"][d["best"]], d["tuning_flops"][d["best"]]),
-                None)
+        return (training_flops(out, "grpo") + SETTINGS.queries * per,
+                training_flops(out, "grpo", tuning=True) + SETTINGS.queries * per, None)
     if which not in ("power_ir", "best_of_n"):
         raise ValueError(f"which must be 'grpo', 'power_ir' or 'best_of_n', got {which!r}")
     n = smallest_draws(out["samplers_tuning"][which])
@@ -336,43 +506,76 @@ def serving_hits(out: dict, which: str) -> tuple[np.ndarray, np.ndarray, int | N
     return rep, tun, n
 
 
-def run(n_seeds: int | None = None) -> dict:
-    """The chapter's study, cached (see :func:`ce_lib.experiments.cached`)."""
-    from ..experiments import cached
+def break_even(out: dict, method: str, decoding: str = "sampled") -> np.ndarray:
+    r"""Queries after which fine-tuning with ``method`` (trained to the target, then one answer per
+    query) costs less compute than power sampling by importance resampling (its draws per query chosen
+    on the tuning seeds), per reported seed: :math:`Q^* = F_{\text{train}} / ((N - 1) f)`, with
+    :math:`f` the compute of one answer and :math:`N` the sampler's draws per query. ``inf`` where the
+    run missed the target, ``nan`` for every seed if no number of draws reaches it."""
+    train = training_flops(out, method, decoding)
+    n = smallest_draws(out["samplers_tuning"]["power_ir"])
+    if n is None:
+        return np.full(train.shape, np.nan)
+    if n == 1:  # one draw per query: the sampler costs what the fine-tuned model does, training never pays
+        return np.full(train.shape, np.inf)
+    return train / ((n - 1) * answer_flops(out["n_params"]))
 
-    seeds = SETTINGS.reported_seeds if n_seeds is None else tuple(range(check_positive_int(n_seeds, "n_seeds")))
-    return cached(study, seeds=list(seeds), tuning_seeds=list(SETTINGS.tuning_seeds))
+
+def break_even_table(out: dict) -> list[dict]:
+    """One row per fine-tuning method and way of answering (sampled, greedy): the median and 95%
+    bootstrap interval over the reported seeds of its training compute to the target and of the queries
+    after which it is cheaper than power sampling (:func:`break_even`; runs that missed count as never),
+    and the share of seeds that reached the target."""
+    from ..experiments import bootstrap_median
+
+    rows = []
+    for method in FINETUNE_METHODS:
+        for decoding in DECODINGS:
+            train = training_flops(out, method, decoding)
+            be = break_even(out, method, decoding)
+            rows.append({"method": method, "decoding": decoding, "rate": float(np.mean(np.isfinite(train))),
+                         "flops": bootstrap_median(train).as_dict(),
+                         "break_even": None if np.isnan(be).all() else bootstrap_median(be).as_dict()})
+    return rows
 
 
 def headline(n_seeds: int | None = None) -> list[dict]:
-    """The chapter's scoreboard records (see :mod:`ce_lib.scoreboard`)."""
-    from ..experiments import MethodResult, make_record
-
+    """The chapter's scoreboard records (see :mod:`ce_lib.scoreboard`), read from the stored runs."""
     out = run(n_seeds)
     budget = out["budget"]
     task = "two-digit addition with a verifier"
-    metric = f"verifier calls to {SETTINGS.target:.0%} accuracy (one answer per query)"
-    m = {k: MethodResult(LABELS[k], fam, out[k]["hits"], out[k]["tuning"], out[k]["tuning_hits"][out[k]["best"]])
-         for k, fam in (("grpo", "rl"), ("rft", "ce"), ("sft", "ce"))}
+    target = SETTINGS.target
+
+    def method(k, fam, greedy=False):
+        d = out[k]
+        if greedy:
+            return MethodResult(LABELS[k], fam, d["greedy_hits"], d["tuning"], d["tuning_greedy_hits"][d["best_greedy"]])
+        return MethodResult(LABELS[k], fam, d["hits"], d["tuning"], d["tuning_hits"][d["best"]])
+
     records = [
-        make_record(chapter="reasoning", task=task, metric=metric, target=SETTINGS.target, budget=budget, information="same",
-                    methods=[m["grpo"], m["rft"]]),
+        make_record(chapter="reasoning", task=task, metric=f"verifier calls to {target:.0%} accuracy (one answer per query)",
+                    target=target, budget=budget, information="same", methods=[method("grpo", "rl"), method("rft", "ce")]),
         make_record(chapter="reasoning", task=task,
-                    metric=f"supervision to {SETTINGS.target:.0%} accuracy (verifier calls for RL, traces for supervision)",
-                    target=SETTINGS.target, budget=budget, information="more",
-                    ce_given="the task's algorithm: traces written by the task's own program", methods=[m["grpo"], m["sft"]]),
+                    metric=f"supervision to {target:.0%} accuracy (verifier calls for RL, traces for supervision)",
+                    target=target, budget=budget, information="more",
+                    ce_given="the task's algorithm: traces written by the task's own program",
+                    methods=[method("grpo", "rl"), method("sft", "ce")]),
+        make_record(chapter="reasoning", task=task + ", greedy answers",
+                    metric=f"verifier calls to {target:.0%} accuracy of the greedy answer",
+                    target=target, budget=budget, information="same",
+                    methods=[method("grpo", "rl", True), method("rft", "ce", True)]),
     ]
     g_rep, g_tun, _ = serving_hits(out, "grpo")
     flop_budget = float(np.max(out["grpo"]["flops"][-1]) + SETTINGS.queries * max(SETTINGS.draws) * answer_flops(out["n_params"]))
-    methods = [MethodResult(LABELS["grpo"], "rl", g_rep, m["grpo"].tuning, g_tun)]
+    methods = [MethodResult(LABELS["grpo"], "rl", g_rep, out["grpo"]["tuning"], g_tun)]
     for k in ("power_ir", "best_of_n"):
         rep, tun, n = serving_hits(out, k)
         tuning = (f"draws per query: smallest of {list(SETTINGS.draws)} reaching the target on seeds "
                   f"{out['tuning_seeds'][0]}-{out['tuning_seeds'][-1]}" + ("" if n else " (none did)"))
         methods.append(MethodResult(LABELS[k] + (f", {n} draws" if n else ""), "ce", rep, tuning, tun))
     records.append(make_record(chapter="reasoning", task=task,
-                               metric=f"training and sampling FLOPs to answer {SETTINGS.queries:,} queries at {SETTINGS.target:.0%} accuracy",
-                               target=SETTINGS.target, budget=flop_budget, information="same", methods=methods))
+                               metric=f"training and sampling FLOPs to answer {SETTINGS.queries:,} queries at {target:.0%} accuracy",
+                               target=target, budget=flop_budget, information="same", methods=methods))
     return records
 
 
@@ -419,3 +622,72 @@ def weak_seeds_sentence(sft_hits, careful_accuracy, grpo_hits, rft_hits) -> str:
     return (f"On {seeds} even the program traces miss the target within the budget. {owner} {how}; on {such} "
             f"GRPO reaches the target on {np.mean(np.isfinite(grpo[weak])):.0%} and rejection sampling on "
             f"{np.mean(np.isfinite(rft[weak])):.0%}.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Rerunning a stored run, and generating them
+# ----------------------------------------------------------------------------------------------
+
+
+def rerun_stored(seed: int = 0, method: str = "grpo", steps: int | None = None) -> dict:
+    """Pretrain reported seed ``seed``'s base model again, fine-tune it with ``method``'s chosen setting
+    for its first ``steps`` steps (default: the whole run; a multiple of ``SETTINGS.ft_eval_every``),
+    and compare every evaluation (accuracy, greedy accuracy, compute, careful share) with the stored run.
+
+    Returns
+    -------
+    dict
+        ``identical``, ``exact_expected`` and ``why`` (:func:`ce_lib.stored.exact_rerun_expected`),
+        ``seconds`` (CPU time), ``rerun`` and ``stored`` (the compared curves of that seed).
+    """
+    seed = check_positive_int(seed, "seed", minimum=0)
+    if seed not in SETTINGS.reported_seeds:
+        raise ValueError(f"seed must be one of the reported seeds {SETTINGS.reported_seeds[0]}-"
+                         f"{SETTINGS.reported_seeds[-1]}, got {seed!r}")
+    if method not in FINETUNE_METHODS:
+        raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
+    steps = SETTINGS.ft_steps if steps is None else check_positive_int(steps, "steps")
+    if steps > SETTINGS.ft_steps or steps % SETTINGS.ft_eval_every:
+        raise ValueError(f"steps must be a multiple of {SETTINGS.ft_eval_every} up to {SETTINGS.ft_steps}, got {steps!r}")
+    data = load_data()
+    d = data["runs"][method]
+    best = int(d["best"]["sampled"])
+    cfg = grid(method)[best]
+    j = SETTINGS.reported_seeds.index(seed)
+    n_eval = steps // SETTINGS.ft_eval_every + 1
+    old = {k: np.asarray(v, dtype=float)[:n_eval, j] for k, v in d["reported"][str(best)].items() if k != "cost"}
+    start = time.process_time()
+    with _threads(SETTINGS.n_threads):
+        base = pretrain(SETTINGS.task, [seed], steps=SETTINGS.pretrain_steps).model
+        res = finetune(base, SETTINGS.task, method, _test_prompts([seed]), [seed], steps=SETTINGS.ft_steps,
+                       prompts_per_step=SETTINGS.ft_prompts, group=SETTINGS.ft_group, lr=cfg["lr"],
+                       schedule=cfg["schedule"], epochs=cfg["epochs"], std_norm=SETTINGS.std_norm,
+                       eval_every=SETTINGS.ft_eval_every, stop_after=steps)
+    new = {k: v[:, 0] for k, v in _curves(res, [0]).items() if k != "cost"}
+    exact, why = stored.exact_rerun_expected(data)
+    return {"identical": all(np.array_equal(new[k], old[k]) for k in old), "exact_expected": exact, "why": why,
+            "seconds": time.process_time() - start, "rerun": new, "stored": old, "setting": cfg}
+
+
+def generate(path=None, n_jobs: int = 2) -> dict:
+    """Make every stored run -- pretraining, the samplers, every fine-tuning method's grid on the tuning
+    seeds, the chosen settings on the reported seeds, pass@k -- with ``n_jobs`` torch threads, and write
+    them, with the settings, library versions, numerical mode and this command, to ``path`` (default:
+    the library's own ``ce_lib/data/reasoning_runs.json``), whole or not at all."""
+    path, n_jobs = stored.generate_args(path, n_jobs, DATA_FILE)
+    import os
+
+    with _threads(os.cpu_count() if n_jobs == -1 else n_jobs):
+        runs = _experiments()
+    return stored.write(path, settings=_settings(), runs=runs, command=GENERATE_COMMAND)
+
+
+def main(argv=None) -> None:
+    """``python -m ce_lib.studies.reasoning generate [--out PATH] [--jobs N]``: :func:`generate` from the
+    command line (``--jobs``: torch threads)."""
+    stored.generate_cli(argv, prog="python -m ce_lib.studies.reasoning", what="the reasoning chapter's runs",
+                        name=DATA_FILE, generate=generate)
+
+
+if __name__ == "__main__":
+    main()
