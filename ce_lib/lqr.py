@@ -556,6 +556,8 @@ def rollout_horizon(problem: LQRProblem, tolerance: float = 0.01) -> int:
 
 
 def _horizon(problem, horizon):
+    """The rollout length: ``horizon`` if given, else :func:`rollout_horizon` (a few seconds of
+    optimization: call it after every other argument has been checked)."""
     return rollout_horizon(problem) if horizon is None else check_positive_int(horizon, "horizon")
 
 
@@ -620,6 +622,10 @@ def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int | N
     _check_problem(problem)
     if cost not in ("fitted", "given"):
         raise ValueError(f"cost must be 'fitted' or 'given', got {cost!r}")
+    if horizon is not None:
+        check_positive_int(horizon, "horizon")
+    check_positive_int(n_rollouts, "n_rollouts")
+    as_rng(seed)  # a bad seed fails here, before the default rollout length is computed
     X, U, Xn = rollouts(problem.A, problem.B, n_rollouts, _horizon(problem, horizon), seed)
     return _ce_gain(problem, X, U, Xn, cost)
 
@@ -669,8 +675,10 @@ def _search_args(problem, step, explore, horizon, n_runs, K0, explore_name="expl
     _check_problem(problem)
     K0 = np.zeros((problem.m, problem.n)) if K0 is None else _gain(problem, K0, "K0")
     n_runs = check_positive_int(n_runs, "n_runs")
+    if horizon is not None:  # the default is computed by the caller once every argument is checked
+        horizon = check_positive_int(horizon, "horizon")
     return (_per_run(step, "step", n_runs), _per_run(explore, explore_name, n_runs),
-            _horizon(problem, horizon), n_runs, np.repeat(K0[None], n_runs, axis=0))
+            horizon, n_runs, np.repeat(K0[None], n_runs, axis=0))
 
 
 def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, directions: int = 4,
@@ -717,6 +725,7 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
     per_iter = 2 * directions
     checks = _check_checkpoints(checkpoints, budget, per_iter)
     rng = as_rng(seed)
+    horizon = _horizon(problem, horizon)
     m, n = problem.m, problem.n
     count = np.zeros(n_runs)  # running state statistics of V2-t, per run
     first, second = np.zeros((n_runs, n)), np.zeros((n_runs, n))
@@ -774,6 +783,7 @@ def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: f
     batch = check_positive_int(batch, "batch", minimum=2)  # a baseline needs two rollouts
     checks = _check_checkpoints(checkpoints, budget, batch)
     rng = as_rng(seed)
+    horizon = _horizon(problem, horizon)
     m, n = problem.m, problem.n
     used, out = 0, []
     for c in checks:
@@ -837,6 +847,7 @@ def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, ra
     per_iter = 2 * directions
     checks = _check_checkpoints(checkpoints, budget, per_iter)
     rng = as_rng(seed)
+    horizon = _horizon(problem, horizon)
     used, out = 0, []
     for c in checks:
         while used + per_iter <= c:

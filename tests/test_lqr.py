@@ -336,3 +336,18 @@ def test_the_default_rollout_length_is_the_shortest_whose_best_gain_is_near_opti
     assert np.array_equal(a[-1], b[-1])
     with pytest.raises(ValueError, match="tolerance"):
         L.rollout_horizon(di, 0.0)
+
+
+def test_bad_arguments_fail_before_the_default_rollout_length_is_computed(monkeypatch):
+    def computed(*args, **kwargs):
+        raise AssertionError("rollout_horizon ran before the arguments were checked")
+
+    monkeypatch.setattr(L, "rollout_horizon", computed)
+    p = L.double_integrator()
+    for call, word in ((lambda: L.random_search(p, 0, step=0.01, explore=0.05), "budget"),
+                       (lambda: L.policy_gradient(p, 10, step=0.01, explore=0.05, checkpoints=[20]), "checkpoints"),
+                       (lambda: L.natural_policy_gradient(p, 1, step=0.01, radius=0.1), "budget"),
+                       (lambda: L.nominal_ce(p, 0, seed=0), "n_rollouts"),
+                       (lambda: L.nominal_ce(p, 5, seed="zero"), "seed")):
+        with pytest.raises((ValueError, TypeError), match=word):
+            call()
