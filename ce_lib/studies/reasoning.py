@@ -374,6 +374,12 @@ def run(n_seeds: int | None = None) -> dict:
     return out
 
 
+def _check_out(out) -> dict:
+    if not isinstance(out, dict) or not all(k in out for k in (*FINETUNE_METHODS, "budget", "n_params", "samplers_tuning")):
+        raise ValueError("out must be the dict returned by run() (every fine-tuning method, the budget, the samplers)")
+    return out
+
+
 def tuning_table(out: dict, method: str) -> list[dict]:
     """One row per setting of ``method``'s grid: the setting, its mean and median verifier calls to the
     target on the tuning seeds (misses at the budget), its share of tuning seeds reaching it, for
@@ -382,7 +388,7 @@ def tuning_table(out: dict, method: str) -> list[dict]:
 
     if method not in FINETUNE_METHODS:
         raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
-    d, rows = out[method], []
+    d, rows = _check_out(out)[method], []
     for i, cfg in enumerate(d["grid"]):
         row = dict(cfg)
         for name, hits in (("sampled", d["tuning_hits"][i]), ("greedy", d["tuning_greedy_hits"][i])):
@@ -474,7 +480,7 @@ def training_flops(out: dict, method: str, decoding: str = "sampled", tuning: bo
         raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
     if decoding not in DECODINGS:
         raise ValueError(f"decoding must be one of {DECODINGS}, got {decoding!r}")
-    d = out[method]
+    d = _check_out(out)[method]
     if tuning:
         i = d["best"] if decoding == "sampled" else d["best_greedy"]
         hits = d["tuning_hits" if decoding == "sampled" else "tuning_greedy_hits"][i]
@@ -491,7 +497,7 @@ def serving_hits(out: dict, which: str) -> tuple[np.ndarray, np.ndarray, int | N
     tuning seed, for ``"grpo"`` (training to the target, then one answer per query, sampled) or a
     sampler ``"power_ir"`` / ``"best_of_n"`` (N draws per query, N chosen on the tuning seeds).
     Misses are ``inf``. Returns (reported, tuning, N)."""
-    per = answer_flops(out["n_params"])
+    per = answer_flops(_check_out(out)["n_params"])
     if which == "grpo":
         return (training_flops(out, "grpo") + SETTINGS.queries * per,
                 training_flops(out, "grpo", tuning=True) + SETTINGS.queries * per, None)
@@ -528,6 +534,7 @@ def break_even_table(out: dict) -> list[dict]:
     and the share of seeds that reached the target."""
     from ..experiments import bootstrap_median
 
+    _check_out(out)
     rows = []
     for method in FINETUNE_METHODS:
         for decoding in DECODINGS:
