@@ -46,7 +46,7 @@ __all__ = [
     "init_ensemble", "TableModel", "completion_logprobs", "sample", "PretrainResult", "pretrain",
     "power_resample", "power_mcmc", "pass_at_k", "MCMCResult", "group_advantages", "grpo_loss",
     "stack_models", "accuracy", "FINETUNE_METHODS", "FinetuneResult", "finetune", "SCHEDULES",
-    "FINAL_LR_FRACTION", "lr_factor",
+    "FINAL_LR_FRACTION", "lr_factor", "count_carries", "prompt_styles",
 ]
 
 #: The token alphabet: digits, the two operators, the two answer markers, end and padding.
@@ -74,17 +74,40 @@ def decode(tokens) -> str:
 
 
 class AdditionTask(NamedTuple):
-    """``n_digits``-digit addition and the base model's pretraining mixture."""
+    """``n_digits``-digit addition and the base model's pretraining mixture.
+
+    Two optional fields make a task harder without changing its model (the chapter's difficulty axes):
+
+    * ``p_careful`` may be a tuple, one careful share per *prompt style*: every prompt then opens with a
+      style token (id ``len(VOCAB) + k`` for style ``k``) and the pretraining data of style ``k`` holds
+      careful traces with chance ``p_careful[k]`` -- one base model covers every level of rarity of the
+      right strategy. ``style`` picks the style of the problems :func:`make_problems` draws (``None``:
+      each prompt's style uniformly at random, the pretraining mixture).
+    * ``carries`` (``None``: any) keeps only problems whose sum has exactly that many carries, each a
+      chance for a careful trace to go wrong.
+    """
 
     n_digits: int = 3  # digits of each operand
-    p_careful: float = 0.4  # share of careful traces in the pretraining data (the rest are guesses)
+    p_careful: Any = 0.4  # share of careful traces in the pretraining data (the rest are guesses), or one per style
     p_drop: float = 0.15  # chance that a careful trace drops a carry it should write
     p_right: float = 0.1  # chance that a guess is the exact sum
+    style: int | None = None  # the prompt style of the problems drawn (styled tasks only; None: uniform)
+    carries: int | None = None  # exactly this many carries in every problem drawn (None: any number)
+
+    @property
+    def n_styles(self) -> int:
+        """Prompt styles: the length of ``p_careful`` when it is a tuple, else 0 (no style token)."""
+        return len(self.p_careful) if isinstance(self.p_careful, (tuple, list)) else 0
+
+    @property
+    def vocab_size(self) -> int:
+        """Token ids a model of this task reads and writes: :data:`VOCAB` and one per prompt style."""
+        return len(VOCAB) + self.n_styles
 
     @property
     def prompt_len(self) -> int:
-        """Tokens of a prompt: the operands' digit pairs and ``=``."""
-        return 2 * self.n_digits + 1
+        """Tokens of a prompt: the style token (styled tasks), the operands' digit pairs and ``=``."""
+        return 2 * self.n_digits + 1 + (1 if self.n_styles else 0)
 
     @property
     def completion_len(self) -> int:
@@ -96,8 +119,25 @@ class AdditionTask(NamedTuple):
         check_positive_int(self.n_digits, "n_digits")
         if self.n_digits > 9:
             raise ValueError(f"n_digits must be at most 9, got {self.n_digits}")
-        for name in ("p_careful", "p_drop", "p_right"):
+        if isinstance(self.p_careful, (tuple, list)):
+            if not self.p_careful:
+                raise ValueError("p_careful must be a number or a non-empty tuple of numbers (one per style), got ()")
+            for x in self.p_careful:
+                check_real(x, "p_careful (each style's)", low=0, high=1)
+        else:
+            check_real(self.p_careful, "p_careful", low=0, high=1)
+        for name in ("p_drop", "p_right"):
             check_real(getattr(self, name), name, low=0, high=1)
+        if self.style is not None:
+            if not self.n_styles:
+                raise ValueError(f"style needs a styled task (p_careful one number per style), got style={self.style!r}")
+            check_positive_int(self.style, "style", minimum=0)
+            if self.style >= self.n_styles:
+                raise ValueError(f"style must be below the number of styles ({self.n_styles}), got {self.style!r}")
+        if self.carries is not None:
+            check_positive_int(self.carries, "carries", minimum=0)
+            if self.carries > self.n_digits:
+                raise ValueError(f"carries must be at most n_digits ({self.n_digits}), got {self.carries!r}")
         return self
 
 
@@ -107,21 +147,60 @@ def _task(task: Any) -> AdditionTask:
     return task.check()
 
 
+def count_carries(task: AdditionTask, prompts) -> np.ndarray:
+    """How many carries the exact sum of each prompt has (``(n,)``): the places where a careful trace
+    must write a 1, and may drop it."""
+    a, b = _operands(_task(task), prompts)
+    return _carries_of(np.stack([a, b], axis=-1).reshape(len(a), -1), task.n_digits)
+
+
 def make_problems(task: AdditionTask, n: int, seed: Any) -> np.ndarray:
     """``n`` prompts with uniform ``n_digits``-digit operands (leading zeros allowed).
 
     A prompt lists the operands' digits in pairs, least significant first, then ``=``:
     ``a0 b0 a1 b1 ... =`` (so 123 + 456 is ``3 6 2 5 1 4 =``; :func:`show` writes it as
     ``123+456=``). The layout puts the two digits that step ``i`` of a careful trace needs at a
-    fixed distance behind it, which a two-layer transformer learns quickly. Returns an
+    fixed distance behind it, which a two-layer transformer learns quickly. A styled task's prompts
+    open with their style token (``task.style``, or uniform styles); with ``task.carries`` the
+    operands are drawn uniformly among those whose sum has exactly that many carries. Returns an
     ``(n, prompt_len)`` array of token ids.
     """
     task = _task(task)
     n = check_positive_int(n, "n")
     rng = as_rng(seed)
     d = task.n_digits
-    digits = rng.integers(0, 10, size=(n, 2 * d))
-    return np.concatenate([digits, np.full((n, 1), EQUALS)], axis=1).astype(np.int64)
+    if task.carries is None:
+        digits = rng.integers(0, 10, size=(n, 2 * d))
+    else:  # rejection: draw batches of uniform operands, keep those with the right number of carries
+        kept, have = [], 0
+        while have < n:
+            draw = rng.integers(0, 10, size=(max(2 * n, 64), 2 * d))
+            ok = draw[_carries_of(draw, d) == task.carries]
+            kept.append(ok[:n - have])
+            have += len(kept[-1])
+        digits = np.concatenate(kept)
+    body = np.concatenate([digits, np.full((n, 1), EQUALS)], axis=1).astype(np.int64)
+    if not task.n_styles:
+        return body
+    style = rng.integers(0, task.n_styles, size=n) if task.style is None else np.full(n, task.style)
+    return np.concatenate([len(VOCAB) + style[:, None], body], axis=1).astype(np.int64)
+
+
+def _carries_of(digits: np.ndarray, d: int) -> np.ndarray:
+    carry, count = np.zeros(len(digits), dtype=np.int64), np.zeros(len(digits), dtype=np.int64)
+    for i in range(d):
+        carry = (digits[:, 2 * i] + digits[:, 2 * i + 1] + carry >= 10).astype(np.int64)
+        count += carry
+    return count
+
+
+def prompt_styles(task: AdditionTask, prompts) -> np.ndarray:
+    """The style of each prompt of a styled task (``(n,)``)."""
+    task = _task(task)
+    if not task.n_styles:
+        raise ValueError("task has no prompt styles (p_careful is one number)")
+    _operands(task, prompts)
+    return np.asarray(prompts)[:, 0] - len(VOCAB)
 
 
 def _operands(task: AdditionTask, prompts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -129,7 +208,12 @@ def _operands(task: AdditionTask, prompts: np.ndarray) -> tuple[np.ndarray, np.n
     p = np.asarray(prompts)
     if p.ndim != 2 or p.shape[1] != task.prompt_len:
         raise ValueError(f"prompts must have shape (n, {task.prompt_len}), got {p.shape}")
-    if np.any(p[:, :-1] > 9) or np.any(p[:, -1] != EQUALS):
+    if task.n_styles:
+        if np.any(p[:, 0] < len(VOCAB)) or np.any(p[:, 0] >= task.vocab_size):
+            raise ValueError(f"prompts of a styled task must open with a style token (ids {len(VOCAB)} to "
+                             f"{task.vocab_size - 1})")
+        p = p[:, 1:]
+    if np.any(p[:, :-1] > 9) or np.any(p[:, :-1] < 0) or np.any(p[:, -1] != EQUALS):
         raise ValueError("prompts must be operand digits followed by '='")
     return p[:, 0:-1:2], p[:, 1:-1:2]
 
@@ -225,6 +309,8 @@ def show(task: AdditionTask, prompt, completion=None) -> str:
     a, b = _operands(task, np.asarray(prompt).reshape(1, -1))
     place = 10 ** np.arange(task.n_digits)
     text = f"{int((a * place).sum()):0{task.n_digits}d}+{int((b * place).sum()):0{task.n_digits}d}="
+    if task.n_styles:
+        text = f"[style {int(np.asarray(prompt).reshape(-1)[0]) - len(VOCAB)}] " + text
     if completion is None:
         return text
     value = answers_of(task, np.asarray(completion).reshape(1, -1))[0]
@@ -232,11 +318,15 @@ def show(task: AdditionTask, prompt, completion=None) -> str:
 
 
 def pretraining_data(task: AdditionTask, n: int, seed: Any) -> np.ndarray:
-    """``n`` pretraining sequences (prompt then completion) from the task's mixture."""
+    """``n`` pretraining sequences (prompt then completion) from the task's mixture (a styled task's
+    careful share is that of each prompt's style)."""
     task = _task(task)
     rng = as_rng(seed)
     prompts = make_problems(task, n, rng)
-    careful = rng.random(n) < task.p_careful
+    if task.n_styles:  # each prompt's style sets its share of careful traces
+        careful = rng.random(n) < np.asarray(task.p_careful, dtype=float)[prompt_styles(task, prompts)]
+    else:
+        careful = rng.random(n) < task.p_careful
     comp = np.where(careful[:, None], careful_traces(task, prompts, rng), guesses(task, prompts, rng))
     return np.concatenate([prompts, comp], axis=1)
 
@@ -557,7 +647,8 @@ def pretrain(task: AdditionTask, seeds: Sequence[int], *, steps: int = 3000, bat
     warmup = check_positive_int(warmup, "warmup")
     seq_len = task.prompt_len + task.completion_len - 1
     with _threads(n_threads):
-        net = _init_from(seeds, seq_len, d_model=d_model, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff)
+        net = _init_from(seeds, seq_len, d_model=d_model, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff,
+                         vocab=task.vocab_size)
         data_rngs = [as_rng(child_seed(s, 1)) for s in seeds]
         opt = _Adam(net, lr)
         losses = np.empty((steps, len(seeds)))

@@ -25,6 +25,46 @@ def test_tokenizer_round_trips():
     assert np.array_equal(rs.encode(rs.decode(ids)), ids)
 
 
+def test_the_plain_task_draws_its_problems_as_it_always_has():
+    """Styles and carries are opt-in: the plain task's prompts are the seed's uniform digits and '='."""
+    digits = np.random.default_rng(7).integers(0, 10, size=(5, 4))
+    assert np.array_equal(rs.make_problems(TASK, 5, 7)[:, :4], digits)
+    assert TASK.prompt_len == 5 and TASK.vocab_size == len(rs.VOCAB) and TASK.n_styles == 0
+
+
+def test_a_styled_task_opens_each_prompt_with_its_style_and_sets_its_careful_share():
+    task = rs.AdditionTask(n_digits=2, p_careful=(0.4, 0.05))
+    assert (task.n_styles, task.vocab_size, task.prompt_len) == (2, len(rs.VOCAB) + 2, 6)
+    one = rs.make_problems(task._replace(style=1), 40, 0)
+    assert np.all(one[:, 0] == len(rs.VOCAB) + 1) and np.all(rs.prompt_styles(task, one) == 1)
+    assert rs.verify(task, one, rs.careful_traces(task, one, p_drop=0.0)).all()
+    assert rs.show(task, one[0]).startswith("[style 1] ")
+    mixed = rs.make_problems(task, 400, 1)
+    assert set(rs.prompt_styles(task, mixed)) == {0, 1}
+    data = rs.pretraining_data(task, 20000, 2)
+    style, careful = data[:, 0] - len(rs.VOCAB), data[:, task.prompt_len] == rs.STEPS
+    for k, share in enumerate(task.p_careful):
+        n = np.sum(style == k)
+        assert abs(careful[style == k].mean() - share) < 5 * math.sqrt(share * (1 - share) / n)
+    base = rs.pretrain(task, [0], steps=3, n_threads=1).model
+    assert base.tok.shape[1] == task.vocab_size and base.seq_len == task.prompt_len + task.completion_len - 1
+
+
+@pytest.mark.parametrize("c", [0, 1, 2])
+def test_problems_with_exactly_c_carries_make_careful_traces_right_about_q_to_the_c(c):
+    task = TASK._replace(carries=c)
+    prompts = rs.make_problems(task, 20000, c)
+    assert np.all(rs.count_carries(TASK, prompts) == c)
+    a, b = prompts[:, 0:-1:2], prompts[:, 1:-1:2]
+    assert np.unique(a[:, 0] * 10 + b[:, 0]).size > 10  # still a spread of problems
+    right = rs.verify(task, prompts, rs.careful_traces(task, prompts, seed=3)).mean()
+    q = (1 - task.p_drop) ** c
+    assert abs(right - q) < 5 * math.sqrt(max(q * (1 - q), 1e-4) / 20000)
+    # counting agrees with the sum: a carry is a place whose digits (plus the carry in) reach 10
+    assert np.array_equal(rs.count_carries(TASK, rs.encode("9191=")[None]), [2])
+    assert np.array_equal(rs.count_carries(TASK, rs.encode("3625=")[None]), [0])
+
+
 def test_prompts_and_answers_mean_what_they_say():
     p = rs.encode("3625=")[None]  # 23 + 56, digits least significant first
     assert rs.verify(TASK, p, rs.encode("S9070E")[None])[0]  # 9, carry 0, 7, carry 0 -> 79
