@@ -1,4 +1,4 @@
-"""The same seeds give the same numbers on any x86-64 processor: one numerical mode for ce_lib.
+"""The same seeds give the same numbers across x86-64 processors: one numerical mode for ce_lib.
 
 numpy and torch pick their arithmetic by the processor they run on. MKL (torch's matrix products)
 dispatches on the instruction set and on the vendor; torch's own kernels (``ATen``) and oneDNN
@@ -19,7 +19,12 @@ processor with AVX2 and FMA runs the same way (Intel since 2013, AMD since 2015)
   them), so that the AVX2 loops run;
 - OpenBLAS, numpy's and scipy's linear algebra: ``OPENBLAS_CORETYPE=Haswell``, its AVX2 kernels.
 
-Results then depend on the seeds and the library versions, not on the processor. They can still
+Results then depend on the seeds and the library versions, not on the processor -- checked across
+Intel processors with and without AVX-512. One exception is known: an AMD EPYC processor (Zen, AVX2)
+gives the same bits for the PPO and stable-baselines3 runs and numpy's functions, but not for the
+reasoning chapter's transformer, with every path above in force (the kernel responsible is not yet
+found). :func:`ce_lib.stored.arithmetic` fingerprints both kinds of computation, and stored runs are
+claimed to come back bit for bit only where the fingerprints agree. They can still
 depend on the number of threads where a function leaves that to the caller (``n_threads``);
 the book's experiments fix it. On ARM (Apple silicon, Graviton) torch uses another BLAS and none
 of this applies: numbers there may differ in the last bits, and from there in a whole RL run.

@@ -8,7 +8,8 @@ Some experiments cost more than a chapter may take to execute (the deep-RL agent
 - ``settings``: everything the study's runs depend on besides the code (its settings, budgets,
   targets, evaluation protocol), as JSON;
 - ``versions``: the versions of the libraries that compute them;
-- ``numerics``: the numerical mode of :mod:`ce_lib.numerics` they were made in;
+- ``numerics``: the numerical mode of :mod:`ce_lib.numerics` they were made in, the processor, and
+  the fingerprints of its arithmetic (:func:`arithmetic`);
 - ``command``: the command that remakes them.
 
 :func:`load` refuses a file whose settings differ from the current ones, naming what changed and the
@@ -27,7 +28,73 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["jsonable", "decode", "differences", "versions", "numerics_record", "write", "load",
-           "exact_rerun_expected", "check_output_path", "generate_args", "generate_cli"]
+           "exact_rerun_expected", "check_output_path", "generate_args", "generate_cli", "KERNELS",
+           "REFERENCE_ARITHMETIC", "arithmetic", "processor"]
+
+#: The kinds of computation whose arithmetic a stored run can depend on, each fingerprinted by a short
+#: run of the library's own learner (:func:`arithmetic`): ``"mlp"`` -- eight PPO updates of a small
+#: actor-critic on CartPole (one thread); ``"transformer"`` -- fifteen pretraining steps of the reasoning
+#: chapter's transformer (two threads: batched matrix products, attention, GELU, layer norm).
+KERNELS = ("mlp", "transformer")
+
+#: The fingerprints on the processors that made the book's stored runs, in the reproducible mode with
+#: torch 2.13.0 and numpy 2.4.6 (``tests/test_numerics.py`` requires them wherever they are expected).
+REFERENCE_ARITHMETIC = {"mlp": "4300cbb57abc8da8", "transformer": "681b6a57a1bd1f20"}
+
+_ARITHMETIC: dict = {}
+
+
+def _fingerprint(*arrays) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(np.asarray(a, dtype=np.float64)).tobytes())
+    return h.hexdigest()[:16]
+
+
+def arithmetic(kernels=KERNELS) -> dict:
+    """Fingerprints of how this process rounds each kind of computation in ``kernels`` (see :data:`KERNELS`).
+
+    Two processors whose fingerprints agree gave the same bits on those computations; where they differ,
+    a stored run that uses such kernels cannot be made again bit for bit here, whatever the numerical mode
+    (the pinned mode of :mod:`ce_lib.numerics` removes the instruction-set differences it knows of, and an
+    AMD EPYC processor was seen to round the transformer's training differently from the Intel ones that
+    made the stored runs all the same). Computed once per process (about 3 seconds for ``"mlp"``).
+    """
+    from .experiments import torch_threads
+
+    if isinstance(kernels, str) or not isinstance(kernels, (tuple, list)) or not kernels \
+            or any(k not in KERNELS for k in kernels):
+        raise ValueError(f"kernels must be a non-empty tuple of names from {KERNELS}, got {kernels!r}")
+    for k in kernels:
+        if k in _ARITHMETIC:
+            continue
+        if k == "mlp":  # the learners are imported here only: they sit above this module
+            from . import ppo
+
+            with torch_threads(1):
+                res = ppo.train("CartPole-v1", 2048, 0, ppo.PPOConfig())
+            _ARITHMETIC[k] = _fingerprint(res.returns, *[p.detach().numpy() for p in res.model.parameters()])
+        else:
+            from . import reasoning
+
+            pre = reasoning.pretrain(reasoning.AdditionTask(n_digits=2), [0], steps=15, n_threads=2)
+            _ARITHMETIC[k] = _fingerprint(pre.loss, *[p.detach().numpy() for p in pre.model.parameters()])
+    return {k: _ARITHMETIC[k] for k in kernels}
+
+
+def processor() -> str:
+    """The processor's model name (Linux: from ``/proc/cpuinfo``), for the record beside stored runs."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def jsonable(x):
@@ -88,11 +155,13 @@ def versions(packages=("torch", "gymnasium", "numpy")) -> dict:
 
 
 def numerics_record() -> dict:
-    """The numerical mode in force (see :mod:`ce_lib.numerics`), as stored beside the runs."""
+    """The numerical mode in force (see :mod:`ce_lib.numerics`), the processor and the fingerprints of its
+    arithmetic (:func:`arithmetic`), as stored beside the runs."""
     from . import numerics
 
     mode = numerics.status()
-    return {"mode": mode.mode, "reproducible": mode.reproducible, "paths": mode.paths}
+    return {"mode": mode.mode, "reproducible": mode.reproducible, "paths": mode.paths, "processor": processor(),
+            "arithmetic": arithmetic()}
 
 
 def check_output_path(path) -> Path:
@@ -166,18 +235,22 @@ def load(name: str, settings: dict, command: str, path=None, what: str = "stored
     return decode(data)
 
 
-def exact_rerun_expected(data: dict, packages=("torch", "gymnasium", "numpy")) -> tuple[bool, str]:
+def exact_rerun_expected(data: dict, packages=("torch", "gymnasium", "numpy"), kernels=KERNELS) -> tuple[bool, str]:
     """Whether rerunning a stored run here must give its numbers bit for bit, and why (or why not).
 
     Bit-identity holds when the runs were made in ce_lib's reproducible numerical mode, this process
-    runs in it too, and the versions of ``packages`` are the same. Runs made in the native mode were
-    made on one processor's own arithmetic: another processor can differ in the last bits and, from
-    there, in the whole run.
+    runs in it too, the versions of ``packages`` are the same, and this processor rounds the kinds of
+    computation the runs use (``kernels``, see :data:`KERNELS`) as the one that made them did
+    (:func:`arithmetic`). Runs made in the native mode were made on one processor's own arithmetic:
+    another processor can differ in the last bits and, from there, in the whole run.
     """
     from . import numerics
 
     if not isinstance(data, dict):
         raise TypeError(f"data must be the dict that load returns, got {type(data).__name__}")
+    if isinstance(kernels, str) or not isinstance(kernels, (tuple, list)) or not kernels \
+            or any(k not in KERNELS for k in kernels):
+        raise ValueError(f"kernels must be a non-empty tuple of names from {KERNELS}, got {kernels!r}")
     made, now = data.get("numerics"), numerics.status()
     if not made or made.get("mode") != "reproducible" or not made.get("reproducible"):
         return False, ("the stored runs were made on one processor's own arithmetic (no reproducible numerical "
@@ -186,7 +259,18 @@ def exact_rerun_expected(data: dict, packages=("torch", "gymnasium", "numpy")) -
         return False, "this process is not in the reproducible numerical mode: " + now.describe()
     if data.get("versions") != versions(packages):
         return False, f"library versions differ: stored {data.get('versions')}, here {versions(packages)}"
-    return True, "same numerical mode and library versions: " + now.describe()
+    there = made.get("arithmetic") or {}
+    missing = [k for k in kernels if k not in there]
+    if missing:
+        return False, f"the stored runs do not record how their processor rounds {', '.join(missing)} computations"
+    here = arithmetic(kernels)
+    differ = [k for k in kernels if here[k] != there[k]]
+    if differ:
+        return False, (f"this processor ({processor()}) rounds {' and '.join(differ)} computations differently from "
+                       f"the one that made the stored runs ({made.get('processor', 'not recorded')}), although both run "
+                       f"in the reproducible mode (fingerprints {', '.join(f'{here[k]} here, {there[k]} there' for k in differ)}): "
+                       f"the runs are read, not made again bit for bit, on this processor")
+    return True, "same numerical mode, library versions and arithmetic: " + now.describe()
 
 
 def generate_args(path, n_jobs, name: str) -> tuple[Path, int]:

@@ -37,10 +37,32 @@ def test_a_write_that_fails_leaves_nothing_behind(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_rerun_is_exact_only_under_the_recorded_mode_and_versions():
-    made = {"mode": "reproducible", "reproducible": True, "paths": {}}
+def test_a_rerun_is_exact_only_under_the_recorded_mode_versions_and_arithmetic():
+    here = stored.arithmetic()
+    made = {"mode": "reproducible", "reproducible": True, "paths": {}, "arithmetic": here}
     assert stored.exact_rerun_expected({"numerics": None})[0] is False
     exact, why = stored.exact_rerun_expected({"numerics": made, "versions": stored.versions()})
     assert exact == numerics.status().reproducible, why
     exact, why = stored.exact_rerun_expected({"numerics": made, "versions": {"torch": "0.0"}})
     assert not exact and "versions differ" in why
+    # another processor's rounding of one kind of computation: exact only for runs that do not use it
+    other = {**made, "arithmetic": {**here, "transformer": "0" * 16}, "processor": "Some CPU"}
+    exact, why = stored.exact_rerun_expected({"numerics": other, "versions": stored.versions()})
+    assert not exact and "rounds transformer computations differently" in why and "Some CPU" in why
+    assert stored.exact_rerun_expected({"numerics": other, "versions": stored.versions()}, kernels=("mlp",))[0] \
+        == numerics.status().reproducible
+    # runs that do not record their arithmetic are not claimed to be exact
+    old = {k: v for k, v in made.items() if k != "arithmetic"}
+    exact, why = stored.exact_rerun_expected({"numerics": old, "versions": stored.versions()})
+    assert not exact and "do not record" in why
+
+
+def test_the_arithmetic_fingerprints_are_stable_and_checked():
+    assert stored.arithmetic(("transformer",)) == {"transformer": stored.arithmetic()["transformer"]}
+    assert set(stored.REFERENCE_ARITHMETIC) == set(stored.KERNELS)
+    for bad in ("mlp", (), ("gpu",), None):
+        with pytest.raises(ValueError, match="kernels"):
+            stored.arithmetic(bad)
+        with pytest.raises(ValueError, match="kernels"):
+            stored.exact_rerun_expected({"numerics": None}, kernels=bad)
+    assert isinstance(stored.processor(), str) and stored.processor()

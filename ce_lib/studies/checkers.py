@@ -270,7 +270,7 @@ def rerun_stored(seed: int = 0, n_evaluations: int = 1) -> dict:
         raise ValueError(f"n_evaluations: run {seed} has only {len(old)} evaluations, got {n_evaluations!r}")
     start = time.process_time()
     new = train(n_evaluations * config().eval_every, seed, config(lr), SETTINGS.ladder).evaluations[:, :6]
-    exact, why = stored.exact_rerun_expected(data)
+    exact, why = stored.exact_rerun_expected(data)  # convolutions have no fingerprint of their own: every kind
     return {"identical": bool(np.array_equal(new, old)), "exact_expected": exact, "why": why,
             "seconds": time.process_time() - start, "rerun": new, "stored": old}
 

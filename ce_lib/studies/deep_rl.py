@@ -181,7 +181,7 @@ def _versions() -> dict:
 def exact_rerun_expected(data: dict) -> tuple[bool, str]:
     """Whether rerunning a stored run here must give its numbers bit for bit, and why (or why not);
     see :func:`ce_lib.stored.exact_rerun_expected`."""
-    return stored.exact_rerun_expected(data, _PACKAGES)
+    return stored.exact_rerun_expected(data, _PACKAGES, kernels=("mlp",))
 
 
 def generate(path: str | os.PathLike, agents=None, seeds=None, n_jobs: int = 2, merge: bool = False) -> dict:

@@ -346,7 +346,7 @@ def rerun_stored(group: str, key: str, seed: int, stop_after: int | None = None)
         seconds = time.process_time() - start
     finally:
         torch.set_num_threads(threads)
-    exact, why = stored.exact_rerun_expected(load_data())
+    exact, why = stored.exact_rerun_expected(load_data(), kernels=("mlp",))
     return {"identical": same_run(new, old, whole=stop_after is None), "exact_expected": exact, "why": why,
             "steps": int(new["total_steps"]), "seconds": seconds, "rerun": new, "stored": old}
 

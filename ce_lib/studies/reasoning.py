@@ -671,7 +671,7 @@ def rerun_stored(seed: int = 0, method: str = "grpo", steps: int | None = None) 
                        schedule=cfg["schedule"], epochs=cfg["epochs"], std_norm=SETTINGS.std_norm,
                        eval_every=SETTINGS.ft_eval_every, stop_after=steps)
     new = {k: v[:, 0] for k, v in _curves(res, [0]).items() if k != "cost"}
-    exact, why = stored.exact_rerun_expected(data)
+    exact, why = stored.exact_rerun_expected(data, kernels=("transformer",))
     return {"identical": all(np.array_equal(new[k], old[k]) for k in old), "exact_expected": exact, "why": why,
             "seconds": time.process_time() - start, "rerun": new, "stored": old, "setting": cfg}
 
