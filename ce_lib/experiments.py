@@ -36,6 +36,7 @@ __all__ = [
     "as_rng",
     "best_by_tuning",
     "bootstrap_median",
+    "loglog_slope",
     "bootstrap_ratio",
     "cache_dir",
     "cached",
@@ -368,6 +369,62 @@ def bootstrap_ratio(numerator, denominator, *, paired: bool = True, level: float
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(ratios, alpha), np.quantile(ratios, 1.0 - alpha)
     return Interval(float(np.median(a) / np.median(b)), float(lo), float(hi))
+
+
+def loglog_slope(dims, hits, *, budget=None, baseline=None, n_boot: int = 2000, seed: Any = 0) -> Interval:
+    r"""Slope of log(median samples) against log(difficulty), with a bootstrap interval over seeds.
+
+    How a method's cost grows with a difficulty parameter (the dimension in :ref:`ch-dfo`, the rarity of
+    the right strategy in :ref:`ch-reasoning`): a slope of 1 means cost proportional to the difficulty.
+    With ``baseline`` (another method's hits on the same seeds and levels), the difference of the two
+    slopes, bootstrapped over the same resampled seeds (a paired interval).
+
+    Parameters
+    ----------
+    dims : array_like, shape (D,)
+        The difficulty levels (positive).
+    hits : array_like, shape (D, n_seeds)
+        Samples to target (``inf`` counts at ``budget``).
+    budget : array_like, shape (D,), optional
+        Needed when ``hits`` (or ``baseline``) has misses.
+    baseline : array_like, shape (D, n_seeds), optional
+        Hits of the method whose slope is subtracted.
+
+    Returns
+    -------
+    Interval
+        Least-squares slope of :math:`\log \operatorname{median} N(d)` on :math:`\log d` (minus
+        the baseline's).
+    """
+    d = check_finite_array(dims, "dims", ndim=1)
+    if d.size < 2 or np.any(d <= 0):
+        raise ValueError("dims must hold at least two positive dimensions")
+
+    def table(x, name):
+        h = np.asarray(x, dtype=float)
+        if h.ndim != 2 or h.shape[0] != d.size:
+            raise ValueError(f"{name} must have shape ({d.size}, n_seeds), got {h.shape}")
+        if budget is not None:
+            h = censor(h, np.asarray(budget, dtype=float)[:, None])
+        if not np.all(np.isfinite(h)) or np.any(h <= 0):
+            raise ValueError(f"{name} must be positive and finite (pass budget to count misses)")
+        return h
+
+    h = table(hits, "hits")
+    b = None if baseline is None else table(baseline, "baseline")
+    if b is not None and b.shape != h.shape:
+        raise ValueError(f"baseline must have the shape of hits {h.shape}, got {b.shape}")
+    n_boot = check_positive_int(n_boot, "n_boot")
+    x = np.log(d)
+
+    def slope(i):
+        s = float(np.polyfit(x, np.log(np.median(h[:, i], axis=1)), 1)[0])
+        return s if b is None else s - float(np.polyfit(x, np.log(np.median(b[:, i], axis=1)), 1)[0])
+
+    rng = as_rng(seed)
+    idx = rng.integers(0, h.shape[1], size=(n_boot, h.shape[1]))
+    boot = [slope(i) for i in idx]
+    return Interval(slope(np.arange(h.shape[1])), float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975)))
 
 
 def censor(hits, budget) -> np.ndarray:

@@ -284,21 +284,25 @@ def generate_args(path, n_jobs, name: str) -> tuple[Path, int]:
     return path, n_jobs
 
 
-def generate_cli(argv, *, prog: str, what: str, name: str, generate) -> None:
+def generate_cli(argv, *, prog: str, what: str, name: str, generate, extra: dict | None = None) -> None:
     """The command line ``python -m <prog> generate [--out PATH] [--jobs N]`` of a study that stores runs:
     the arguments are checked first (errors name ``--out`` and ``--jobs``), then ``generate(out, jobs)``
-    makes ``what`` and writes them."""
+    makes ``what`` and writes them. A study with more stored files gives each its own command in
+    ``extra``: ``{command: (what, name, generate)}``."""
     import argparse
     import re
 
+    commands = {"generate": (what, name, generate), **(extra or {})}
     parser = argparse.ArgumentParser(prog=prog, description=f"Make {what} and store them.")
     sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("generate", help=f"make {what} and write the JSON file")
-    g.add_argument("--out", default=None, help=f"where to write (default: ce_lib/data/{name})")
-    g.add_argument("--jobs", type=int, default=2, help="processes (-1: all cores)")
+    for command, (w, n, _) in commands.items():
+        g = sub.add_parser(command, help=f"make {w} and write the JSON file")
+        g.add_argument("--out", default=None, help=f"where to write (default: ce_lib/data/{n})")
+        g.add_argument("--jobs", type=int, default=2, help="processes (-1: all cores)")
     args = parser.parse_args(argv)
+    _, n, make = commands[args.command]
     try:
-        generate_args(args.out, args.jobs, name)
+        generate_args(args.out, args.jobs, n)
     except (ValueError, TypeError) as err:  # named as the caller wrote them, before any run
         parser.error(re.sub(r"^(path|n_jobs)\b", lambda m: {"path": "--out", "n_jobs": "--jobs"}[m.group(1)], str(err)))
-    generate(args.out, args.jobs)
+    make(args.out, args.jobs)

@@ -538,3 +538,20 @@ def test_a_study_run_with_other_settings_is_another_computation(tmp_cache, monke
     assert entry() not in (before, changed)
     monkeypatch.undo()
     assert entry() == before
+
+
+def test_loglog_slope_of_a_difference_is_paired_over_seeds():
+    from ce_lib.experiments import loglog_slope
+
+    dims = np.array([1.0, 10.0, 100.0])
+    noise = np.random.default_rng(0).lognormal(0, 0.3, size=(1, 15))
+    a = 5 * dims[:, None] ** 1.0 * noise  # cost proportional to the difficulty, one spread per seed
+    b = 7 * dims[:, None] ** 0.25 * noise
+    diff = loglog_slope(dims, a, baseline=b)
+    assert diff.median == pytest.approx(0.75)
+    assert diff.lo == pytest.approx(0.75) and diff.hi == pytest.approx(0.75)  # the seeds' spread cancels in pairs
+    assert loglog_slope(dims, a).median == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="baseline must"):
+        loglog_slope(dims, a, baseline=b[:, :3])
+    with pytest.raises(ValueError, match="baseline must be positive and finite"):
+        loglog_slope(dims, a, baseline=np.where(b > 0, np.inf, b))

@@ -390,3 +390,120 @@ def test_a_stored_run_is_reproduced_bit_for_bit():
     if not result["exact_expected"]:
         pytest.skip(result["why"])
     assert result["identical"], (result["rerun"], result["stored"])
+
+
+def test_the_difficulty_sweep_runs_end_to_end_and_reads_back(tmp_path, monkeypatch):
+    """A tiny sweep (two seeds, two levels per axis, a few steps) through generate_difficulty and every
+    reader: the shapes, the units and the censoring the chapter relies on."""
+    from dataclasses import replace
+
+    study = reasoning_study
+    configs = {m: study.grid(m)[0] for m in rs.FINETUNE_METHODS}
+    monkeypatch.setattr(study, "SETTINGS", replace(study.SETTINGS, pretrain_steps=40, mcmc_steps=2))
+    monkeypatch.setattr(study, "DIFFICULTY", replace(study.DIFFICULTY, rarity=(0.4, 0.01), carries=(0, 2), seeds=(0, 1),
+                                                      rarity_steps=10, carries_steps=10, eval_every=5, n_test=8,
+                                                      draws=(1, 4), axes=("rarity", "carries")))
+    monkeypatch.setattr(study, "_chosen_configs", lambda: configs)
+    path = tmp_path / "difficulty.json"
+    study.generate_difficulty(path, n_jobs=1)
+    for axis in study.AXES:
+        d = study.difficulty(axis, path)
+        assert d["base_careful"].shape == (2, 2) and d["mcmc"].shape == (2, 2)
+        for fam in study.FAMILIES:
+            assert d[fam]["hits"].shape == (2, 2)
+            assert np.all(np.isinf(d[fam]["hits"]) | (d[fam]["hits"] <= d[fam]["budget"][:, None]))
+        assert d["sft"]["unit"] == "traces" and d["best_of_n"]["unit"] == "answers per query"
+        assert d["grpo"]["budget"][0] == 10 * study.SETTINGS.ft_prompts * study.SETTINGS.ft_group
+        rows = study.difficulty_table(d)
+        assert len(rows) == len(study.FAMILIES) * 2 and all(0 <= r["rate"] <= 1 for r in rows)
+        slopes = study.difficulty_slopes(d)
+        assert set(slopes) == {*study.FAMILIES, "grpo-rft", "grpo-sft"}
+    # a level's careful share follows its style's prior: the rare style is sampled less
+    d = study.difficulty("rarity", path)
+    assert np.all(d["base_careful"][1] <= d["base_careful"][0])
+    with pytest.raises(ValueError, match="settings"):  # another sweep's settings: refused, naming them
+        monkeypatch.setattr(study, "DIFFICULTY", replace(study.DIFFICULTY, n_test=9))
+        study.difficulty("rarity", path)
+
+
+def test_the_difficulty_levels_are_tasks_and_bad_levels_are_named():
+    study = reasoning_study
+    assert study.level_task("rarity", 1).style == 1 and study.level_task("rarity", 1).n_styles == len(study.DIFFICULTY.rarity)
+    assert study.level_task("carries", 2).carries == study.DIFFICULTY.carries[2]
+    assert np.allclose(study.difficulty_levels("rarity"), 1 / np.asarray(study.DIFFICULTY.rarity))
+    assert study.difficulty_levels("carries")[0] == 1.0
+    for bad, match in ((("depth", 0), "axis"), (("rarity", 99), "level"), (("carries", -1), "level")):
+        with pytest.raises(ValueError, match=match):
+            study.level_task(*bad)
+    with pytest.raises(ValueError, match="axis"):
+        study.difficulty_levels("depth")
+    with pytest.raises(ValueError, match="difficulty"):
+        study.difficulty_table({"x": 1})
+
+
+def test_the_words_for_a_slope_follow_its_interval():
+    from ce_lib.experiments import Interval
+
+    study = reasoning_study
+    assert study.describe_slope(Interval(0.1, -0.2, 0.3)).startswith("does not measurably grow")
+    assert study.describe_slope(Interval(0.5, 0.2, 0.8)).startswith("grows, more slowly")
+    assert study.describe_slope(Interval(0.9, 0.6, 1.3)).startswith("grows about in proportion")
+    assert study.describe_slope(Interval(1.6, 1.2, 2.0)).startswith("grows faster")
+    assert study.describe_slope(Interval(-0.6, -0.9, -0.2)).startswith("falls")
+    assert "(slope 0.50 [0.20, 0.80])" in study.describe_slope(Interval(0.5, 0.2, 0.8))
+    assert study.describe_difference(Interval(0.4, 0.1, 0.7), "RFT's").startswith("GRPO's cost grows faster than RFT's (")
+    assert study.describe_difference(Interval(-0.4, -0.7, -0.1), "RFT's").startswith("GRPO's cost grows more slowly")
+    assert "cannot tell apart" in study.describe_difference(Interval(0.1, -0.2, 0.4), "RFT's")
+    with pytest.raises(TypeError, match="slope"):
+        study.describe_slope(0.5)
+    with pytest.raises(ValueError, match="slope"):
+        study.describe_slope(Interval(0.5, 0.9, 0.2))
+    with pytest.raises(TypeError, match="other"):
+        study.describe_difference(Interval(0.1, -0.2, 0.4), "")
+
+
+def test_the_stored_difficulty_sweep_matches_its_settings_and_covers_every_level():
+    study = reasoning_study
+    runs = study.load_difficulty()["runs"]
+    assert runs["configs"] == {m: study.grid(m)[int(study.load_data()["runs"][m]["best"]["sampled"])]
+                               for m in rs.FINETUNE_METHODS}
+    for axis in study.DIFFICULTY.axes:
+        levels = study.DIFFICULTY.rarity if axis == "rarity" else study.DIFFICULTY.carries
+        assert len(runs[axis]) == len(levels)
+        d = study.difficulty(axis)
+        assert d["grpo"]["hits"].shape == (len(levels), len(study.DIFFICULTY.seeds))
+    # the carries axis's base models are the chapter's: their careful traces are right less often with
+    # every carry, and about as the drop rate says
+    acc = np.nanmedian(study.difficulty("carries")["careful_accuracy"], axis=1)
+    assert np.all(np.diff(acc) < 0) and acc[0] > 0.9
+    records = study.headline()
+    assert len(records) == 4 + len(study.DIFFICULTY.axes) and all(r["information"] == "same" for r in records[4:])
+    with pytest.raises(ValueError, match="axis"):
+        study.difficulty("rarity") if "rarity" not in study.DIFFICULTY.axes else study.difficulty("depth")
+
+
+@pytest.mark.slow
+def test_a_cell_of_the_difficulty_sweep_is_made_again_bit_for_bit():
+    out = reasoning_study.rerun_difficulty("carries", level=2, seed=0, method="grpo", steps=10)
+    if not out["exact_expected"]:
+        pytest.skip(out["why"])
+    assert out["identical"], (out["rerun"], out["stored"])
+
+
+@pytest.mark.parametrize("argv, flag", [
+    (["generate", "--jobs", "0"], "--jobs"),
+    (["generate-difficulty", "--jobs", "-3"], "--jobs"),
+    (["generate-difficulty", "--out", "/no/such/folder/sweep.json"], "--out"),
+    (["generate-everything"], "invalid choice"),
+])
+def test_the_generate_commands_name_the_flag_before_any_run(argv, flag, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        reasoning_study.main(argv)
+    assert exit_.value.code == 2 and flag in capsys.readouterr().err
+
+
+def test_a_flat_cost_is_not_said_to_fall():
+    from ce_lib.experiments import Interval
+
+    words = reasoning_study.describe_slope(Interval(-1e-16, -2e-16, -1e-17))
+    assert words.startswith("does not measurably grow") and "-0.00" not in words

@@ -35,9 +35,11 @@ GLUE_DIR = ROOT / "_build" / "jupyter_execute" / "chapters"
 ROLE = re.compile(r"\{([a-z]+(?::[a-z]+)?)\}`([^`]*)`")
 FENCE = re.compile(r"^(`{3,}|:{3,})\{([\w:-]+)\}[ \t]*(.*)$")
 LABEL_LINE = re.compile(r"^\([\w-]+\)=\s*$")
-#: Glue keys whose values are wall-clock measurements (``rob_time``, ``rs_pre_sec``): they differ
-#: from one build to the next, so a twin carries the last build's and the tests let them differ.
-MEASURED = re.compile(r"(^|_)(sec|time)(_|$)")
+#: Glue keys whose values are measured on the machine that builds: wall-clock times (``rob_time``,
+#: ``rs_pre_sec``) and whether a stored run came back bit for bit there (``dt_rerun_verdict``: a processor
+#: that rounds differently says so). They differ from one build to the next, so a twin carries the last
+#: build's and the tests let them differ.
+MEASURED = re.compile(r"(^|_)(sec|time|rerun)(_|$)")
 #: What the plain-Markdown twin must not contain: a MyST role, a directive fence, a target label.
 MYST_LEFTOVER = re.compile(r"\{[a-z]+(?::[a-z]+)?\}`|^(`{3,}|:{3,})\{|^\([\w-]+\)=\s*$", flags=re.M)
 

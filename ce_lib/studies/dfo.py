@@ -9,7 +9,6 @@ chooses and runs them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -26,16 +25,13 @@ from ..dfo import (
     problem_instance,
 )
 from ..experiments import (
-    Interval,
     MethodResult,
-    as_rng,
     best_by_tuning,
     cached,
-    censor,
-    check_finite_array,
     check_positive_int,
     check_real,
     grid_tuning,
+    loglog_slope,
     make_record,
     parallel_map,
     samples_to_target,
@@ -305,45 +301,6 @@ def _sweep_cell(task) -> dict:
             "tuning_hits": tuned["tuning_hits"], "grid_size": tuned["grid_size"],
             "tuning_runs": tuned["runs"] if tuned["grid_size"] > 1 else 0,
             "step_at_edge": tuned["step_at_edge"]}
-
-
-def loglog_slope(dims, hits, *, budget=None, n_boot: int = 2000, seed: Any = 0) -> Interval:
-    """Slope of log(median samples) against log(d), with a bootstrap interval over seeds.
-
-    Parameters
-    ----------
-    dims : array_like, shape (D,)
-    hits : array_like, shape (D, n_seeds)
-        Samples to target (``inf`` counts at ``budget``).
-    budget : array_like, shape (D,), optional
-        Needed when ``hits`` has misses.
-
-    Returns
-    -------
-    Interval
-        Least-squares slope of :math:`\\log \\operatorname{median} N(d)` on :math:`\\log d`.
-    """
-    d = check_finite_array(dims, "dims", ndim=1)
-    h = np.asarray(hits, dtype=float)
-    if h.ndim != 2 or h.shape[0] != d.size:
-        raise ValueError(f"hits must have shape ({d.size}, n_seeds), got {h.shape}")
-    if d.size < 2 or np.any(d <= 0):
-        raise ValueError("dims must hold at least two positive dimensions")
-    if budget is not None:
-        h = censor(h, np.asarray(budget, dtype=float)[:, None])
-    if not np.all(np.isfinite(h)) or np.any(h <= 0):
-        raise ValueError("hits must be positive and finite (pass budget to count misses)")
-    n_boot = check_positive_int(n_boot, "n_boot")
-    x = np.log(d)
-
-    def slope(med):
-        return float(np.polyfit(x, np.log(med), 1)[0])
-
-    rng = as_rng(seed)
-    idx = rng.integers(0, h.shape[1], size=(n_boot, h.shape[1]))
-    boot = [slope(np.median(h[:, i], axis=1)) for i in idx]
-    return Interval(slope(np.median(h, axis=1)), float(np.quantile(boot, 0.025)),
-                    float(np.quantile(boot, 0.975)))
 
 
 #: Which methods each DFO record compares. "more": CE sees the samples xi themselves (the model's

@@ -27,11 +27,14 @@ from .. import stored
 from ..experiments import (
     MethodResult,
     best_by_tuning,
+    bootstrap_median,
+    censor,
     check_finite_array,
     check_positive_int,
     check_real,
     child_seed,
     grid_tuning,
+    loglog_slope,
     make_record,
     reported_seeds,
     tuning_seeds,
@@ -62,6 +65,10 @@ __all__ = [
     "Settings", "SETTINGS", "DATA_FILE", "GENERATE_COMMAND", "grid", "hits_at", "ratios_by_target", "load_data",
     "run", "tuning_table", "LABELS", "answer_flops", "smallest_draws", "serving_hits", "training_flops",
     "break_even", "break_even_table", "rerun_stored", "DECODINGS", "headline", "weak_seeds_sentence", "generate", "main",
+    "DifficultySettings", "DIFFICULTY", "DIFFICULTY_FILE", "DIFFICULTY_COMMAND", "AXES", "SAMPLERS", "FAMILIES",
+    "level_task", "difficulty_levels", "load_difficulty", "difficulty", "difficulty_table", "difficulty_slopes",
+    "difficulty_records", "generate_difficulty", "describe_slope", "describe_difference", "difficulty_minutes",
+    "rerun_difficulty",
 ]
 
 
@@ -173,10 +180,7 @@ def _sampler_study(model: LMEnsemble, seeds) -> dict:
     out["loglik_histogram"] = {"edges": edges, "counts": {k: np.histogram(flat[v.ravel()], edges)[0] for k, v in kinds.items()},
                                "shares": {k: float(v.mean()) for k, v in kinds.items()}}
     # best-of-n with the verifier = pass@n; power sampling from the first N draws, exactly in expectation
-    out["best_of_n"] = [pass_at_k(n, ok.sum(-1), N).mean(-1) for N in SETTINGS.draws]
-    out["power_ir"] = [np.stack([(power_resample(lp[..., s:s + N], SETTINGS.alpha, expected=True).numpy()
-                                  * ok[..., s:s + N]).sum(-1).mean(-1) for s in range(0, n, N)]).mean(0)
-                       for N in SETTINGS.draws]
+    out["best_of_n"], out["power_ir"] = _draw_curves(lp, ok, SETTINGS.draws)
     out["mcmc"] = []
     for k, tau in enumerate(SETTINGS.mcmc_temperatures):
         res = power_mcmc(model, test, SETTINGS.task.completion_len, alpha=SETTINGS.alpha, steps=SETTINGS.mcmc_steps,
@@ -184,6 +188,17 @@ def _sampler_study(model: LMEnsemble, seeds) -> dict:
         acc = np.stack([_verify(test, res.trace[s]).mean(-1) for s in range(SETTINGS.mcmc_steps + 1)])
         out["mcmc"].append(dict(accuracy=acc, tokens=res.tokens, accepted=res.accepted))
     return out
+
+
+def _draw_curves(lp: torch.Tensor, ok: np.ndarray, draws) -> tuple[list, list]:
+    """Accuracy of best-of-N with the verifier (pass@N) and of power sampling by importance resampling
+    from N draws (exactly in expectation), for every N in ``draws``, from ``n`` draws per problem:
+    log-likelihoods ``lp`` and verdicts ``ok``, both ``(M, problems, n)``."""
+    n = ok.shape[-1]
+    best = [pass_at_k(n, ok.sum(-1), N).mean(-1) for N in draws]
+    power = [np.stack([(power_resample(lp[..., s:s + N], SETTINGS.alpha, expected=True).numpy()
+                        * ok[..., s:s + N]).sum(-1).mean(-1) for s in range(0, n, N)]).mean(0) for N in draws]
+    return best, power
 
 
 def _curves(res, columns) -> dict:
@@ -547,7 +562,8 @@ def break_even_table(out: dict) -> list[dict]:
 
 
 def headline(n_seeds: int | None = None) -> list[dict]:
-    """The chapter's scoreboard records (see :mod:`ce_lib.scoreboard`), read from the stored runs."""
+    """The chapter's scoreboard records (see :mod:`ce_lib.scoreboard`), read from the stored runs: four at the
+    chapter's task, then one per difficulty axis (:func:`difficulty_records`)."""
     out = run(n_seeds)
     budget = out["budget"]
     task = "two-digit addition with a verifier"
@@ -583,7 +599,7 @@ def headline(n_seeds: int | None = None) -> list[dict]:
     records.append(make_record(chapter="reasoning", task=task,
                                metric=f"training and sampling FLOPs to answer {SETTINGS.queries:,} queries at {target:.0%} accuracy",
                                target=target, budget=flop_budget, information="same", methods=methods))
-    return records
+    return records + difficulty_records()
 
 
 def weak_seeds_sentence(sft_hits, careful_accuracy, grpo_hits, rft_hits) -> str:
@@ -629,6 +645,371 @@ def weak_seeds_sentence(sft_hits, careful_accuracy, grpo_hits, rft_hits) -> str:
     return (f"On {seeds} even the program traces miss the target within the budget. {owner} {how}; on {such} "
             f"GRPO reaches the target on {np.mean(np.isfinite(grpo[weak])):.0%} and rejection sampling on "
             f"{np.mean(np.isfinite(rft[weak])):.0%}.")
+
+
+# ----------------------------------------------------------------------------------------------
+# Where the factor grows: the difficulty axes (a second stored file)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DifficultySettings:
+    """The two difficulty axes of the chapter, each level a task of its own.
+
+    *Rarity of the right strategy*: one base model per seed is pretrained on a styled task whose prompts
+    open with a style token, style ``k`` holding careful traces with chance ``rarity[k]`` -- the prior of
+    the right strategy at level ``k``, the same arithmetic skill at every level. *Pivots per answer*:
+    the chapter's own base models on problems with exactly ``c`` carries, each a token a careful trace
+    can get wrong. Every fine-tuning method runs with the setting chosen on the chapter's tuning seeds
+    at its own task (not re-tuned per level: the tuning grids at nine levels would cost hours).
+    """
+
+    rarity: tuple = (0.4, 0.1, 0.025, 0.006, 0.0015, 0.0004)  # careful share of each style's pretraining data
+    carries: tuple = (0, 1, 2)  # carries per problem (all a two-digit sum can have)
+    seeds: tuple = reported_seeds(10)  # the chapter's first reported seeds
+    rarity_steps: int = 240  # fine-tuning steps at every rarity level (budget: steps x problems x group)
+    carries_steps: int = 120  # fine-tuning steps at every carries level
+    eval_every: int = 10  # fine-tuning steps between evaluations
+    n_test: int = 100  # test problems per seed and level
+    draws: tuple = (1, 2, 4, 8, 16, 32, 64)  # answers per query tried for best-of-n and power sampling
+    # The axes the stored sweep holds. Rarity is built (styled tasks, level_task) but not yet stored: it
+    # needs styled base models that learn the arithmetic as well as the chapter's do.
+    axes: tuple = ("carries",)
+
+
+DIFFICULTY = DifficultySettings()
+"""The difficulty sweep the chapter reports."""
+
+DIFFICULTY_FILE = "reasoning_difficulty.json"
+"""Name of the stored difficulty sweep inside ``ce_lib/data``."""
+DIFFICULTY_COMMAND = "python -m ce_lib.studies.reasoning generate-difficulty"
+"""The command that remakes it."""
+
+#: The difficulty axes: the prior of the right strategy, and the pivotal tokens (carries) per answer.
+AXES = ("rarity", "carries")
+#: The samplers compared at every level (no training): best-of-n with the verifier, power sampling.
+SAMPLERS = ("best_of_n", "power_ir")
+#: Every family whose cost is measured against difficulty.
+FAMILIES = (*FINETUNE_METHODS, *SAMPLERS)
+
+
+def _check_axis(axis) -> str:
+    if axis not in AXES:
+        raise ValueError(f"axis must be one of {AXES}, got {axis!r}")
+    return axis
+
+
+def level_task(axis: str, level: int) -> AdditionTask:
+    """The task at level ``level`` (an index) of ``axis``: the styled task's style ``level``, or the chapter's
+    task restricted to ``DIFFICULTY.carries[level]`` carries."""
+    levels = DIFFICULTY.rarity if _check_axis(axis) == "rarity" else DIFFICULTY.carries
+    level = check_positive_int(level, "level", minimum=0)
+    if level >= len(levels):
+        raise ValueError(f"level must be below {len(levels)} (the levels of {axis}), got {level!r}")
+    if axis == "rarity":
+        return SETTINGS.task._replace(p_careful=tuple(DIFFICULTY.rarity), style=level)
+    return SETTINGS.task._replace(carries=DIFFICULTY.carries[level])
+
+
+def difficulty_levels(axis: str) -> np.ndarray:
+    r"""How hard each level of ``axis`` is, as one number: the inverse of the prior of the right strategy,
+    :math:`1/\rho`, or the inverse of a careful trace's chance to be right, :math:`1/(1 - p_{\text{drop}})^c`."""
+    if _check_axis(axis) == "rarity":
+        return 1.0 / np.asarray(DIFFICULTY.rarity, dtype=float)
+    return (1.0 / (1.0 - SETTINGS.task.p_drop)) ** np.asarray(DIFFICULTY.carries, dtype=float)
+
+
+def _base_task(axis: str) -> AdditionTask:
+    """The task an axis's base models are pretrained on: every style mixed (rarity), or the chapter's own
+    task with any number of carries (the levels only restrict the problems fine-tuned and tested on)."""
+    return level_task(axis, 0)._replace(style=None, carries=None)
+
+
+def _chosen_configs() -> dict:
+    """Each fine-tuning method's setting chosen on the tuning seeds for answers at temperature 1."""
+    runs = load_data()["runs"]
+    return {m: grid(m)[int(runs[m]["best"]["sampled"])] for m in FINETUNE_METHODS}
+
+
+def _difficulty_settings() -> dict:
+    shared = {k: getattr(SETTINGS, k) for k in ("task", "pretrain_steps", "target", "alpha", "ft_prompts", "ft_group",
+                                                "std_norm", "mcmc_steps", "n_threads")}
+    return {**asdict(DIFFICULTY), **shared, "configs": _chosen_configs()}
+
+
+def _level_study(model: LMEnsemble, task: AdditionTask, seeds, steps: int, configs: dict, log=print) -> dict:
+    """Everything measured at one level: the base model's careful share and accuracy, best-of-n and power
+    sampling against draws per query, MCMC power sampling, and every fine-tuning method's curve."""
+    D = DIFFICULTY
+    M, n = len(seeds), max(D.draws)
+    test = torch.as_tensor(np.stack([make_problems(task, D.n_test, child_seed(s, 5)) for s in seeds]))
+    rep = test.repeat_interleave(n, dim=1)
+    comp = sample(model, rep, task.completion_len, generator=_gens(seeds, 20))
+    lp = completion_logprobs(model, rep, comp).sum(-1).reshape(M, D.n_test, n)
+    ok = np.stack([verify(task, rep[m].numpy(), comp[m].numpy()) for m in range(M)]).reshape(M, D.n_test, n)
+    careful = (comp[..., 0] == STEPS).numpy().reshape(M, D.n_test, n)
+    out = {"base_careful": careful.mean((1, 2)), "base_accuracy": ok.mean((1, 2)),
+           "careful_accuracy": [float(ok[m][careful[m]].mean()) if careful[m].any() else float("nan") for m in range(M)]}
+    out["best_of_n"], out["power_ir"] = _draw_curves(lp, ok, D.draws)
+    res = power_mcmc(model, test, task.completion_len, alpha=SETTINGS.alpha, steps=SETTINGS.mcmc_steps,
+                     proposal_temperature=1.0, seed=child_seed(seeds[0], 30))
+    out["mcmc"] = np.stack([verify(task, test[m].numpy(), res.completions[m].numpy()) for m in range(M)]).mean(1)
+    for method in FINETUNE_METHODS:
+        cfg = configs[method]
+        t0 = time.perf_counter()
+        r = finetune(model, task, method, test, list(seeds), steps=steps, prompts_per_step=SETTINGS.ft_prompts,
+                     group=SETTINGS.ft_group, lr=cfg["lr"], schedule=cfg["schedule"], epochs=cfg["epochs"],
+                     std_norm=SETTINGS.std_norm, eval_every=D.eval_every)
+        out[method] = dict(cost=r.cost, accuracy=r.accuracy, greedy=r.greedy, careful=r.careful,
+                           seconds=(time.perf_counter() - t0) / M)
+    log(f"  level done: base careful {np.round(out['base_careful'], 4).tolist()}")
+    return out
+
+
+def _difficulty_experiments(log=print) -> dict:
+    """Every run of the difficulty sweep, as plain numbers (see :func:`generate_difficulty`)."""
+    seeds, configs = list(DIFFICULTY.seeds), _chosen_configs()
+    out: dict = {"seeds": seeds, "configs": configs, "seconds": {}}
+    for axis in DIFFICULTY.axes:
+        t0 = time.perf_counter()
+        base = pretrain(_base_task(axis), seeds, steps=SETTINGS.pretrain_steps).model
+        out["seconds"][f"{axis}_pretrain"] = (time.perf_counter() - t0) / len(seeds)
+        steps = DIFFICULTY.rarity_steps if axis == "rarity" else DIFFICULTY.carries_steps
+        levels = DIFFICULTY.rarity if axis == "rarity" else DIFFICULTY.carries
+        out[axis] = []
+        for k in range(len(levels)):
+            log(f"{axis} level {k} ({levels[k]})")
+            out[axis].append(_level_study(base, level_task(axis, k), seeds, steps, configs, log))
+    return out
+
+
+def load_difficulty(path=None) -> dict:
+    """The stored difficulty sweep (``ce_lib/data/reasoning_difficulty.json`` by default), refused when its
+    settings -- or the settings chosen on the chapter's tuning seeds, which it runs -- have changed."""
+    return stored.load(DIFFICULTY_FILE, _difficulty_settings(), DIFFICULTY_COMMAND, path, what="stored difficulty sweep")
+
+
+def _steps(axis: str) -> int:
+    return DIFFICULTY.rarity_steps if axis == "rarity" else DIFFICULTY.carries_steps
+
+
+def _draw_hits(acc: np.ndarray) -> np.ndarray:
+    """Smallest number of draws per query whose accuracy reaches the target, per seed (``(len(draws), M)``
+    accuracies in; ``inf`` where even the most draws miss)."""
+    draws = np.asarray(DIFFICULTY.draws, dtype=float)
+    reached = acc >= SETTINGS.target
+    return np.where(reached.any(0), draws[np.argmax(reached, axis=0)], np.inf)
+
+
+def difficulty(axis: str, path=None) -> dict:
+    """The cost of every family against one difficulty axis, read from the stored sweep (or ``path``).
+
+    Returns
+    -------
+    dict
+        ``levels`` (the axis's values), ``nominal_x`` (:func:`difficulty_levels`), ``x`` (the difficulty
+        the base models actually present: one over their median share of careful traces, or over their
+        careful traces' median accuracy -- a prior of 1 in 2,500 is not learned exactly from the
+        pretraining data), ``seeds``; per level and seed
+        ``base_careful`` (share of the base model's answers that are careful traces), ``base_accuracy``,
+        ``careful_accuracy`` and ``mcmc`` (accuracy of MCMC power sampling); and for every family of
+        :data:`FAMILIES` a dict with ``hits`` (``(levels, seeds)``, ``inf`` = missed), ``budget`` (per
+        level) and ``unit``: verifier calls or traces for the fine-tuning methods (one-off), answers
+        drawn per query for the samplers (every query, within ``max(DIFFICULTY.draws)``).
+    """
+    data = load_difficulty(path)["runs"]
+    if _check_axis(axis) not in DIFFICULTY.axes:
+        raise ValueError(f"axis: the stored sweep holds {DIFFICULTY.axes}, not {axis!r}")
+    lv = [_arrays(x) for x in data[axis]]
+    out = {"levels": DIFFICULTY.rarity if axis == "rarity" else DIFFICULTY.carries,
+           "nominal_x": difficulty_levels(axis), "seeds": [int(s) for s in data["seeds"]], "configs": data["configs"]}
+    for k in ("base_careful", "base_accuracy", "careful_accuracy", "mcmc"):
+        out[k] = np.stack([np.asarray(x[k], dtype=float) for x in lv])
+    # the difficulty the methods met: the base models' own careful share, or their careful traces' accuracy
+    # (floored at one answer in all that were drawn: the finest share the measurement can see)
+    measured = out["base_careful"] if axis == "rarity" else out["careful_accuracy"]
+    floor = 1.0 / (DIFFICULTY.n_test * max(DIFFICULTY.draws))
+    with np.errstate(all="ignore"):
+        med = np.array([np.nanmedian(m) if np.isfinite(m).any() else 0.0 for m in measured])
+    out["x"] = 1.0 / np.maximum(med, floor)
+    budget = _steps(axis) * SETTINGS.ft_prompts * SETTINGS.ft_group
+    for m in FINETUNE_METHODS:
+        out[m] = {"hits": np.stack([hits_at(x[m]["cost"], x[m]["accuracy"]) for x in lv]),
+                  "budget": np.full(len(lv), float(budget)), "unit": "traces" if m == "sft" else "verifier calls",
+                  "seconds": float(np.mean([x[m]["seconds"] for x in lv]))}
+    for m in SAMPLERS:
+        out[m] = {"hits": np.stack([_draw_hits(np.asarray(x[m], dtype=float)) for x in lv]),
+                  "budget": np.full(len(lv), float(max(DIFFICULTY.draws))), "unit": "answers per query",
+                  "accuracy": np.stack([np.asarray(x[m], dtype=float) for x in lv])}
+    return out
+
+
+def difficulty_minutes() -> float:
+    """Minutes of two cores the stored difficulty sweep took: its pretraining and fine-tuning runs (the
+    samplers, a few seconds per level, are not timed)."""
+    runs = load_difficulty()["runs"]
+    n = len(runs["seeds"])
+    total = sum(runs["seconds"][f"{axis}_pretrain"] * n for axis in DIFFICULTY.axes)
+    total += sum(level[m]["seconds"] * n for axis in DIFFICULTY.axes for level in runs[axis] for m in FINETUNE_METHODS)
+    return total / 60
+
+
+def _check_difficulty(d) -> dict:
+    if not isinstance(d, dict) or not all(k in d for k in (*FAMILIES, "x", "levels")):
+        raise ValueError("d must be the dict returned by difficulty(axis)")
+    return d
+
+
+def difficulty_table(d: dict) -> list[dict]:
+    """One row per family and level of ``d`` (:func:`difficulty`): median cost with its 95% bootstrap
+    interval over seeds (misses sort last: a median that is a miss is ``inf``) and the share of seeds
+    that reached the target."""
+    _check_difficulty(d)
+    rows = []
+    for fam in FAMILIES:
+        for i, level in enumerate(d["levels"]):
+            h = d[fam]["hits"][i]
+            rows.append({"family": fam, "level": level, "x": float(d["x"][i]), "unit": d[fam]["unit"],
+                         "budget": float(d[fam]["budget"][i]), "rate": float(np.mean(np.isfinite(h))),
+                         "cost": bootstrap_median(h).as_dict()})
+    return rows
+
+
+def difficulty_slopes(d: dict) -> dict:
+    """How fast each family's cost grows with difficulty: the least-squares slope of log median cost on
+    log difficulty over the levels of ``d`` (misses counted at the budget, so a slope through censored
+    levels is a lower bound), with a 95% bootstrap interval over seeds; and the differences of GRPO's
+    slope and the supervised methods' (``"grpo-rft"``, ``"grpo-sft"``), paired over seeds.
+    Returns ``{name: Interval}``."""
+    _check_difficulty(d)
+    out = {fam: loglog_slope(d["x"], d[fam]["hits"], budget=d[fam]["budget"]) for fam in FAMILIES}
+    for other in ("rft", "sft"):
+        out[f"grpo-{other}"] = loglog_slope(d["x"], d["grpo"]["hits"], budget=d["grpo"]["budget"],
+                                            baseline=censor(d[other]["hits"], d[other]["budget"][:, None]))
+    return out
+
+
+def _num(x: float, sign: bool = False) -> str:
+    x = round(float(x), 2) + 0.0  # no "-0.00"
+    return f"{x:+.2f}" if sign else f"{x:.2f}"
+
+
+def describe_slope(slope) -> str:
+    """Words for a slope of log cost on log difficulty (an :class:`~ce_lib.experiments.Interval`), chosen
+    by where its interval lies against 0 (no growth) and 1 (cost proportional to the difficulty)."""
+    if not (hasattr(slope, "lo") and hasattr(slope, "hi") and hasattr(slope, "median")):
+        raise TypeError(f"slope must be an Interval (median, lo, hi), got {type(slope).__name__}")
+    m, lo, hi = (float(x) for x in (slope.median, slope.lo, slope.hi))
+    if not all(np.isfinite([m, lo, hi])) or lo > hi:
+        raise ValueError(f"slope must hold finite numbers with lo <= hi, got {slope!r}")
+    tol = 1e-9  # a flat cost fits a slope of 0 up to rounding
+    if hi < -tol:
+        words = "falls as the task gets harder"
+    elif lo <= tol:
+        words = "does not measurably grow"
+    elif hi < 1:
+        words = "grows, more slowly than the difficulty"
+    elif lo <= 1:
+        words = "grows about in proportion to the difficulty"
+    else:
+        words = "grows faster than the difficulty"
+    return f"{words} (slope {_num(m)} [{_num(lo)}, {_num(hi)}])"
+
+
+def describe_difference(diff, other: str) -> str:
+    """Words for the difference of GRPO's slope and another method's (an Interval, paired over seeds);
+    ``other`` names that method's cost in the possessive (``"rejection sampling's"``)."""
+    if not (hasattr(diff, "lo") and hasattr(diff, "hi") and hasattr(diff, "median")):
+        raise TypeError(f"diff must be an Interval (median, lo, hi), got {type(diff).__name__}")
+    if not isinstance(other, str) or not other:
+        raise TypeError(f"other must name the method compared, in the possessive, got {other!r}")
+    m, lo, hi = (float(x) for x in (diff.median, diff.lo, diff.hi))
+    if lo > 1e-9:
+        words = f"GRPO's cost grows faster than {other}"
+    elif hi < -1e-9:
+        words = f"GRPO's cost grows more slowly than {other}"
+    else:
+        words = f"GRPO's cost and {other} grow at rates this sweep cannot tell apart"
+    return f"{words} (difference of slopes {_num(m, True)} [{_num(lo, True)}, {_num(hi, True)}])"
+
+
+def _hardest_reached(d: dict, families=("grpo", "rft")) -> int:
+    """The hardest level at which every family's median run reached the target (the last level if none did)."""
+    ok = [i for i in range(len(d["levels"])) if all(np.isfinite(np.median(d[f]["hits"][i])) for f in families)]
+    return ok[-1] if ok else len(d["levels"]) - 1
+
+
+def difficulty_records() -> list[dict]:
+    """The scoreboard's two difficulty records: GRPO against rejection-sampling fine-tuning (same
+    information) at the hardest level of each axis where both medians reach the target."""
+    records = []
+    for axis in DIFFICULTY.axes:
+        d = difficulty(axis)
+        i = _hardest_reached(d)
+        task = (f"two-digit addition with a verifier, right strategy in 1 of {1 / d['levels'][i]:,.0f} pretraining answers"
+                if axis == "rarity" else f"two-digit addition with a verifier, exactly {d['levels'][i]} carries per problem")
+        tuning = (f"the chapter's setting (chosen on seeds {SETTINGS.tuning_seeds[0]}-{SETTINGS.tuning_seeds[-1]} at "
+                  f"its own task), not re-tuned at this level")
+        records.append(make_record(
+            chapter="reasoning", task=task, metric=f"verifier calls to {SETTINGS.target:.0%} accuracy (one answer per query)",
+            target=SETTINGS.target, budget=float(d["grpo"]["budget"][i]), information="same",
+            methods=[MethodResult(LABELS["grpo"], "rl", d["grpo"]["hits"][i], tuning),
+                     MethodResult(LABELS["rft"], "ce", d["rft"]["hits"][i], tuning)]))
+    return records
+
+
+def rerun_difficulty(axis: str = "carries", level: int = 0, seed: int = 0, method: str = "grpo", steps: int = 10) -> dict:
+    """Make one cell of the stored difficulty sweep again -- pretrain seed ``seed``'s base model for ``axis``,
+    fine-tune it with ``method`` at ``level`` for its first ``steps`` steps (a multiple of
+    ``DIFFICULTY.eval_every``) -- and compare every evaluation with the stored one.
+
+    Returns
+    -------
+    dict
+        ``identical``, ``exact_expected`` and ``why`` (:func:`ce_lib.stored.exact_rerun_expected`),
+        ``seconds`` (CPU time), ``rerun`` and ``stored`` (that seed's accuracy and greedy accuracy).
+    """
+    task = level_task(axis, level)
+    if axis not in DIFFICULTY.axes:
+        raise ValueError(f"axis: the stored sweep holds {DIFFICULTY.axes}, not {axis!r}")
+    seed = check_positive_int(seed, "seed", minimum=0)
+    if seed not in DIFFICULTY.seeds:
+        raise ValueError(f"seed must be one of the sweep's seeds {DIFFICULTY.seeds[0]}-{DIFFICULTY.seeds[-1]}, got {seed!r}")
+    if method not in FINETUNE_METHODS:
+        raise ValueError(f"method must be one of {FINETUNE_METHODS}, got {method!r}")
+    steps = check_positive_int(steps, "steps")
+    if steps > _steps(axis) or steps % DIFFICULTY.eval_every:
+        raise ValueError(f"steps must be a multiple of {DIFFICULTY.eval_every} up to {_steps(axis)}, got {steps!r}")
+    data = load_difficulty()
+    j, n_eval = DIFFICULTY.seeds.index(seed), steps // DIFFICULTY.eval_every + 1
+    cell = data["runs"][axis][level][method]
+    old = {k: np.asarray(cell[k], dtype=float)[:n_eval, j] for k in ("accuracy", "greedy")}
+    cfg = data["runs"]["configs"][method]
+    start = time.process_time()
+    with _threads(SETTINGS.n_threads):
+        base = pretrain(_base_task(axis), [seed], steps=SETTINGS.pretrain_steps).model
+        test = torch.as_tensor(make_problems(task, DIFFICULTY.n_test, child_seed(seed, 5))[None])
+        res = finetune(base, task, method, test, [seed], steps=_steps(axis), prompts_per_step=SETTINGS.ft_prompts,
+                       group=SETTINGS.ft_group, lr=cfg["lr"], schedule=cfg["schedule"], epochs=cfg["epochs"],
+                       std_norm=SETTINGS.std_norm, eval_every=DIFFICULTY.eval_every, stop_after=steps)
+    new = {"accuracy": res.accuracy[:, 0], "greedy": res.greedy[:, 0]}
+    exact, why = stored.exact_rerun_expected(data, kernels=("transformer",))
+    return {"identical": all(np.array_equal(new[k], old[k]) for k in old), "exact_expected": exact, "why": why,
+            "seconds": time.process_time() - start, "rerun": new, "stored": old}
+
+
+def generate_difficulty(path=None, n_jobs: int = 2) -> dict:
+    """Make the difficulty sweep -- a styled pretraining and the chapter's base models for
+    ``DIFFICULTY.seeds``, every level's samplers and fine-tuning runs -- with ``n_jobs`` torch threads and
+    write it, with its settings, versions and numerical mode, to ``path`` (default:
+    ``ce_lib/data/reasoning_difficulty.json``), whole or not at all."""
+    path, n_jobs = stored.generate_args(path, n_jobs, DIFFICULTY_FILE)
+    import os
+
+    settings = _difficulty_settings()  # the chapter's chosen settings must be readable before hours of runs
+    with _threads(os.cpu_count() if n_jobs == -1 else n_jobs):
+        runs = _difficulty_experiments()
+    return stored.write(path, settings=settings, runs=runs, command=DIFFICULTY_COMMAND)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -691,9 +1072,11 @@ def generate(path=None, n_jobs: int = 2) -> dict:
 
 def main(argv=None) -> None:
     """``python -m ce_lib.studies.reasoning generate [--out PATH] [--jobs N]``: :func:`generate` from the
-    command line (``--jobs``: torch threads)."""
+    command line (``--jobs``: torch threads); ``generate-difficulty`` runs :func:`generate_difficulty`."""
     stored.generate_cli(argv, prog="python -m ce_lib.studies.reasoning", what="the reasoning chapter's runs",
-                        name=DATA_FILE, generate=generate)
+                        name=DATA_FILE, generate=generate,
+                        extra={"generate-difficulty": ("the chapter's difficulty sweep", DIFFICULTY_FILE,
+                                                       generate_difficulty)})
 
 
 if __name__ == "__main__":
