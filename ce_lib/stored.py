@@ -62,6 +62,8 @@ def arithmetic(kernels=KERNELS) -> dict:
     AMD EPYC processor was seen to round the transformer's training differently from the Intel ones that
     made the stored runs all the same). Computed once per process (about 3 seconds for ``"mlp"``).
     """
+    from importlib import import_module
+
     from .experiments import torch_threads
 
     if isinstance(kernels, str) or not isinstance(kernels, (tuple, list)) or not kernels \
@@ -70,14 +72,17 @@ def arithmetic(kernels=KERNELS) -> dict:
     for k in kernels:
         if k in _ARITHMETIC:
             continue
-        if k == "mlp":  # the learners are imported here only: they sit above this module
-            from . import ppo
+        # The learners are imported by name, here only: they sit above this module, and the fingerprint is
+        # a property of the processor, not of a chapter's results -- a static import would make the book
+        # re-execute every chapter with stored runs whenever a learner is edited.
+        if k == "mlp":
+            ppo = import_module("ce_lib.ppo")
 
             with torch_threads(1):
                 res = ppo.train("CartPole-v1", 2048, 0, ppo.PPOConfig())
             _ARITHMETIC[k] = _fingerprint(res.returns, *[p.detach().numpy() for p in res.model.parameters()])
         else:
-            from . import reasoning
+            reasoning = import_module("ce_lib.reasoning")
 
             pre = reasoning.pretrain(reasoning.AdditionTask(n_digits=2), [0], steps=15, n_threads=2)
             _ARITHMETIC[k] = _fingerprint(pre.loss, *[p.detach().numpy() for p in pre.model.parameters()])

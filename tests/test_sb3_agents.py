@@ -117,7 +117,9 @@ def test_the_start_of_a_stored_run_is_reproduced(name, steps):
 def test_a_rerun_is_exact_only_under_the_recorded_mode(monkeypatch):
     data = deep_rl_study.load_data()
     assert deep_rl_study.exact_rerun_expected({**data, "numerics": None})[0] is False
-    made = {"mode": "reproducible", "reproducible": True, "paths": {}}
+    from ce_lib import stored
+
+    made = {"mode": "reproducible", "reproducible": True, "paths": {}, "arithmetic": stored.arithmetic()}
     exact, why = deep_rl_study.exact_rerun_expected({**data, "numerics": made, "versions": deep_rl_study._versions()})
     assert exact == numerics.status().reproducible, why
     exact, why = deep_rl_study.exact_rerun_expected({**data, "numerics": made, "versions": {"torch": "0.0"}})
