@@ -187,6 +187,11 @@ def run(name: str, seed: int, *, budget: int | None = None, stop_at_target: bool
     start = time.perf_counter()
     total = int(budget * HOLD) if stop_at_target else budget
     agent = make_agent(name, seed, total)
+    # a logger that writes nowhere: stable-baselines3's default one makes an empty folder in the system's
+    # temporary directory at every call to learn
+    from stable_baselines3.common.logger import Logger
+
+    agent.set_logger(Logger(folder=None, output_formats=[]))
     agent.learn(total, callback=Evaluate())
     seconds = time.perf_counter() - start
     hit = held()

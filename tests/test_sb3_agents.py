@@ -114,6 +114,15 @@ def test_the_start_of_a_stored_run_is_reproduced(name, steps):
             f"seeds' range [{lo:.6g}, {hi:.6g}]. Bit-identity was not expected: {why}")
 
 
+def test_a_run_leaves_nothing_in_the_temporary_directory(monkeypatch, tmp_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where stable-baselines3's default logger writes
+    out = sb3_agents.run("DQN", 0, stop_after=sb3_agents.EVAL_EVERY)
+    assert out["eval_steps"] == [sb3_agents.EVAL_EVERY]
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("SB3-")]  # no logger folder left behind
+
+
 def test_a_rerun_is_exact_only_under_the_recorded_mode(monkeypatch):
     data = deep_rl_study.load_data()
     assert deep_rl_study.exact_rerun_expected({**data, "numerics": None})[0] is False
