@@ -314,8 +314,21 @@ def bootstrap_median(x, *, level: float = 0.95, n_boot: int = 2000, seed: Any = 
     idx = rng.integers(0, arr.size, size=(n_boot, arr.size))
     meds = np.median(arr[idx], axis=1)
     alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(meds, alpha), np.quantile(meds, 1.0 - alpha)
-    return Interval(float(np.median(arr)), float(lo), float(hi))
+    return Interval(float(np.median(arr)), *_quantiles_with_inf(meds, (alpha, 1.0 - alpha)))
+
+
+def _quantiles_with_inf(values: np.ndarray, qs) -> list[float]:
+    """numpy's (linear) quantiles of ``values``, where ``inf`` sorts last: numpy itself interpolates a
+    finite value towards ``inf`` as ``a + (inf - a) * 0 = nan`` and two infinities as ``inf - inf``.
+    An infinity is replaced by a finite stand-in above every finite value; a quantile that lands above
+    the largest finite value was drawn towards it, and is ``inf``."""
+    big = np.isposinf(values)
+    if not big.any():
+        return [float(np.quantile(values, q)) for q in qs]
+    finite = values[~big]
+    top = float(finite.max()) if finite.size else 0.0
+    stand_in = np.where(big, 2.0 * abs(top) + 1.0, values)
+    return [float(x) if x <= top else float("inf") for x in (np.quantile(stand_in, q) for q in qs)]
 
 
 def bootstrap_ratio(numerator, denominator, *, paired: bool = True, level: float = 0.95,

@@ -82,7 +82,8 @@ class AdditionTask(NamedTuple):
       style token (id ``len(VOCAB) + k`` for style ``k``) and the pretraining data of style ``k`` holds
       careful traces with chance ``p_careful[k]`` -- one base model covers every level of rarity of the
       right strategy. ``style`` picks the style of the problems :func:`make_problems` draws (``None``:
-      each prompt's style uniformly at random, the pretraining mixture).
+      each prompt's style at random, the pretraining mixture: uniform, or in proportion to
+      ``style_weights``).
     * ``carries`` (``None``: any) keeps only problems whose sum has exactly that many carries, each a
       chance for a careful trace to go wrong.
     """
@@ -93,6 +94,7 @@ class AdditionTask(NamedTuple):
     p_right: float = 0.1  # chance that a guess is the exact sum
     style: int | None = None  # the prompt style of the problems drawn (styled tasks only; None: uniform)
     carries: int | None = None  # exactly this many carries in every problem drawn (None: any number)
+    style_weights: tuple | None = None  # how often each style is drawn when style is None (None: uniformly)
 
     @property
     def n_styles(self) -> int:
@@ -134,6 +136,17 @@ class AdditionTask(NamedTuple):
             check_positive_int(self.style, "style", minimum=0)
             if self.style >= self.n_styles:
                 raise ValueError(f"style must be below the number of styles ({self.n_styles}), got {self.style!r}")
+        if self.style_weights is not None:
+            if not self.n_styles:
+                raise ValueError(f"style_weights needs a styled task (p_careful one number per style), "
+                                 f"got style_weights={self.style_weights!r}")
+            if not isinstance(self.style_weights, (tuple, list)) or len(self.style_weights) != self.n_styles:
+                raise ValueError(f"style_weights must be a tuple of {self.n_styles} weights (one per style), "
+                                 f"got {self.style_weights!r}")
+            for x in self.style_weights:
+                check_real(x, "style_weights (each style's)", low=0)
+            if not sum(self.style_weights) > 0:
+                raise ValueError(f"style_weights must not all be 0, got {self.style_weights!r}")
         if self.carries is not None:
             check_positive_int(self.carries, "carries", minimum=0)
             if self.carries > self.n_digits:
@@ -182,7 +195,13 @@ def make_problems(task: AdditionTask, n: int, seed: Any) -> np.ndarray:
     body = np.concatenate([digits, np.full((n, 1), EQUALS)], axis=1).astype(np.int64)
     if not task.n_styles:
         return body
-    style = rng.integers(0, task.n_styles, size=n) if task.style is None else np.full(n, task.style)
+    if task.style is not None:
+        style = np.full(n, task.style)
+    elif task.style_weights is None:
+        style = rng.integers(0, task.n_styles, size=n)
+    else:
+        w = np.asarray(task.style_weights, dtype=float)
+        style = rng.choice(task.n_styles, size=n, p=w / w.sum())
     return np.concatenate([len(VOCAB) + style[:, None], body], axis=1).astype(np.int64)
 
 

@@ -674,6 +674,12 @@ CASES = {
         ("load path not JSON", lambda: stored.load("x", {}, "c", _tmp_json("not json")), "path"),
         ("load path no runs", lambda: stored.load("x", {}, "c", _tmp_json("[1, 2]")), "path"),
         ("exact_rerun_expected data", lambda: stored.exact_rerun_expected([]), "data"),
+        ("exact_rerun_expected kernels", lambda: stored.exact_rerun_expected({"numerics": {}}, kernels=("conv",)),
+         "kernels"),
+        ("arithmetic kernels str", lambda: stored.arithmetic("mlp"), "kernels"),
+        ("arithmetic kernels empty", lambda: stored.arithmetic(()), "kernels"),
+        ("arithmetic kernels unknown", lambda: stored.arithmetic(("gpu",)), "kernels"),
+        ("generate_args jobs", lambda: stored.generate_args(None, 0, "x.json"), "n_jobs"),
     ],
     "dt": [
         ("fqi iterations", lambda: dt.fitted_q_iteration(dt.random_walks(dt.random_graph(6, 0.4), 3, 0), 6, 0,
@@ -719,6 +725,16 @@ CASES = {
          "style"),
         ("task style negative", lambda: reasoning.make_problems(reasoning.AdditionTask(p_careful=(0.4,), style=-1), 3, 0),
          "style"),
+        ("task style weights unstyled", lambda: reasoning.make_problems(reasoning.AdditionTask(style_weights=(1,)), 3, 0),
+         "style_weights"),
+        ("task style weights length", lambda: reasoning.make_problems(
+            reasoning.AdditionTask(p_careful=(0.4, 0.1), style_weights=(1, 1, 1)), 3, 0), "style_weights"),
+        ("task style weights negative", lambda: reasoning.make_problems(
+            reasoning.AdditionTask(p_careful=(0.4, 0.1), style_weights=(1, -1)), 3, 0), "style_weights"),
+        ("task style weights zero", lambda: reasoning.make_problems(
+            reasoning.AdditionTask(p_careful=(0.4, 0.1), style_weights=(0, 0)), 3, 0), "style_weights"),
+        ("task style weights type", lambda: reasoning.make_problems(
+            reasoning.AdditionTask(p_careful=(0.4, 0.1), style_weights=(1, "a")), 3, 0), "style_weights"),
         ("task carries", lambda: reasoning.make_problems(reasoning.AdditionTask(n_digits=2, carries=3), 3, 0), "carries"),
         ("task carries type", lambda: reasoning.make_problems(reasoning.AdditionTask(carries=1.5), 3, 0), "carries"),
         ("styled prompt", lambda: reasoning.verify(reasoning.AdditionTask(n_digits=1, p_careful=(0.4, 0.1)),
@@ -729,9 +745,12 @@ CASES = {
         ("difficulty axis", lambda: reasoning_study.difficulty("digits"), "axis"),
         ("difficulty table", lambda: reasoning_study.difficulty_table([]), "difficulty"),
         ("difficulty slopes", lambda: reasoning_study.difficulty_slopes({"grpo": 1}), "difficulty"),
+        ("difficulty record other", lambda: reasoning_study.difficulty_record("carries", other="grpo"), "other"),
+        ("difficulty record level", lambda: reasoning_study.difficulty_record("carries", level=9), "level"),
+        ("difficulty record level bool", lambda: reasoning_study.difficulty_record("carries", level=True), "level"),
+        ("difficulty record axis", lambda: reasoning_study.difficulty_record("depth"), "axis"),
         ("rerun difficulty axis", lambda: reasoning_study.rerun_difficulty("depth"), "axis"),
-        ("rerun difficulty unstored", lambda: reasoning_study.rerun_difficulty("rarity"), "axis"),
-        ("rerun difficulty level", lambda: reasoning_study.rerun_difficulty("carries", level=3), "level"),
+        ("rerun difficulty level", lambda: reasoning_study.rerun_difficulty("carries", level=4), "level"),
         ("rerun difficulty seed", lambda: reasoning_study.rerun_difficulty(seed=999), "seed"),
         ("rerun difficulty method", lambda: reasoning_study.rerun_difficulty(method="ppo"), "method"),
         ("rerun difficulty steps", lambda: reasoning_study.rerun_difficulty(steps=7), "steps"),
@@ -856,7 +875,10 @@ def test_every_module_has_a_table_of_at_least_15_cases(module):
 @pytest.mark.parametrize("module, label, call, match",
                          [(m, label, call, match) for m, cases in CASES.items() for label, call, match in cases],
                          ids=[f"{m}: {label}" for m, cases in CASES.items() for label, _, _ in cases])
-def test_bad_input_gets_a_clear_error_naming_the_argument(module, label, call, match):
+def test_bad_input_gets_a_clear_error_naming_the_argument(module, label, call, match, monkeypatch, tmp_path):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the cases' files go where pytest cleans up
     old = signal.signal(signal.SIGALRM, _timeout)
     signal.alarm(60)
     try:

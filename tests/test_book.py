@@ -249,9 +249,8 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
 
     # Reasoning chapter: every base model learned the careful traces in pretraining (the text says
     # one seed is weaker, not broken); low temperature is worse than temperature 1 and greedy worst;
-    # the temperature-1 MCMC proposal ends above the 1/alpha one (pass@k's wording is computed in the chapter);
-    # greedy answers reach the target sooner than sampled ones.
-
+    # the temperature-1 MCMC proposal ends above the 1/alpha one (pass@k's wording, and whether greedy answers
+    # make the target easier, are computed in the chapter).
 
     out = reasoning_study.run()
     S = out["samplers"]
@@ -259,11 +258,6 @@ def test_what_the_chapters_say_about_their_results_holds(built_book, root, pytho
     t = {T: np.median(v) for T, v in S["temperature"].items()}
     assert t[0.0] < t[0.25] < t[1.0]
     assert np.median(S["mcmc"][1.0]["accuracy"][-1]) > np.median(S["mcmc"][0.25]["accuracy"][-1])
-    # "judged by the greedy answer the target is easier": every method reaches it sooner greedily
-    from ce_lib.experiments import censor
-    for method in ("grpo", "rft", "sft"):
-        d = out[method]
-        assert np.median(censor(d["greedy_hits"], out["budget"])) <= np.median(censor(d["hits"], out["budget"]))
 
 
 # ---- the reader's check: open a rendered page in headless Chromium ---------------------------

@@ -555,3 +555,22 @@ def test_loglog_slope_of_a_difference_is_paired_over_seeds():
         loglog_slope(dims, a, baseline=b[:, :3])
     with pytest.raises(ValueError, match="baseline must be positive and finite"):
         loglog_slope(dims, a, baseline=np.where(b > 0, np.inf, b))
+
+
+def test_a_bootstrap_interval_through_misses_is_inf_not_nan_and_warns_nothing():
+    import warnings
+
+    from ce_lib.experiments import bootstrap_median
+
+    hits = [3840, 12800, np.inf, 5120, 7040, np.inf, 3840, np.inf, 5120, 12160]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's inf - inf would warn
+        iv = bootstrap_median(hits)
+        all_missed = bootstrap_median([np.inf] * 4)
+    assert iv.median == 9600 and 3840 <= iv.lo < 9600 and iv.hi == np.inf
+    assert all_missed == (np.inf, np.inf, np.inf)
+    # without misses, numpy's own quantiles, unchanged
+    x = np.random.default_rng(0).exponential(size=15)
+    iv = bootstrap_median(x, seed=3)
+    meds = np.median(x[np.random.default_rng(3).integers(0, 15, size=(2000, 15))], axis=1)
+    assert (iv.lo, iv.hi) == (np.quantile(meds, 0.025), np.quantile(meds, 0.975))

@@ -50,6 +50,26 @@ def test_a_styled_task_opens_each_prompt_with_its_style_and_sets_its_careful_sha
     assert base.tok.shape[1] == task.vocab_size and base.seq_len == task.prompt_len + task.completion_len - 1
 
 
+def test_style_weights_set_how_often_each_style_is_drawn_and_leave_a_fixed_style_alone():
+    task = rs.AdditionTask(n_digits=2, p_careful=(0.4, 0.05, 0.01))
+    uniform = rs.make_problems(task, 300, 4)
+    same = rs.make_problems(task._replace(style_weights=(1, 1, 1)), 300, 4)  # drawn another way, same law
+    assert set(rs.prompt_styles(task, same)) == {0, 1, 2} and uniform.shape == same.shape
+    weighted = task._replace(style_weights=(8, 1, 1))
+    styles = rs.prompt_styles(task, rs.make_problems(weighted, 20000, 5))
+    assert abs(np.mean(styles == 0) - 0.8) < 5 * math.sqrt(0.8 * 0.2 / 20000)
+    assert np.mean(styles == 1) == pytest.approx(0.1, abs=0.015)
+    only = rs.make_problems(task._replace(style_weights=(0, 0, 2)), 50, 6)
+    assert np.all(rs.prompt_styles(task, only) == 2)
+    # a fixed style ignores the weights: the same prompts as without them
+    assert np.array_equal(rs.make_problems(weighted._replace(style=1), 40, 7),
+                          rs.make_problems(task._replace(style=1), 40, 7))
+    # the rarity axis's base task gives its commonest style the share the study asks for
+    study = reasoning_study
+    w = np.asarray(study.level_task("rarity", 0).style_weights)
+    assert w[0] / w.sum() == pytest.approx(study.DIFFICULTY.rarity_first_share) and np.allclose(w[1:], w[1])
+
+
 @pytest.mark.parametrize("c", [0, 1, 2])
 def test_problems_with_exactly_c_carries_make_careful_traces_right_about_q_to_the_c(c):
     task = TASK._replace(carries=c)
@@ -472,19 +492,25 @@ def test_the_stored_difficulty_sweep_matches_its_settings_and_covers_every_level
         assert len(runs[axis]) == len(levels)
         d = study.difficulty(axis)
         assert d["grpo"]["hits"].shape == (len(levels), len(study.DIFFICULTY.seeds))
-    # the carries axis's base models are the chapter's: their careful traces are right less often with
-    # every carry, and about as the drop rate says
+    # on the pivots axis, careful traces are right less often with every carry
     acc = np.nanmedian(study.difficulty("carries")["careful_accuracy"], axis=1)
     assert np.all(np.diff(acc) < 0) and acc[0] > 0.9
+    # on the rarity axis, the base models open careful traces less often at every rarer style, and
+    # their careful traces are about as good at every level where there are enough to judge
+    dr = study.difficulty("rarity")
+    share = np.median(dr["base_careful"], axis=1)
+    assert np.all(np.diff(share) <= 0) and share[0] > 0.3
+    assert np.nanmedian(dr["careful_accuracy"][:3]) > 0.75
     records = study.headline()
     assert len(records) == 4 + len(study.DIFFICULTY.axes) and all(r["information"] == "same" for r in records[4:])
     with pytest.raises(ValueError, match="axis"):
-        study.difficulty("rarity") if "rarity" not in study.DIFFICULTY.axes else study.difficulty("depth")
+        study.difficulty("depth")
 
 
 @pytest.mark.slow
-def test_a_cell_of_the_difficulty_sweep_is_made_again_bit_for_bit():
-    out = reasoning_study.rerun_difficulty("carries", level=2, seed=0, method="grpo", steps=10)
+@pytest.mark.parametrize("axis, level", [("carries", 2), ("rarity", 3)])
+def test_a_cell_of_the_difficulty_sweep_is_made_again_bit_for_bit(axis, level):
+    out = reasoning_study.rerun_difficulty(axis, level=level, seed=0, method="grpo", steps=10)
     if not out["exact_expected"]:
         pytest.skip(out["why"])
     assert out["identical"], (out["rerun"], out["stored"])

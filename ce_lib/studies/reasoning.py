@@ -67,7 +67,7 @@ __all__ = [
     "break_even", "break_even_table", "rerun_stored", "DECODINGS", "headline", "weak_seeds_sentence", "generate", "main",
     "DifficultySettings", "DIFFICULTY", "DIFFICULTY_FILE", "DIFFICULTY_COMMAND", "AXES", "SAMPLERS", "FAMILIES",
     "level_task", "difficulty_levels", "load_difficulty", "difficulty", "difficulty_table", "difficulty_slopes",
-    "difficulty_records", "generate_difficulty", "describe_slope", "describe_difference", "difficulty_minutes",
+    "difficulty_record", "difficulty_records", "generate_difficulty", "describe_slope", "describe_difference", "difficulty_minutes",
     "rerun_difficulty",
 ]
 
@@ -658,23 +658,28 @@ class DifficultySettings:
 
     *Rarity of the right strategy*: one base model per seed is pretrained on a styled task whose prompts
     open with a style token, style ``k`` holding careful traces with chance ``rarity[k]`` -- the prior of
-    the right strategy at level ``k``, the same arithmetic skill at every level. *Pivots per answer*:
-    the chapter's own base models on problems with exactly ``c`` carries, each a token a careful trace
-    can get wrong. Every fine-tuning method runs with the setting chosen on the chapter's tuning seeds
-    at its own task (not re-tuned per level: the tuning grids at nine levels would cost hours).
+    the right strategy at level ``k``, the same arithmetic skill at every level (the commonest style holds
+    ``rarity_first_share`` of the data, so that the skill is learned from as many careful traces as the
+    chapter's base models see). *Pivots per answer*: base models pretrained like the chapter's, on
+    ``carries_digits``-digit addition (three digits: a sum can then carry up to three times), fine-tuned
+    and tested on problems with exactly ``c`` carries, each a token a careful trace can get wrong. Every
+    fine-tuning method runs with the setting chosen on the chapter's tuning seeds at its own task (not
+    re-tuned per level: the tuning grids at ten levels would cost hours).
     """
 
     rarity: tuple = (0.4, 0.1, 0.025, 0.006, 0.0015, 0.0004)  # careful share of each style's pretraining data
-    carries: tuple = (0, 1, 2)  # carries per problem (all a two-digit sum can have)
+    # share of the styled pretraining data in the commonest style (the rest split evenly): enough careful
+    # traces in all for the base model to learn the arithmetic as well as the chapter's does
+    rarity_first_share: float = 0.5
+    carries: tuple = (0, 1, 2, 3)  # carries per problem (all a sum of carries_digits-digit operands can have)
+    carries_digits: int = 3  # digits of each operand on the pivots axis (the chapter's task has two)
     seeds: tuple = reported_seeds(10)  # the chapter's first reported seeds
     rarity_steps: int = 240  # fine-tuning steps at every rarity level (budget: steps x problems x group)
     carries_steps: int = 120  # fine-tuning steps at every carries level
     eval_every: int = 10  # fine-tuning steps between evaluations
     n_test: int = 100  # test problems per seed and level
     draws: tuple = (1, 2, 4, 8, 16, 32, 64)  # answers per query tried for best-of-n and power sampling
-    # The axes the stored sweep holds. Rarity is built (styled tasks, level_task) but not yet stored: it
-    # needs styled base models that learn the arithmetic as well as the chapter's do.
-    axes: tuple = ("carries",)
+    axes: tuple = ("rarity", "carries")  # the axes the stored sweep holds
 
 
 DIFFICULTY = DifficultySettings()
@@ -701,14 +706,16 @@ def _check_axis(axis) -> str:
 
 def level_task(axis: str, level: int) -> AdditionTask:
     """The task at level ``level`` (an index) of ``axis``: the styled task's style ``level``, or the chapter's
-    task restricted to ``DIFFICULTY.carries[level]`` carries."""
+    task with ``DIFFICULTY.carries_digits`` digits, restricted to ``DIFFICULTY.carries[level]`` carries."""
     levels = DIFFICULTY.rarity if _check_axis(axis) == "rarity" else DIFFICULTY.carries
     level = check_positive_int(level, "level", minimum=0)
     if level >= len(levels):
         raise ValueError(f"level must be below {len(levels)} (the levels of {axis}), got {level!r}")
     if axis == "rarity":
-        return SETTINGS.task._replace(p_careful=tuple(DIFFICULTY.rarity), style=level)
-    return SETTINGS.task._replace(carries=DIFFICULTY.carries[level])
+        n, first = len(DIFFICULTY.rarity), DIFFICULTY.rarity_first_share
+        weights = (first, *[(1 - first) / (n - 1)] * (n - 1)) if n > 1 else (1.0,)
+        return SETTINGS.task._replace(p_careful=tuple(DIFFICULTY.rarity), style=level, style_weights=weights)
+    return SETTINGS.task._replace(n_digits=DIFFICULTY.carries_digits, carries=DIFFICULTY.carries[level])
 
 
 def difficulty_levels(axis: str) -> np.ndarray:
@@ -721,7 +728,8 @@ def difficulty_levels(axis: str) -> np.ndarray:
 
 def _base_task(axis: str) -> AdditionTask:
     """The task an axis's base models are pretrained on: every style mixed (rarity), or the chapter's own
-    task with any number of carries (the levels only restrict the problems fine-tuned and tested on)."""
+    task with ``DIFFICULTY.carries_digits`` digits and any number of carries (the levels only restrict the
+    problems fine-tuned and tested on)."""
     return level_task(axis, 0)._replace(style=None, carries=None)
 
 
@@ -817,9 +825,9 @@ def difficulty(axis: str, path=None) -> dict:
         level) and ``unit``: verifier calls or traces for the fine-tuning methods (one-off), answers
         drawn per query for the samplers (every query, within ``max(DIFFICULTY.draws)``).
     """
-    data = load_difficulty(path)["runs"]
     if _check_axis(axis) not in DIFFICULTY.axes:
         raise ValueError(f"axis: the stored sweep holds {DIFFICULTY.axes}, not {axis!r}")
+    data = load_difficulty(path)["runs"]
     lv = [_arrays(x) for x in data[axis]]
     out = {"levels": DIFFICULTY.rarity if axis == "rarity" else DIFFICULTY.carries,
            "nominal_x": difficulty_levels(axis), "seeds": [int(s) for s in data["seeds"]], "configs": data["configs"]}
@@ -933,29 +941,50 @@ def describe_difference(diff, other: str) -> str:
     return f"{words} (difference of slopes {_num(m, True)} [{_num(lo, True)}, {_num(hi, True)}])"
 
 
+_DIGIT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+
+
 def _hardest_reached(d: dict, families=("grpo", "rft")) -> int:
     """The hardest level at which every family's median run reached the target (the last level if none did)."""
     ok = [i for i in range(len(d["levels"])) if all(np.isfinite(np.median(d[f]["hits"][i])) for f in families)]
     return ok[-1] if ok else len(d["levels"]) - 1
 
 
+#: What each supervised method is told beyond GRPO's verifier, for the difficulty records.
+_TOLD = {"rft": "", "sft": "the task's algorithm: traces written by the task's own program"}
+
+
+def difficulty_record(axis: str, level: int | None = None, other: str = "rft") -> dict:
+    """A scoreboard record at one level of a difficulty axis: GRPO against rejection-sampling fine-tuning
+    (``other="rft"``, same information) or against fine-tuning on the program's traces (``"sft"``, more
+    information: told the algorithm), in verifier calls (or traces) to the target, misses counted at the
+    budget. ``level`` is an index into the axis's levels (negative counts from the hardest); ``None``
+    picks the hardest level at which both medians reach the target (the hardest level if none does)."""
+    if other not in _TOLD:
+        raise ValueError(f"other must be one of {tuple(_TOLD)}, got {other!r}")
+    n = len(DIFFICULTY.rarity if _check_axis(axis) == "rarity" else DIFFICULTY.carries)
+    if level is not None and (isinstance(level, bool) or not isinstance(level, (int, np.integer)) or not -n <= level < n):
+        raise ValueError(f"level must be an index into the {n} levels of {axis} (or None), got {level!r}")
+    d = difficulty(axis)
+    i = _hardest_reached(d, ("grpo", other)) if level is None else int(level) % n
+    task = (f"two-digit addition with a verifier, right strategy in 1 of {1 / d['levels'][i]:,.0f} pretraining answers"
+            if axis == "rarity" else f"{_DIGIT_WORDS[DIFFICULTY.carries_digits]}-digit addition with a verifier, "
+                                     f"exactly {d['levels'][i]} carries per problem")
+    tuning = (f"the chapter's setting (chosen on seeds {SETTINGS.tuning_seeds[0]}-{SETTINGS.tuning_seeds[-1]} at "
+              f"its own task), not re-tuned at this level")
+    metric = (f"verifier calls to {SETTINGS.target:.0%} accuracy (one answer per query)" if other == "rft" else
+              f"supervision to {SETTINGS.target:.0%} accuracy (verifier calls for RL, traces for supervision)")
+    return make_record(
+        chapter="reasoning", task=task, metric=metric, target=SETTINGS.target, budget=float(d["grpo"]["budget"][i]),
+        information="same" if other == "rft" else "more", ce_given=_TOLD[other],
+        methods=[MethodResult(LABELS["grpo"], "rl", d["grpo"]["hits"][i], tuning),
+                 MethodResult(LABELS[other], "ce", d[other]["hits"][i], tuning)])
+
+
 def difficulty_records() -> list[dict]:
-    """The scoreboard's two difficulty records: GRPO against rejection-sampling fine-tuning (same
-    information) at the hardest level of each axis where both medians reach the target."""
-    records = []
-    for axis in DIFFICULTY.axes:
-        d = difficulty(axis)
-        i = _hardest_reached(d)
-        task = (f"two-digit addition with a verifier, right strategy in 1 of {1 / d['levels'][i]:,.0f} pretraining answers"
-                if axis == "rarity" else f"two-digit addition with a verifier, exactly {d['levels'][i]} carries per problem")
-        tuning = (f"the chapter's setting (chosen on seeds {SETTINGS.tuning_seeds[0]}-{SETTINGS.tuning_seeds[-1]} at "
-                  f"its own task), not re-tuned at this level")
-        records.append(make_record(
-            chapter="reasoning", task=task, metric=f"verifier calls to {SETTINGS.target:.0%} accuracy (one answer per query)",
-            target=SETTINGS.target, budget=float(d["grpo"]["budget"][i]), information="same",
-            methods=[MethodResult(LABELS["grpo"], "rl", d["grpo"]["hits"][i], tuning),
-                     MethodResult(LABELS["rft"], "ce", d["rft"]["hits"][i], tuning)]))
-    return records
+    """The scoreboard's difficulty records, one per stored axis: GRPO against rejection-sampling fine-tuning
+    (same information) at the hardest level of the axis where both medians reach the target."""
+    return [difficulty_record(axis) for axis in DIFFICULTY.axes]
 
 
 def rerun_difficulty(axis: str = "carries", level: int = 0, seed: int = 0, method: str = "grpo", steps: int = 10) -> dict:
