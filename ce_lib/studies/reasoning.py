@@ -967,8 +967,8 @@ def difficulty_record(axis: str, level: int | None = None, other: str = "rft") -
         raise ValueError(f"level must be an index into the {n} levels of {axis} (or None), got {level!r}")
     d = difficulty(axis)
     i = _hardest_reached(d, ("grpo", other)) if level is None else int(level) % n
-    task = (f"two-digit addition with a verifier, right strategy in 1 of {1 / d['levels'][i]:,.0f} pretraining answers"
-            if axis == "rarity" else f"{_DIGIT_WORDS[DIFFICULTY.carries_digits]}-digit addition with a verifier, "
+    task = (f"{_DIGIT_WORDS[SETTINGS.task.n_digits]}-digit addition with a verifier, right strategy in 1 of "
+            f"{1 / d['levels'][i]:,.0f} pretraining answers" if axis == "rarity" else f"{_DIGIT_WORDS[DIFFICULTY.carries_digits]}-digit addition with a verifier, "
                                      f"exactly {d['levels'][i]} carries per problem")
     tuning = (f"the chapter's setting (chosen on seeds {SETTINGS.tuning_seeds[0]}-{SETTINGS.tuning_seeds[-1]} at "
               f"its own task), not re-tuned at this level")
