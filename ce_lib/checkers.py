@@ -46,7 +46,7 @@ __all__ = ["ROWS", "COLUMNS", "N_ACTIONS", "PLANES", "MAX_PLIES_WITHOUT_CAPTURE"
            "decode_action", "flip_action", "to_mover", "from_mover", "observation", "legal_mask", "material",
            "alphabeta", "negamax", "AlphaBetaPlayer", "RandomPlayer", "MCTSPlayer", "make_player", "play_game",
            "MatchResult", "match",
-           "CheckersEnv", "DARK_SQUARES", "draw_position"]
+           "CheckersEnv", "Moves", "DARK_SQUARES", "draw_position"]
 
 ROWS = COLUMNS = 8  #: the board
 N_DIRECTIONS = 4  #: diagonal directions, in OpenSpiel's order: up-left, up-right, down-right, down-left
@@ -523,6 +523,18 @@ class CheckersEnv(gym.Env):
         if self.render_mode == "ansi" and self.state is not None:
             return str(self.state)
         return None
+
+
+class Moves(NamedTuple):
+    """What a player of :class:`CheckersEnv` saw at each of its moves, in its own frame (:func:`observation`), the
+    moves of one game slot in the order they were made (of several slots, one slot after another): the
+    records a learned model of the rules is fitted to (:func:`ce_lib.checkers_model.fit`)."""
+
+    obs: np.ndarray  # (n, 5, 8, 8) float32: the board before the move
+    mask: np.ndarray  # (n, 512) bool: the legal actions there
+    action: np.ndarray  # (n,) int: the action taken (the player's frame)
+    next_obs: np.ndarray  # (n, 5, 8, 8) float32: the board at the player's next move, or at the game's end
+    done: np.ndarray  # (n,) bool: the game ended before the player's next move
 
 
 def draw_position(state, ax=None, *, player: int = 0):

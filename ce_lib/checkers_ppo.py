@@ -187,10 +187,11 @@ class CurriculumResult(NamedTuple):
     episodes: np.ndarray  # one row per finished training game: steps at its end, the agent's result, the rung
     steps: int  # environment steps taken
     model: Any  # the trained BoardActorCritic
+    moves: checkers.Moves  # what the agent saw at its first record_moves moves (slot by slot); empty by default
 
 
 def train(total_timesteps: int, seed: int = 0, config: CheckersPPOConfig = CheckersPPOConfig(),
-          ladder: Sequence[str] = LADDER) -> CurriculumResult:
+          ladder: Sequence[str] = LADDER, *, record_moves: int = 0) -> CurriculumResult:
     """Train PPO with action masks against the rungs of ``ladder`` in turn, moving up on score.
 
     Parameters
@@ -205,6 +206,10 @@ def train(total_timesteps: int, seed: int = 0, config: CheckersPPOConfig = Check
     config : CheckersPPOConfig
     ladder : sequence of str
         Opponents, weakest first, as :func:`ce_lib.checkers.make_player` names them.
+    record_moves : int
+        Keep what the agent saw at its first ``record_moves`` moves (board, legal mask, action, next board,
+        end of game) in :attr:`CurriculumResult.moves`: the data a learned model of the rules may be fitted
+        to (:mod:`ce_lib.checkers_model`). Recording changes nothing in the run.
 
     Returns
     -------
@@ -219,11 +224,12 @@ def train(total_timesteps: int, seed: int = 0, config: CheckersPPOConfig = Check
     ladder = tuple(ladder)
     for spec in ladder:
         checkers.make_player(spec)  # the same message as make_player's, before any work
+    record_moves = check_positive_int(record_moves, "record_moves", minimum=0)
     with torch_threads(1):
-        return _train(total_timesteps, seed, config, ladder)
+        return _train(total_timesteps, seed, config, ladder, record_moves)
 
 
-def _train(total_timesteps, seed, config, ladder):
+def _train(total_timesteps, seed, config, ladder, record_moves=0):
     N, T = config.n_envs, config.n_steps
     model = BoardActorCritic(config.channels, config.hidden, _torch_generator(child_seed(seed, 0)))
     gen = _torch_generator(child_seed(seed, 1))  # actions and minibatch orders
@@ -241,6 +247,7 @@ def _train(total_timesteps, seed, config, ladder):
     masks = np.stack([info["action_mask"] for _, info in first])
     passed_at = np.full(len(ladder), -1)
     evaluations, episodes = [], []
+    log = []  # (move index, slot, obs, mask, action, next obs, done) of the first record_moves moves
     steps = games = streak = 0
     train_cpu = eval_cpu = 0.0
     next_eval = config.eval_every
@@ -264,6 +271,8 @@ def _train(total_timesteps, seed, config, ladder):
                 if info.get("illegal"):  # cannot happen through the mask; a loud failure if it ever does
                     raise RuntimeError(f"the masked policy chose an illegal action {int(a[i])}")
                 b_rew[t, i], b_done[t, i] = r, done
+                if steps + i < record_moves:
+                    log.append((i, steps + i, b_obs[t, i], b_mask[t, i], b_act[t, i], o_i, done))
                 if done:
                     episodes.append((steps + N, r, rung))
                     games += 1
@@ -313,5 +322,11 @@ def _train(total_timesteps, seed, config, ladder):
                 if rung < len(ladder):
                     for env, opp in zip(envs, opponents(rung)):
                         env.opponent = opp  # a game in progress goes on against the next rung
+    log.sort(key=lambda row: row[:2])  # slot by slot, each slot's moves in order
+    moves = checkers.Moves(np.array([r[2] for r in log], dtype=np.float32).reshape(-1, *obs.shape[1:]),
+                           np.array([r[3] for r in log], dtype=bool).reshape(-1, checkers.N_ACTIONS),
+                           np.array([r[4] for r in log], dtype=np.int64),
+                           np.array([r[5] for r in log], dtype=np.float32).reshape(-1, *obs.shape[1:]),
+                           np.array([r[6] for r in log], dtype=bool))
     return CurriculumResult(ladder, passed_at, np.array(evaluations, dtype=float).reshape(-1, len(EVALUATION_COLUMNS)),
-                            np.array(episodes, dtype=float).reshape(-1, 3), steps, model)
+                            np.array(episodes, dtype=float).reshape(-1, 3), steps, model, moves)
