@@ -96,6 +96,7 @@ def _check_env(env_id):
 def ce_runs(env_id: str, reward: str = "learned", seeds=SETTINGS.reported_seeds) -> list[dict]:
     """:func:`ce_lib.learned_model.mpc_runs` on ``seeds`` (cached)."""
     _check_env(env_id)
+    seeds = check_seeds(seeds)  # "01" is not the seeds 0 and 1
     return cached(learned_model.mpc_runs, env_id=env_id, seeds=list(seeds), reward=reward)
 
 
@@ -121,6 +122,10 @@ def rl_hits(name: str, env_id: str, seeds=SETTINGS.reported_seeds) -> np.ndarray
 def ce_hits(runs: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     """Transitions to the target per seed (``inf`` if not reached) and the transitions each seed
     collected before it stopped (its budget)."""
+    if isinstance(runs, (str, dict)) or not isinstance(runs, (list, tuple)) or not runs or not all(
+            isinstance(r, dict) and "hit" in r and "eval_steps" in r for r in runs):
+        raise TypeError("runs must be a non-empty list of run dicts with 'hit' and 'eval_steps' (as ce_runs returns), "
+                        f"got {type(runs).__name__}")
     hits = np.array([r["hit"] for r in runs], dtype=float)
     caps = np.array([max(r["eval_steps"]) for r in runs], dtype=float)
     return hits, caps
