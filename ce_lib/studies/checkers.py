@@ -38,7 +38,9 @@ from ..experiments import (
 
 __all__ = ["Settings", "SETTINGS", "config", "DATA_FILE", "GENERATE_COMMAND", "load_data", "tuning_table",
            "chosen_learning_rate", "runs", "rung_costs", "search_ladder", "search_costs", "rerun_stored", "live_ladder",
-           "break_even_games", "rung_name", "headline", "generate", "main"]
+           "break_even_games", "rung_name", "headline", "generate", "main", "LearnedSettings", "LEARNED_SETTINGS",
+           "LEARNED_FILE", "LEARNED_COMMAND", "fit_from_ppo", "load_learned", "learned_ladder", "learned_summary",
+           "learned_costs", "learned_records", "generate_learned"]
 
 
 @dataclass(frozen=True)
@@ -290,10 +292,11 @@ def live_ladder(n_games: int | None = None) -> list[dict]:
 
 
 def headline(n_seeds: int | None = None) -> list[dict]:
-    """Scoreboard records, one per rung above random play: the CPU-seconds to a player that scores
-    ``target_score`` against the rung in ``ladder_games`` games -- PPO's training (the opponent's moves
-    included) against alpha-beta's own thinking over those games (``information="more"``: search is given
-    the rules). Read from the stored runs; ``n_seeds`` other than the stored number is refused."""
+    """Scoreboard records. Given the rules (``information="more"``), one per rung above random play: the
+    CPU-seconds to a player that scores ``target_score`` against the rung in ``ladder_games`` games -- PPO's
+    training (the opponent's moves included) against alpha-beta's own thinking over those games. Then the
+    same-information records (:func:`learned_records`) are not included until their matches are stored. Read
+    from the stored runs; ``n_seeds`` other than the stored number is refused."""
     if n_seeds is not None and check_positive_int(n_seeds, "n_seeds") != SETTINGS.n_seeds:
         raise ValueError(f"n_seeds: the checkers runs are stored for {SETTINGS.n_seeds} seeds; regenerate them "
                          f"({GENERATE_COMMAND}) with another Settings.n_seeds, got {n_seeds!r}")
@@ -324,6 +327,181 @@ def headline(n_seeds: int | None = None) -> list[dict]:
                      MethodResult("PPO with action masks and a curriculum", "rl", costs["cpu_s"][:, r], tuning,
                                   budget=rl_budget)]))
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Same information: a model of the rules learned from PPO's own moves, searched with
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LearnedSettings:
+    """Settings of the same-information comparison (stored apart from the PPO runs, in ``LEARNED_FILE``)."""
+
+    moves: tuple = (6_144, 24_576)  # PPO's first moves (of each reported seed) a model is fitted to
+    depths: tuple = (1, 2, 3)  # depths of search with the learned model tried against each rung, shallowest first
+    deeper_from: float = 0.5  # a depth beyond the second is tried only where the one before scored at least this
+    test_moves: int = 3_000  # held-out positions on which the model's legality is scored (random play against depth 2)
+
+
+LEARNED_SETTINGS = LearnedSettings()
+"""The settings the chapter runs with."""
+LEARNED_FILE = "checkers_learned.json"
+"""Name of the stored same-information matches inside ``ce_lib/data``."""
+LEARNED_COMMAND = "python -m ce_lib.studies.checkers generate-learned"
+"""The command that remakes them."""
+
+
+def _learned_settings() -> dict:
+    return {**asdict(LEARNED_SETTINGS), "ladder": list(SETTINGS.ladder), "ladder_games": SETTINGS.ladder_games,
+            "n_seeds": SETTINGS.n_seeds, "config": asdict(config()), "fit": _FIT}
+
+
+_FIT = {"epochs": 10, "batch_size": 256, "lr": 3e-3}  # checkers_model.fit's defaults, written down with the runs
+
+
+def fit_from_ppo(seed: int, n_moves: int, learning_rate: float | None = None):
+    """Train PPO (reported seed ``seed``, the chapter's chosen learning rate unless given) for ``n_moves``
+    moves, recording what it saw, and fit a rules model to exactly those moves. Returns ``(model, moves,
+    fit CPU-seconds)``."""
+    from .. import checkers_model
+
+    seed = check_positive_int(seed, "seed", minimum=0)
+    n_moves = check_positive_int(n_moves, "n_moves")
+    lr = chosen_learning_rate() if learning_rate is None else learning_rate
+    moves = train(n_moves, seed, config(lr), SETTINGS.ladder, record_moves=n_moves).moves
+    start = time.process_time()
+    model = checkers_model.fit(moves, child_seed(seed, 500), **_FIT)
+    return model, moves, time.process_time() - start
+
+
+def _learned_job(job):
+    import torch
+
+    from .. import checkers_model
+
+    torch.set_num_threads(1)
+    _, seed, n_moves, lr = job
+    start = time.process_time()
+    model, _, fit_s = fit_from_ppo(seed, n_moves, lr)
+    test = checkers_model.collect_moves(LEARNED_SETTINGS.test_moves, "alphabeta:2", child_seed(seed, 501))
+    out = {"fit_cpu_s": fit_s, "accuracy": checkers_model.legal_accuracy(model, test),
+           "known_actions": int(model.known().sum()), "rungs": {}}
+    for rung, spec in enumerate(SETTINGS.ladder):
+        tried = {}
+        for depth in LEARNED_SETTINGS.depths:
+            k = 10 * rung + depth
+            tried[str(depth)] = _match(checkers_model.ModelSearchPlayer(model, depth, child_seed(seed, 600 + k)),
+                                       checkers.make_player(spec, child_seed(seed, 700 + k)), child_seed(seed, 800 + k),
+                                       SETTINGS.ladder_games)
+            score = _score(tried[str(depth)])
+            # Stop at a pass; from the second depth on, stop too where this depth did not hold its own (a
+            # score below deeper_from): a search one turn deeper with a learned model costs several times more
+            # per move, and is not tried where it would have to gain more than a quarter of a point per game.
+            if score >= config().target_score or (depth >= LEARNED_SETTINGS.depths[1] and score < LEARNED_SETTINGS.deeper_from):
+                break
+        out["rungs"][spec] = tried
+        if _score(tried[str(depth)]) < config().target_score:
+            break  # as PPO's curriculum: no higher rung once one is not passed
+    return {**out, "seconds": time.process_time() - start}
+
+
+def load_learned(path=None) -> dict:
+    """The stored same-information matches (``ce_lib/data/checkers_learned.json`` by default):
+    ``learned/<seed>/<moves>``, each with the fit's CPU-seconds, the model's legality on held-out positions,
+    and per rung the matches at each depth tried."""
+    return stored.load(LEARNED_FILE, _learned_settings(), LEARNED_COMMAND, path, what="stored same-information matches")
+
+
+def learned_ladder(data: dict | None = None) -> list[dict]:
+    """One row per (seed, moves): the model's legality on held-out positions and, per rung, the shallowest
+    depth of learned-model search that scored ``target_score`` (None if none did; absent above a failed rung)."""
+    data = load_learned() if data is None else data
+    out = []
+    for seed in reported_seeds(SETTINGS.n_seeds):
+        for n in LEARNED_SETTINGS.moves:
+            run = data["runs"][_key(("learned", seed, n))]
+            depth = {spec: next((int(d) for d, m in tried.items() if _score(m) >= config().target_score), None)
+                     for spec, tried in run["rungs"].items()}
+            out.append({"seed": seed, "moves": n, "accuracy": run["accuracy"], "fit_cpu_s": run["fit_cpu_s"],
+                        "rungs": run["rungs"], "depth": depth})
+    return out
+
+
+def learned_summary(data: dict | None = None) -> list[dict]:
+    """Per size of ``LearnedSettings.moves``: the models' legality on held-out positions (medians over the
+    reported seeds of the exact-set share, the legal actions missed and the illegal ones allowed), the action
+    ids they know, the fits' CPU-seconds, and per rung how many seeds passed it, at which depths, and every
+    seed's score at each depth tried (NaN where that depth was not tried)."""
+    rows = learned_ladder(data)
+    out = []
+    for n in LEARNED_SETTINGS.moves:
+        mine = [row for row in rows if row["moves"] == n]
+        rungs = {}
+        for spec in SETTINGS.ladder:
+            scores = np.full((len(mine), len(LEARNED_SETTINGS.depths)), np.nan)
+            for i, row in enumerate(mine):
+                for j, d in enumerate(LEARNED_SETTINGS.depths):
+                    m = row["rungs"].get(spec, {}).get(str(d))
+                    if m is not None:
+                        scores[i, j] = _score(m)
+            depths = [row["depth"].get(spec) for row in mine]
+            rungs[spec] = {"passed": sum(d is not None for d in depths), "tried": sum(spec in row["rungs"] for row in mine),
+                           "depths": sorted({d for d in depths if d is not None}), "scores": scores}
+        out.append({"moves": n, "n_seeds": len(mine),
+                    **{k: float(np.median([row["accuracy"][k] for row in mine])) for k in ("exact", "missed", "allowed")},
+                    "fit_cpu_s": float(np.median([row["fit_cpu_s"] for row in mine])), "rungs": rungs})
+    return out
+
+
+def learned_costs(data: dict | None = None) -> dict:
+    """Per reported seed and rung: the fewest of PPO's moves a learned model needed to pass the rung (inf where
+    none of ``LearnedSettings.moves`` was enough), and PPO's own moves to pass it. Arrays (seeds, rungs)."""
+    rows = learned_ladder(data)
+    ce = np.full((SETTINGS.n_seeds, len(SETTINGS.ladder)), np.inf)
+    for row in rows:
+        for r, spec in enumerate(SETTINGS.ladder):
+            if row["depth"].get(spec) is not None:
+                ce[row["seed"], r] = min(ce[row["seed"], r], row["moves"])
+    return {"ce_moves": ce, "ppo_moves": rung_costs()["steps"]}
+
+
+def learned_records() -> list[dict]:
+    """Scoreboard records, same information, one per rung: agent moves to a player scoring
+    ``target_score`` -- PPO's training moves, against the first moves of the same PPO run that a model of the
+    rules was fitted to before searching with it."""
+    costs = learned_costs()
+    table = tuning_table()
+    tuning = grid_tuning(len(table), tuning_seeds(SETTINGS.n_tuning_seeds)).replace(
+        "median samples-to-target (misses at the budget)",
+        "mean steps to pass every rung (a rung not passed counted at the budget)")
+    ce_budget = float(max(LEARNED_SETTINGS.moves))
+    out = []
+    for r, spec in enumerate(SETTINGS.ladder):
+        out.append(make_record(
+            chapter="checkers", task=f"checkers against {rung_name(spec)}",
+            metric=f"agent moves to a player scoring >= {config().target_score:g} over {SETTINGS.ladder_games} games "
+                   "(CE: the first moves of the same PPO run, fitted to, then searched with)",
+            target=config().target_score, budget=float(max(SETTINGS.budget, ce_budget)), information="same",
+            ce_given="",
+            methods=[MethodResult("search with a rules model learned from PPO's moves", "ce", costs["ce_moves"][:, r],
+                                  f"none (the shallowest of depths {', '.join(map(str, LEARNED_SETTINGS.depths))} "
+                                  "that reaches the target)", budget=ce_budget),
+                     MethodResult("PPO with action masks and a curriculum", "rl", costs["ppo_moves"][:, r], tuning,
+                                  budget=float(SETTINGS.budget))]))
+    return out
+
+
+def generate_learned(path=None, n_jobs: int = 2) -> dict:
+    """Make the same-information matches on ``n_jobs`` processes (PPO's first moves again for each reported
+    seed and size, a model fitted to them, searched with against the ladder) and write them to ``path``
+    (default: ``ce_lib/data/checkers_learned.json``), whole or not at all."""
+    path, n_jobs = stored.generate_args(path, n_jobs, LEARNED_FILE)
+    lr = chosen_learning_rate()
+    jobs = [("learned", s, n, lr) for n in sorted(LEARNED_SETTINGS.moves, reverse=True)
+            for s in reported_seeds(SETTINGS.n_seeds)]
+    done = dict(zip((_key(j[:3]) for j in jobs), parallel_map(_learned_job, jobs, n_jobs=n_jobs)))
+    return stored.write(path, settings=_learned_settings(), runs=done, command=LEARNED_COMMAND)
 
 
 def rung_name(spec: str) -> str:
@@ -357,7 +535,8 @@ def main(argv=None) -> None:
     """``python -m ce_lib.studies.checkers generate [--out PATH] [--jobs N]``: :func:`generate` from the
     command line."""
     stored.generate_cli(argv, prog="python -m ce_lib.studies.checkers", what="the checkers chapter's runs",
-                        name=DATA_FILE, generate=generate)
+                        name=DATA_FILE, generate=generate,
+                        extra={"generate-learned": ("the same-information matches", LEARNED_FILE, generate_learned)})
 
 
 if __name__ == "__main__":
