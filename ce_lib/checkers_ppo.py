@@ -247,7 +247,7 @@ def _train(total_timesteps, seed, config, ladder, record_moves=0):
     masks = np.stack([info["action_mask"] for _, info in first])
     passed_at = np.full(len(ladder), -1)
     evaluations, episodes = [], []
-    log = []  # (move index, slot, obs, mask, action, next obs, done) of the first record_moves moves
+    log = []  # (slot, move index, obs, mask, action, next obs, done) of the first record_moves moves
     steps = games = streak = 0
     train_cpu = eval_cpu = 0.0
     next_eval = config.eval_every
