@@ -85,7 +85,7 @@ def collect_moves(n_moves: int, opponent: str = "random", seed: Any = 0, *, open
     """``n_moves`` moves of a player choosing uniformly among its legal actions against ``opponent`` (a name
     for :func:`ce_lib.checkers.make_player`), one game after another, its colour and openings drawn from
     ``seed``: data of the kind :func:`fit` learns from, for tests and exercises (the checkers study fits the moves
-    its PPO agent made, :func:`ce_lib.studies.checkers.fit_from_ppo`)."""
+    its PPO agent made, ``ce_lib.studies.checkers.fit_from_ppo``)."""
     n_moves = check_positive_int(n_moves, "n_moves")
     checkers.make_player(opponent)
     rng = as_rng(seed)
