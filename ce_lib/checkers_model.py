@@ -13,17 +13,24 @@ when a game ends. :func:`fit` builds a model of the rules from exactly those rec
   empties (one the opponent held before every such move, emptied most often: not always, since the reply
   may land there, recapturing); and whether a man arriving there was made a king. An action's effect is a
   table lookup, learned only for the ids that were played.
-- **which actions are legal** -- a classifier (the reinforcement learner's own network shape: two
-  convolutions and a dense layer) fitted to the masks the learner saw, one output per action id, with a
-  sixth input plane marking the square where a multiple jump stands (known from the records: the learner
-  moved again without a reply from the opponent). The positions where a jump ended the turn are added with
-  no legal action, so the classifier also learns when a turn goes on.
+- **which actions are legal** -- first, necessary conditions (:data:`CONDITIONS`), each checked against every
+  recorded move and enforced only if it held every time: the action's source square holds one of the
+  mover's pieces, its target square is empty, the square it captures holds one of the opponent's, and in a
+  multiple jump the next jump starts where the last one landed. The actions whose effect is known and that
+  meet them are the candidates. Then a classifier (the reinforcement learner's own network shape: two
+  convolutions and a dense layer) tells which candidates are legal, fitted to the masks the learner saw
+  with its loss over the candidates only, one output per action id, with a sixth input plane marking the
+  square where a multiple jump stands (known from the records: the board at the learner's next move is
+  exactly its own action's effect, with no reply). The positions where a jump ended the turn are added
+  with no legal action, so the classifier also learns when a turn goes on (whether a man moves backward,
+  whether a capture elsewhere forces this one, are its to learn).
 
-Two priors are built in and stated here, because they are information of a kind: (1) each action has the
-same deterministic effect wherever it is legal (a table, not a function of the board), and (2) the opponent
+Three priors are built in and stated here, because they are information of a kind: (1) each action has the
+same deterministic effect wherever it is legal (a table, not a function of the board); (2) the opponent
 plays by the same rules seen from its side of the board (the model is applied to the board rotated by 180
-degrees, colours swapped). The draw rule (:data:`ce_lib.checkers.MAX_PLIES_WITHOUT_CAPTURE`) is not
-modelled.
+degrees, colours swapped); (3) the four conditions are the ones put to the data -- the records decide
+whether each holds, but which are tested is a choice, as a feature is in a regression. The draw rule
+(:data:`ce_lib.checkers.MAX_PLIES_WITHOUT_CAPTURE`) is not modelled.
 
 :func:`model_search` looks ahead with the model as :func:`ce_lib.checkers.alphabeta` does with the rules
 (depth in turns, material at the leaves, a side with no legal action loses), level by level with one batched
@@ -47,10 +54,14 @@ from . import checkers
 from .checkers import Moves
 from .experiments import as_rng, check_positive_int, torch_threads
 
-__all__ = ["collect_moves", "RulesModel", "fit", "legal_accuracy", "model_search", "ModelSearchPlayer"]
+__all__ = ["CONDITIONS", "collect_moves", "RulesModel", "fit", "legal_accuracy", "model_search", "ModelSearchPlayer"]
 
 EMPTY, OWN_MAN, OWN_KING, OPP_MAN, OPP_KING = range(5)
 _SQUARES = checkers.ROWS * checkers.COLUMNS
+CONDITIONS = ("the source square holds one of the mover's pieces", "the target square is empty",
+              "the captured square holds one of the opponent's pieces", "a multiple jump goes on from its landing square")
+"""Necessary conditions of a legal action that :func:`fit` checks against every recorded move; those that held
+every time are enforced on top of the classifier (:attr:`RulesModel.conditions`)."""
 _SWAP = np.array([EMPTY, OPP_MAN, OPP_KING, OWN_MAN, OWN_KING], dtype=np.int8)  # colours swapped
 
 
@@ -113,6 +124,7 @@ class RulesModel(NamedTuple):
     captured: np.ndarray  # (512,) int: opponent's square emptied by the action; -1 for none
     crowns: np.ndarray  # (512,) bool: a man arriving by this action becomes a king
     goes_on: np.ndarray  # (512,) bool: the action was seen followed by another move of the same player
+    conditions: np.ndarray  # (4,) bool: which of CONDITIONS held in every recorded move (each one is enforced)
     classifier: Any  # the legality classifier (a torch module: (B, 6, 8, 8) -> (B, 512) logits)
     n_moves: int  # the moves it was fitted to
 
@@ -246,9 +258,13 @@ def fit(moves: Moves, seed: Any = 0, *, epochs: int = 10, batch_size: int = 256,
     before, after = _codes(moves.obs), _codes(moves.next_obs)
     action, done = np.asarray(moves.action, dtype=np.int64), np.asarray(moves.done, dtype=bool)
     source, target, captured, crowns = _effects(before, after, action)
-    # The player moved again without a reply: none of the opponent's pieces arrived anywhere.
-    opp = np.isin(after, (OPP_MAN, OPP_KING)) & ~np.isin(before, (OPP_MAN, OPP_KING))
-    again = ~done & ~opp.any(1)
+    # The player moved again without a reply where the board at its next move is exactly its own action's
+    # effect: any reply moves or removes a piece on top of it (and may land on the very square the player's
+    # jump emptied, so counting the opponent's arrivals alone would not do).
+    table = RulesModel(source, target, captured, crowns, np.zeros(checkers.N_ACTIONS, bool),
+                       np.zeros(len(CONDITIONS), bool), None, len(action))
+    again = ~done & table.known()[action]
+    again[again] = np.all(_apply(table, before[again], action[again]) == after[again], 1)
     goes_on = np.zeros(checkers.N_ACTIONS, dtype=bool)
     goes_on[action[again]] = True
     # Training positions: every move's board (with the landing square when a multiple jump goes on), and the
@@ -256,13 +272,16 @@ def fit(moves: Moves, seed: Any = 0, *, epochs: int = 10, batch_size: int = 256,
     follows = again[:-1] & np.all(before[1:] == after[:-1], 1)  # the next record is that next move
     landing = np.full(len(action), -1)
     landing[1:][follows] = target[action[:-1][follows]]
-    provisional = RulesModel(source, target, captured, crowns, goes_on, None, len(action))
+    provisional = table._replace(goes_on=goes_on)
+    conditions = _conditions(provisional, before, action, landing)
     ended = ~again & goes_on[action] & provisional.known()[action]
     x_codes = np.concatenate([before, _apply(provisional, before[ended], action[ended])])
     x_landing = np.concatenate([landing, target[action[ended]]])
     y = np.concatenate([np.asarray(moves.mask, dtype=bool), np.zeros((int(ended.sum()), checkers.N_ACTIONS), bool)])
     x, y = _inputs(x_codes, x_landing), torch.from_numpy(y.astype(np.float32))
-    seen = torch.from_numpy(provisional.known())  # the loss is over the actions whose effect is known
+    # The loss is over the candidates: the actions whose effect is known and that meet the conditions.
+    weight = torch.from_numpy(_candidates(provisional._replace(conditions=conditions), x_codes, x_landing)
+                              .astype(np.float32))
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     with torch_threads(1):
         net = _LegalityNet(gen)
@@ -271,12 +290,52 @@ def fit(moves: Moves, seed: Any = 0, *, epochs: int = 10, batch_size: int = 256,
             perm = torch.randperm(len(x), generator=gen)
             for s in range(0, len(x), batch_size):
                 idx = perm[s:s + batch_size]
-                loss = nn.functional.binary_cross_entropy_with_logits(net(x[idx])[:, seen], y[idx][:, seen])
+                loss = (nn.functional.binary_cross_entropy_with_logits(net(x[idx]), y[idx], weight=weight[idx],
+                                                                       reduction="sum") / weight[idx].sum().clamp(min=1))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
     net.eval()
-    return provisional._replace(classifier=net)
+    return provisional._replace(conditions=conditions, classifier=net)
+
+
+_MINE = np.array([False, True, True, False, False])  # code -> one of the mover's pieces
+_THEIRS = np.array([False, False, False, True, True])  # code -> one of the opponent's pieces
+
+
+def _held(model, codes, actions, landing):
+    """(len(actions), 4): whether each of CONDITIONS holds for action ``actions[i]`` on board ``codes[i]`` with
+    ``landing[i]`` (-1 where no multiple jump is in progress)."""
+    rows = np.arange(len(actions))
+    src, dst, cap = model.source[actions], model.target[actions], model.captured[actions]
+    return np.stack([_MINE[codes[rows, np.maximum(src, 0)]], codes[rows, np.maximum(dst, 0)] == EMPTY,
+                     (cap < 0) | _THEIRS[codes[rows, np.maximum(cap, 0)]], (landing < 0) | (src == landing)], -1)
+
+
+def _candidates(model, codes, landing):
+    """(B, 512): the actions whose effect is known and that meet every enforced condition on each board."""
+    out = np.zeros((len(codes), checkers.N_ACTIONS), dtype=bool)
+    acts = np.flatnonzero(model.known())
+    if len(codes) == 0 or len(acts) == 0:
+        return out
+    src, dst, cap = model.source[acts], model.target[acts], model.captured[acts]
+    ok = np.ones((len(codes), len(acts)), dtype=bool)
+    land = np.asarray(landing)[:, None]
+    for on, held in zip(model.conditions, (lambda: _MINE[codes[:, src]], lambda: codes[:, dst] == EMPTY,
+                                           lambda: (cap < 0) | _THEIRS[codes[:, np.maximum(cap, 0)]],
+                                           lambda: (land < 0) | (src == land))):
+        if on:
+            ok &= held()
+    out[:, acts] = ok
+    return out
+
+
+def _conditions(model, before, action, landing):
+    """Which of CONDITIONS held at every recorded move whose action's effect is known."""
+    ok = model.known()[action]
+    if not ok.any():
+        return np.zeros(len(CONDITIONS), bool)
+    return _held(model, before[ok], action[ok], landing[ok]).all(0)
 
 
 def _check_model(model):
@@ -292,7 +351,8 @@ def _legal(model: RulesModel, codes: np.ndarray, landing: np.ndarray) -> np.ndar
         return np.zeros((0, checkers.N_ACTIONS), dtype=bool)
     with torch.no_grad():
         logits = model.classifier(_inputs(codes, landing)).numpy()
-    return (logits > 0) & model.known()[None, :]
+    legal = (logits > 0) & _candidates(model, codes, landing)
+    return legal
 
 
 def legal_accuracy(model: RulesModel, moves: Moves) -> dict:
@@ -354,10 +414,11 @@ def model_search(model: RulesModel, obs: np.ndarray, mask: np.ndarray, depth: in
     landing = np.where(model.goes_on[acts], model.target[acts], -1)
     left, parent, ply = np.full(len(acts), depth), np.full(len(acts), -1), np.ones(len(acts))
     sign, value = np.ones(len(acts)), np.full(len(acts), np.nan)
-    lo = 0
+    lo, generations = 0, []
     with torch_threads(1):
         while lo < len(boards):
             hi = len(boards)
+            generations.append((lo, hi))
             b, land, lft = boards[lo:hi].copy(), landing[lo:hi].copy(), left[lo:hi].copy()
             legal = np.zeros((hi - lo, checkers.N_ACTIONS), dtype=bool)
             maybe = land >= 0  # a multiple jump goes on if the model sees a legal action from the landing square
@@ -382,14 +443,13 @@ def model_search(model: RulesModel, obs: np.ndarray, mask: np.ndarray, depth: in
                 ply = np.concatenate([ply, ply[idx] + 1])
                 sign, value = np.concatenate([sign, np.ones(len(idx))]), np.concatenate([value, np.full(len(idx), np.nan)])
             lo = hi
-    # Back up: children come after their parents, so a reverse sweep settles every child before its parent.
+    # Back up, generation by generation from the deepest: every node's parent is in an earlier generation.
     best = np.full(len(boards), -np.inf)
-    for i in range(len(boards) - 1, -1, -1):
-        v = value[i] if not np.isnan(value[i]) else best[i]
-        if parent[i] >= 0:
-            best[parent[i]] = max(best[parent[i]], sign[i] * v)  # for the parent's mover
-        else:
-            value[i] = sign[i] * v
+    for lo, hi in reversed(generations):
+        v = np.where(np.isnan(value[lo:hi]), best[lo:hi], value[lo:hi]) * sign[lo:hi]  # for the parent's mover
+        has = parent[lo:hi] >= 0
+        np.maximum.at(best, parent[lo:hi][has], v[has])
+        value[lo:hi][~has] = v[~has]
     values[acts] = value[:len(acts)]
     return values
 

@@ -54,7 +54,7 @@ class TrueLegality(nn.Module):
 
 def true_model():
     source, target, captured, crowns = true_effects()
-    return cm.RulesModel(source, target, captured, crowns, captured >= 0, TrueLegality(), 0)
+    return cm.RulesModel(source, target, captured, crowns, captured >= 0, np.ones(4, bool), TrueLegality(), 0)
 
 
 def random_positions(n, seed, kings=False):
@@ -101,6 +101,32 @@ def test_the_effect_table_is_counted_right_from_random_play():
     assert np.all(captured[model.goes_on] >= 0), "only jumps were seen followed by another move of the same player"
     assert model.goes_on.any() and model.crowns.any()
     assert np.all(model.crowns <= crowns)
+    assert model.conditions.all(), "the rules' necessary conditions held in every recorded move"
+
+
+class Anything(nn.Module):
+    """A classifier that calls every action legal."""
+
+    def forward(self, x):
+        return torch.full((len(x), checkers.N_ACTIONS), 10.0)
+
+
+def test_the_necessary_conditions_keep_a_careless_classifier_inside_the_rules_and_the_search_finite():
+    # Without them, a classifier that lets a king step on and on in the middle of a multiple jump makes a
+    # turn that never ends; with them, every step of a multiple jump captures, so the turn does end.
+    model = true_model()._replace(classifier=Anything())
+    positions = random_positions(8, seed=5, kings=True)
+    codes = cm._codes(np.stack([checkers.observation(s) for s in positions]))
+    legal = cm._legal(model, codes, np.full(len(codes), -1))
+    for s, row in zip(positions, legal):
+        assert np.all(row[checkers.legal_mask(s)]), "no legal action is lost"
+    rows, acts = np.nonzero(legal)
+    assert cm._held(model, codes[rows], acts, np.full(len(acts), -1)).all()
+    loose = model._replace(conditions=np.zeros(4, bool))
+    assert cm._legal(loose, codes, np.full(len(codes), -1)).sum() > legal.sum()
+    for s in positions[:3]:
+        values = cm.model_search(model, checkers.observation(s), checkers.legal_mask(s), 2)
+        assert np.isfinite(values[checkers.legal_mask(s)]).all()
 
 
 def test_fit_depends_only_on_its_seed():

@@ -339,8 +339,9 @@ class LearnedSettings:
     """Settings of the same-information comparison (stored apart from the PPO runs, in ``LEARNED_FILE``)."""
 
     moves: tuple = (6_144, 24_576)  # PPO's first moves (of each reported seed) a model is fitted to
-    depths: tuple = (1, 2, 3)  # depths of search with the learned model tried against each rung, shallowest first
-    deeper_from: float = 0.5  # a depth beyond the second is tried only where the one before scored at least this
+    # Depths of search with the learned model tried against each rung, shallowest first. Not 3 or more: the
+    # search is full width (no pruning), and a 200-game match three turns deep costs several CPU-minutes.
+    depths: tuple = (1, 2)
     test_moves: int = 3_000  # held-out positions on which the model's legality is scored (random play against depth 2)
 
 
@@ -386,7 +387,7 @@ def _learned_job(job):
     model, _, fit_s = fit_from_ppo(seed, n_moves, lr)
     test = checkers_model.collect_moves(LEARNED_SETTINGS.test_moves, "alphabeta:2", child_seed(seed, 501))
     out = {"fit_cpu_s": fit_s, "accuracy": checkers_model.legal_accuracy(model, test),
-           "known_actions": int(model.known().sum()), "rungs": {}}
+           "known_actions": int(model.known().sum()), "conditions": model.conditions.tolist(), "rungs": {}}
     for rung, spec in enumerate(SETTINGS.ladder):
         tried = {}
         for depth in LEARNED_SETTINGS.depths:
@@ -394,11 +395,7 @@ def _learned_job(job):
             tried[str(depth)] = _match(checkers_model.ModelSearchPlayer(model, depth, child_seed(seed, 600 + k)),
                                        checkers.make_player(spec, child_seed(seed, 700 + k)), child_seed(seed, 800 + k),
                                        SETTINGS.ladder_games)
-            score = _score(tried[str(depth)])
-            # Stop at a pass; from the second depth on, stop too where this depth did not hold its own (a
-            # score below deeper_from): a search one turn deeper with a learned model costs several times more
-            # per move, and is not tried where it would have to gain more than a quarter of a point per game.
-            if score >= config().target_score or (depth >= LEARNED_SETTINGS.depths[1] and score < LEARNED_SETTINGS.deeper_from):
+            if _score(tried[str(depth)]) >= config().target_score:
                 break
         out["rungs"][spec] = tried
         if _score(tried[str(depth)]) < config().target_score:
