@@ -201,10 +201,9 @@ def test_scoreboard_cli_reads_the_cache_and_labels_every_record(built_book, root
     chapters = {r["chapter"] for r in recs}
     assert chapters == {c.key for c in CHAPTERS}
     # every chapter with a same-data CE method has a same-information record (the PPO chapter's CE
-    # controllers are told the model's form: it has none; the checkers chapter's learned-rules search is
-    # not built yet, and the chapter says so)
+    # controllers are told the model's form: it has none)
     same = {r["chapter"] for r in recs if r["information"] == "same"}
-    assert same == {c.key for c in CHAPTERS} - {"ppo", "checkers"}
+    assert same == {c.key for c in CHAPTERS} - {"ppo"}
     # the introduction and the README list which comparisons give CE more: they must match the records
     more_tasks = {(r["chapter"], r["task"].split(",")[0]) for r in recs if r["information"] == "more"}
     assert more_tasks == {

@@ -122,7 +122,66 @@ def test_every_stored_run_is_there_and_the_chapters_tables_come_out_of_them():
     for row in study.search_ladder(data):
         assert row["depth"] is None or row["depth"] in S.search_depths
     records = study.headline()
-    assert len(records) == len(S.ladder) - 1 and all(r["information"] == "more" for r in records)
+    more = [r for r in records if r["information"] == "more"]
+    same = [r for r in records if r["information"] == "same"]
+    assert len(more) == len(S.ladder) - 1 and len(same) == len(S.ladder) and len(records) == len(more) + len(same)
+    assert all(r["ce_given"] == "" for r in same)
+
+
+def test_the_same_information_matches_are_stored_and_climb_as_the_curriculum_does():
+    from ce_lib import checkers_model
+    from ce_lib.studies import checkers as study
+
+    data = study.load_learned()
+    assert data["command"] == study.LEARNED_COMMAND
+    S, L = study.SETTINGS, study.LEARNED_SETTINGS
+    assert len(data["runs"]) == S.n_seeds * len(L.moves)
+    target = study.config().target_score
+    for row in study.learned_ladder(data):
+        specs = [spec for spec in S.ladder if spec in row["rungs"]]
+        assert specs == list(S.ladder[:len(row["rungs"])])  # the rungs from the first, with none skipped
+        for k, spec in enumerate(specs):  # every rung below the last one tried was passed
+            assert (row["depth"][spec] is not None) or k == len(specs) - 1
+            tried = [int(d) for d in row["rungs"][spec]]
+            assert tried == list(L.depths[:len(tried)])  # depths shallowest first, stopping at the first pass
+            scores = [(m["wins"] + 0.5 * m["draws"]) / S.ladder_games for m in row["rungs"][spec].values()]
+            assert all(x < target for x in scores[:-1])
+            if scores[-1] < target:  # a rung not passed was tried at every depth
+                assert tried == list(L.depths)
+        assert 0 <= row["accuracy"]["exact"] <= 1
+    for run in data["runs"].values():  # the rules' necessary conditions held in everything PPO saw
+        assert run["conditions"] == [True] * len(checkers_model.CONDITIONS)
+    costs = study.learned_costs(data)
+    assert costs["ce_moves"].shape == costs["ppo_moves"].shape == (S.n_seeds, len(S.ladder))
+    assert set(np.unique(costs["ce_moves"])) <= set(L.moves) | {np.inf}
+    summary = study.learned_summary(data)
+    assert [row["moves"] for row in summary] == list(L.moves)
+
+
+def test_the_same_information_matches_are_refused_after_a_settings_change(monkeypatch):
+    from ce_lib.studies import checkers as study
+
+    monkeypatch.setattr(study, "LEARNED_SETTINGS", replace(study.LEARNED_SETTINGS, depths=(1, 2, 3)))
+    with pytest.raises(ValueError, match=r"settings\.depths changed.*generate-learned"):
+        study.load_learned()
+
+
+@pytest.mark.slow
+def test_a_stored_learned_model_is_made_again_with_the_same_legality():
+    from ce_lib import stored
+    from ce_lib.experiments import child_seed
+    from ce_lib.studies import checkers as study
+    from ce_lib import checkers_model
+
+    data = study.load_learned()
+    exact, why = stored.exact_rerun_expected(data)
+    if not exact:
+        pytest.skip(why)
+    n = min(study.LEARNED_SETTINGS.moves)
+    model, _, _ = study.fit_from_ppo(1, n)
+    test = checkers_model.collect_moves(study.LEARNED_SETTINGS.test_moves, "alphabeta:2", child_seed(1, 501))
+    assert checkers_model.legal_accuracy(model, test) == data["runs"][f"learned/1/{n}"]["accuracy"]
+    assert int(model.known().sum()) == data["runs"][f"learned/1/{n}"]["known_actions"]
 
 
 def test_the_stored_runs_are_refused_after_a_settings_change_naming_it(monkeypatch):

@@ -295,8 +295,8 @@ def headline(n_seeds: int | None = None) -> list[dict]:
     """Scoreboard records. Given the rules (``information="more"``), one per rung above random play: the
     CPU-seconds to a player that scores ``target_score`` against the rung in ``ladder_games`` games -- PPO's
     training (the opponent's moves included) against alpha-beta's own thinking over those games. Then the
-    same-information records (:func:`learned_records`) are not included until their matches are stored. Read
-    from the stored runs; ``n_seeds`` other than the stored number is refused."""
+    same-information records of :func:`learned_records`, one per rung. Read from the stored runs; ``n_seeds``
+    other than the stored number is refused."""
     if n_seeds is not None and check_positive_int(n_seeds, "n_seeds") != SETTINGS.n_seeds:
         raise ValueError(f"n_seeds: the checkers runs are stored for {SETTINGS.n_seeds} seeds; regenerate them "
                          f"({GENERATE_COMMAND}) with another Settings.n_seeds, got {n_seeds!r}")
@@ -326,7 +326,7 @@ def headline(n_seeds: int | None = None) -> list[dict]:
                                   "none reached the target)", budget=ce_budget),
                      MethodResult("PPO with action masks and a curriculum", "rl", costs["cpu_s"][:, r], tuning,
                                   budget=rl_budget)]))
-    return out
+    return out + learned_records()
 
 
 # ----------------------------------------------------------------------------------------------
