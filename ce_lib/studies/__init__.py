@@ -41,7 +41,7 @@ CHAPTERS = (
     Chapter("deep_rl", 8, "The strongest agents against a learned model", "08_deep_rl", "deep_rl"),
     Chapter("dt", 9, "Decision transformers", "09_decision_transformers", "decision_transformers"),
     Chapter("reasoning", 10, "Reasoning models", "10_reasoning", "reasoning"),
-    Chapter("checkers", 11, "Checkers: PPO against search with the rules", "11_checkers", "checkers"),
+    Chapter("checkers", 11, "Checkers: PPO against search with the rules, given or learned", "11_checkers", "checkers"),
 )
 """The chapters with results, in reading order (see the source for the entries).
 
