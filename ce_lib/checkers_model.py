@@ -124,7 +124,7 @@ class RulesModel(NamedTuple):
     captured: np.ndarray  # (512,) int: opponent's square emptied by the action; -1 for none
     crowns: np.ndarray  # (512,) bool: a man arriving by this action becomes a king
     goes_on: np.ndarray  # (512,) bool: the action was seen followed by another move of the same player
-    conditions: np.ndarray  # (4,) bool: which of CONDITIONS held in every recorded move (each one is enforced)
+    conditions: np.ndarray  # (4,) bool: which of CONDITIONS held in every recorded move (those are enforced)
     classifier: Any  # the legality classifier (a torch module: (B, 6, 8, 8) -> (B, 512) logits)
     n_moves: int  # the moves it was fitted to
 
@@ -346,13 +346,12 @@ def _check_model(model):
 
 def _legal(model: RulesModel, codes: np.ndarray, landing: np.ndarray) -> np.ndarray:
     """The model's legal actions (B, 512) for boards with the mover to move (``landing`` -1 or the square of a
-    multiple jump in progress): the classifier's verdict, among the actions whose effect is known."""
+    multiple jump in progress): the classifier's verdict, among the candidates (known effect, conditions met)."""
     if len(codes) == 0:
         return np.zeros((0, checkers.N_ACTIONS), dtype=bool)
     with torch.no_grad():
         logits = model.classifier(_inputs(codes, landing)).numpy()
-    legal = (logits > 0) & _candidates(model, codes, landing)
-    return legal
+    return (logits > 0) & _candidates(model, codes, landing)
 
 
 def legal_accuracy(model: RulesModel, moves: Moves) -> dict:
