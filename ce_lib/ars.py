@@ -26,7 +26,7 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import as_rng, check_finite_array, check_positive_int, check_real
+from .experiments import Seed, as_rng, check_finite_array, check_positive_int, check_real, seed_int
 
 __all__ = ["ARSConfig", "LinearPolicy", "ARSResult", "episode_returns", "train"]
 
@@ -119,7 +119,7 @@ def _batch_env(env_id: str, n: int):
     return env
 
 
-def episode_returns(env, weights: np.ndarray, mean: np.ndarray, std: np.ndarray, seed: int):
+def episode_returns(env, weights: np.ndarray, mean: np.ndarray, std: np.ndarray, seed: Seed):
     """One episode per policy, side by side: returns, lengths and the visited states' statistics.
 
     Parameters
@@ -139,7 +139,7 @@ def episode_returns(env, weights: np.ndarray, mean: np.ndarray, std: np.ndarray,
     """
     from gymnasium import spaces
 
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     if not hasattr(env, "num_envs") or not hasattr(env, "single_action_space"):
         raise TypeError(f"env must be a gymnasium vector environment, got {type(env).__name__}")
     weights = check_finite_array(weights, "weights", ndim=3)
@@ -172,7 +172,7 @@ def episode_returns(env, weights: np.ndarray, mean: np.ndarray, std: np.ndarray,
     return returns, lengths, count, total, total_sq
 
 
-def train(env_id: str, total_timesteps: int, seed: Any = 0, config: ARSConfig = ARSConfig(),
+def train(env_id: str, total_timesteps: int, seed: Seed = 0, config: ARSConfig = ARSConfig(),
           callback: Callable[[ARSResult, int], bool] | None = None) -> ARSResult:
     """ARS on a gymnasium task until ``total_timesteps`` environment steps are used.
 

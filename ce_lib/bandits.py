@@ -16,11 +16,11 @@ Everything is vectorized over independent runs: means have shape ``(K,)`` (share
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from .experiments import (argmax_random_ties,
+from .experiments import (Seed, argmax_random_ties,
                           check_finite_array, check_positive_int, check_real, spawn_rngs)
 
 __all__ = [
@@ -134,7 +134,7 @@ class Greedy(_Agent):
 
     name = "greedy"
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         return argmax_random_ties(self._untried_first(self.means), rng)
 
 
@@ -154,7 +154,7 @@ class ExploreThenCommit(_Agent):
     def __init__(self, m: int):
         self.m = check_positive_int(m, "m")
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         n_runs, k = self.counts.shape
         if t <= self.m * k:  # rounds are numbered from 1
             return np.full(n_runs, (t - 1) % k)
@@ -180,7 +180,7 @@ class EpsilonGreedy(_Agent):
         self.epsilon = check_real(epsilon, "epsilon", low=0.0, high=1.0)
         self.initial = check_real(initial, "initial")
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         est = np.where(self.counts > 0, self.means, self.initial)
         greedy = argmax_random_ties(est, rng)
         explore = rng.random(len(greedy)) < self.epsilon
@@ -209,7 +209,7 @@ class UCB(_Agent):
     def __init__(self, c: float | None = None):
         self.c = None if c is None else check_real(c, "c", low=0.0)
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         c = self.scale * np.sqrt(2.0) if self.c is None else self.c
         bonus = c * np.sqrt(np.log(max(t, 1)) / np.maximum(self.counts, 1))
         return argmax_random_ties(self._untried_first(self.means + bonus), rng)
@@ -244,7 +244,7 @@ class KLUCB(_Agent):
     def __init__(self, bisection_steps: int = 14):
         self.steps = check_positive_int(bisection_steps, "bisection_steps")
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         level = np.log(max(t, 1)) / np.maximum(self.counts, 1)
         if not self.bernoulli:
             index = self.means + self.scale * np.sqrt(2.0 * level)
@@ -285,7 +285,7 @@ class ThompsonSampling(_Agent):
         with np.errstate(divide="ignore"):
             return self.means, self.scale / np.sqrt(self.counts)
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         a, b = self.posterior()
         if self.bernoulli:
             draw = rng.beta(a, b)
@@ -332,7 +332,7 @@ class GradientBandit(_Agent):
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         self._pi = self._policy()
         return _sample(self._pi, rng)
 
@@ -346,7 +346,7 @@ class GradientBandit(_Agent):
         self.avg += (rewards - self.avg) / self.t
 
 
-def _sample(policy: np.ndarray, rng) -> np.ndarray:
+def _sample(policy: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One arm per row of ``policy`` (n_runs, K), by inverse-CDF sampling."""
     u = rng.random((policy.shape[0], 1))
     return np.minimum((np.cumsum(policy, axis=1) < u).sum(axis=1), policy.shape[1] - 1)
@@ -439,7 +439,7 @@ class TsallisINF(_Agent):
         super().reset(n_runs, n_arms, bandit)
         self.L = np.zeros((n_runs, n_arms))
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         self._eta = 2.0 * self.c / np.sqrt(t)
         self._w = tsallis_weights(self.L, self._eta)
         return _sample(self._w, rng)
@@ -487,7 +487,7 @@ class EXP3(_Agent):
         super().reset(n_runs, n_arms, bandit)
         self.L = np.zeros((n_runs, n_arms))
 
-    def select(self, t: int, rng) -> np.ndarray:
+    def select(self, t: int, rng: np.random.Generator) -> np.ndarray:
         k = self.L.shape[1]
         eta = self.c * np.sqrt(np.log(k) / (t * k))
         z = -eta * (self.L - self.L.min(axis=1, keepdims=True))
@@ -514,7 +514,7 @@ class Run(NamedTuple):
     optimal: np.ndarray  #: (n_runs, horizon) whether the pulled arm was a best arm
 
 
-def simulate(agent, bandit, horizon: int, n_runs: int, seed: Any) -> Run:
+def simulate(agent, bandit, horizon: int, n_runs: int, seed: Seed) -> Run:
     """Play ``agent`` on ``bandit`` for ``horizon`` rounds in ``n_runs`` independent runs at once.
 
     Randomness: ``seed`` is split (:func:`ce_lib.experiments.spawn_rngs`) into one generator per

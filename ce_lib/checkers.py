@@ -35,12 +35,12 @@ Lanctot et al. (2019), OpenSpiel: a framework for reinforcement learning in game
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
-from .experiments import as_rng, check_positive_int
+from .experiments import Seed, as_rng, check_positive_int
 
 __all__ = ["ROWS", "COLUMNS", "N_ACTIONS", "PLANES", "MAX_PLIES_WITHOUT_CAPTURE", "WIN", "new_game",
            "decode_action", "flip_action", "to_mover", "from_mover", "observation", "legal_mask", "material",
@@ -211,13 +211,13 @@ def _negamax(state, depth, ply):
     return best
 
 
-def alphabeta(state, depth: int, rng: Any = None) -> tuple[int, float]:
+def alphabeta(state, depth: int, rng: np.random.Generator | None = None) -> tuple[int, float]:
     """Alpha-beta search (negamax form) ``depth`` turns deep with the material evaluation; the best
     action for the player to move and its value.
 
     A turn is all the actions of one player before the other moves (the jumps of a multiple jump), so
     depth 1 sees the end of the mover's own turn. Wins and losses are worth :data:`WIN` less the plies
-    to them. With ``rng`` (an int seed or a Generator), the root's actions are searched in a random
+    to them. With ``rng`` (the player's numpy Generator), the root's actions are searched in a random
     order, and the first of them with the best value is chosen: a uniformly random choice among the
     best actions. Without it, the first in OpenSpiel's order.
 
@@ -231,11 +231,13 @@ def alphabeta(state, depth: int, rng: Any = None) -> tuple[int, float]:
     """
     _check_state(state)
     depth = check_positive_int(depth, "depth")
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator or None, got {type(rng).__name__}")
     if state.is_terminal():
         raise ValueError("state: the game is over, there is no action to choose")
     actions = list(state.legal_actions())
     if rng is not None:
-        actions = [actions[i] for i in as_rng(rng).permutation(len(actions))]
+        actions = [actions[i] for i in rng.permutation(len(actions))]
     player = state.current_player()
     best_a, alpha = actions[0], -np.inf
     for a in actions:
@@ -274,7 +276,7 @@ class AlphaBetaPlayer:
     """A player that searches ``depth`` turns with :func:`alphabeta`, breaking ties at random from its own
     generator (made from ``seed``): called with a state, it returns a board-frame action id."""
 
-    def __init__(self, depth: int, seed: Any = 0):
+    def __init__(self, depth: int, seed: Seed = 0):
         self.depth = check_positive_int(depth, "depth")
         self.rng = as_rng(seed)
 
@@ -288,7 +290,7 @@ class AlphaBetaPlayer:
 class RandomPlayer:
     """A player that picks a legal action uniformly at random from its own generator."""
 
-    def __init__(self, seed: Any = 0):
+    def __init__(self, seed: Seed = 0):
         self.rng = as_rng(seed)
 
     def __call__(self, state) -> int:
@@ -300,7 +302,7 @@ class RandomPlayer:
         return "RandomPlayer()"
 
 
-def make_player(spec: str, seed: Any = 0):
+def make_player(spec: str, seed: Seed = 0):
     """A player from its name: ``"random"``, ``"alphabeta:D"`` (search ``D`` turns deep) or ``"mcts:N"``
     (``N`` simulations per move), with its own generator from ``seed``. The names are what the checkers
     chapter's ladder and its stored runs write down.
@@ -324,7 +326,7 @@ def _check_player_fn(p, name):
     return p
 
 
-def play_game(first: Callable, second: Callable, *, opening_plies: int = 0, seed: Any = 0,
+def play_game(first: Callable, second: Callable, *, opening_plies: int = 0, seed: Seed = 0,
               max_plies: int | None = None) -> float:
     """One game: ``first`` plays the first player (OpenSpiel's player 0, who moves first), ``second`` the
     other; the first ``opening_plies`` actions are legal actions drawn at random from ``seed``, so that a
@@ -364,7 +366,7 @@ class MCTSPlayer:
     Kocsis & Szepesvari (2006), Bandit based Monte-Carlo planning; Lanctot et al. (2019).
     """
 
-    def __init__(self, simulations: int, seed: Any = 0, *, uct_c: float = 2.0, rollouts: int = 1):
+    def __init__(self, simulations: int, seed: Seed = 0, *, uct_c: float = 2.0, rollouts: int = 1):
         self.simulations = check_positive_int(simulations, "simulations")
         rollouts = check_positive_int(rollouts, "rollouts")
         if isinstance(uct_c, bool) or not isinstance(uct_c, (int, float)) or not np.isfinite(uct_c) or uct_c < 0:
@@ -417,7 +419,7 @@ class MatchResult(NamedTuple):
         return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
-def match(a: Callable, b: Callable, n_games: int, *, opening_plies: int = 2, seed: Any = 0) -> MatchResult:
+def match(a: Callable, b: Callable, n_games: int, *, opening_plies: int = 2, seed: Seed = 0) -> MatchResult:
     """``n_games`` games of ``a`` against ``b``, colours alternated (``a`` moves first in even games), each
     game opened by ``opening_plies`` random actions from its own seed (the same opening for the pair of
     games 2k and 2k + 1, so that each side plays both colours of it). Players keep their own generators

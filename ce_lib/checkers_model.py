@@ -52,7 +52,7 @@ from torch import nn
 
 from . import checkers
 from .checkers import Moves
-from .experiments import as_rng, check_positive_int, torch_threads
+from .experiments import Seed, as_rng, check_positive_int, torch_generator, torch_threads
 
 __all__ = ["CONDITIONS", "collect_moves", "RulesModel", "fit", "legal_accuracy", "model_search", "ModelSearchPlayer"]
 
@@ -92,7 +92,7 @@ def _check_moves(moves):
     return moves
 
 
-def collect_moves(n_moves: int, opponent: str = "random", seed: Any = 0, *, opening_plies: int = 2) -> Moves:
+def collect_moves(n_moves: int, opponent: str = "random", seed: Seed = 0, *, opening_plies: int = 2) -> Moves:
     """``n_moves`` moves of a player choosing uniformly among its legal actions against ``opponent`` (a name
     for :func:`ce_lib.checkers.make_player`), one game after another, its colour and openings drawn from
     ``seed``: data of the kind :func:`fit` learns from, for tests and exercises (the checkers study fits the moves
@@ -225,7 +225,7 @@ def _rotate(codes: np.ndarray) -> np.ndarray:
     return _SWAP[codes[:, ::-1]]
 
 
-def fit(moves: Moves, seed: Any = 0, *, epochs: int = 10, batch_size: int = 256, lr: float = 3e-3) -> RulesModel:
+def fit(moves: Moves, seed: Seed = 0, *, epochs: int = 10, batch_size: int = 256, lr: float = 3e-3) -> RulesModel:
     """Fit a :class:`RulesModel` to ``moves``: the effect table by counting, then the legality classifier
     :math:`f_\\theta` by ``epochs`` passes of Adam (step ``lr``) over the positions :math:`s` (the moves' boards,
     and the boards where a jump ended the turn, with no legal action), its initialization and minibatch
@@ -282,7 +282,7 @@ def fit(moves: Moves, seed: Any = 0, *, epochs: int = 10, batch_size: int = 256,
     # The loss is over the candidates: the actions whose effect is known and that meet the conditions.
     weight = torch.from_numpy(_candidates(provisional._replace(conditions=conditions), x_codes, x_landing)
                               .astype(np.float32))
-    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    gen = torch_generator(rng)
     with torch_threads(1):
         net = _LegalityNet(gen)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -458,7 +458,7 @@ class ModelSearchPlayer:
     from the true legal actions at the root, breaking ties at random from its own generator (``seed``);
     called with a state, it returns a board-frame action id."""
 
-    def __init__(self, model: RulesModel, depth: int, seed: Any = 0):
+    def __init__(self, model: RulesModel, depth: int, seed: Seed = 0):
         _check_model(model)
         self.model, self.depth, self.rng = model, check_positive_int(depth, "depth"), as_rng(seed)
 

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from . import checkers
-from .experiments import check_positive_int, check_real, child_seed, torch_threads
+from .experiments import Seed, check_positive_int, check_real, child_seed, seed_int, torch_generator, torch_threads
 from .ppo import clipped_surrogate, gae, value_loss
 
 __all__ = ["LADDER", "CheckersPPOConfig", "BoardActorCritic", "masked_logits", "PolicyPlayer", "CurriculumResult",
@@ -105,19 +105,16 @@ class CheckersPPOConfig:
             check_positive_int(c, "channels (each)")
 
 
-def _torch_generator(seed) -> torch.Generator:
-    return torch.Generator().manual_seed(int(np.random.default_rng(seed).integers(2**62)))
-
-
 class BoardActorCritic(nn.Module):
     """Convolutions over the board's planes, a dense layer, a policy head (one logit per action id) and a
     value head; initialized orthogonally from ``generator`` (the policy head small, as in PPO's usual
     initialization, so that the first policy is near uniform over the legal actions)."""
 
-    def __init__(self, channels=(16, 16), hidden=128, generator: torch.Generator | None = None):
+    def __init__(self, channels=(16, 16), hidden=128, *, generator: torch.Generator):
         super().__init__()
-        if generator is None:
-            raise TypeError("generator must be a torch.Generator (no fallback to torch's global generator)")
+        if not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator (no fallback to torch's global generator), "
+                            f"got {type(generator).__name__}")
         layers, c_in = [], len(checkers.PLANES)
         with torch.random.fork_rng():  # the layers' default initialization draws from the global generator
             for c in channels:
@@ -190,7 +187,7 @@ class CurriculumResult(NamedTuple):
     moves: checkers.Moves  # what the agent saw at its first record_moves moves (slot by slot); empty by default
 
 
-def train(total_timesteps: int, seed: int = 0, config: CheckersPPOConfig = CheckersPPOConfig(),
+def train(total_timesteps: int, seed: Seed = 0, config: CheckersPPOConfig = CheckersPPOConfig(),
           ladder: Sequence[str] = LADDER, *, record_moves: int = 0) -> CurriculumResult:
     """Train PPO with action masks against the rungs of ``ladder`` in turn, moving up on score.
 
@@ -216,7 +213,7 @@ def train(total_timesteps: int, seed: int = 0, config: CheckersPPOConfig = Check
     CurriculumResult
     """
     total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     if not isinstance(config, CheckersPPOConfig):
         raise TypeError(f"config must be a CheckersPPOConfig, got {type(config).__name__}")
     if isinstance(ladder, str) or not isinstance(ladder, Sequence) or not ladder:
@@ -231,8 +228,8 @@ def train(total_timesteps: int, seed: int = 0, config: CheckersPPOConfig = Check
 
 def _train(total_timesteps, seed, config, ladder, record_moves=0):
     N, T = config.n_envs, config.n_steps
-    model = BoardActorCritic(config.channels, config.hidden, _torch_generator(child_seed(seed, 0)))
-    gen = _torch_generator(child_seed(seed, 1))  # actions and minibatch orders
+    model = BoardActorCritic(config.channels, config.hidden, generator=torch_generator(child_seed(seed, 0)))
+    gen = torch_generator(child_seed(seed, 1))  # actions and minibatch orders
     opt = torch.optim.Adam(model.parameters(), lr=config.learning_rate, eps=1e-5)
     env_seeds = np.random.default_rng(child_seed(seed, 2)).integers(2**31, size=N)
     opponents_seed, eval_seed = child_seed(seed, 3), child_seed(seed, 4)

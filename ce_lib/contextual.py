@@ -17,12 +17,11 @@ Everything is vectorized over independent runs, as in :mod:`ce_lib.bandits`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from .bandits import Run
-from .experiments import (argmax_random_ties, as_rng,
+from .experiments import (Seed, argmax_random_ties, as_rng,
                           check_finite_array, check_positive_int, check_real,
                           spawn_rngs)
 
@@ -65,7 +64,7 @@ class LinearBandit:
 
     @classmethod
     def random(cls, n_arms: int = 5, dim: int = 5, spread: float = 1.0, noise: float = 0.5,
-               seed: Any = 0) -> "LinearBandit":
+               seed: Seed = 0) -> "LinearBandit":
         """A random instance: intercepts :math:`0.2\\,u_k`, slopes :math:`\\mathcal N(0, I/d)`, with
         :math:`u_k` standard normal. With ``spread = 0`` the arms differ only by their intercepts."""
         n_arms = check_positive_int(n_arms, "n_arms", minimum=2)
@@ -151,7 +150,7 @@ def digits_bandit(n_components: int = 16) -> ClassificationBandit:
     return ClassificationBandit(np.hstack([z, np.ones((z.shape[0], 1))]), y.astype(int))
 
 
-def digits_ceiling(env: ClassificationBandit, folds: int = 5, seed: Any = 0) -> float:
+def digits_ceiling(env: ClassificationBandit, folds: int = 5, seed: Seed = 0) -> float:
     """Accuracy of a supervised classifier trained on full labels (the ceiling of every agent).
 
     Multinomial logistic regression on the same features, scored by ``folds``-fold
@@ -221,7 +220,7 @@ class GreedyLS(_RidgeAgent):
         super().reset(n_runs, n_arms, dim)
         self.t = 0
 
-    def select(self, x: np.ndarray, rng) -> np.ndarray:
+    def select(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         self.t += 1
         n_arms = self.b.shape[1]
         if self.t <= n_arms:
@@ -249,7 +248,7 @@ class LinUCB(_RidgeAgent):
         super().__init__(reg)
         self.alpha = check_real(alpha, "alpha", low=0.0)
 
-    def select(self, x: np.ndarray, rng) -> np.ndarray:
+    def select(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         mean = np.einsum("rkd,rd->rk", self.estimates(), x)
         width = np.sqrt(np.einsum("rd,rkde,re->rk", x, self.a_inv, x))
         return argmax_random_ties(mean + self.alpha * width, rng, atol=1e-12)
@@ -275,7 +274,7 @@ class LinearThompson(_RidgeAgent):
         super().__init__(reg)
         self.scale = check_real(scale, "scale", low=0.0, low_open=True)
 
-    def select(self, x: np.ndarray, rng) -> np.ndarray:
+    def select(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         chol = np.linalg.cholesky(self.a_inv)
         draw = self.estimates() + self.scale * np.einsum("rkij,rkj->rki", chol, rng.standard_normal(self.b.shape))
         return argmax_random_ties(np.einsum("rkd,rd->rk", draw, x), rng, atol=1e-12)
@@ -323,7 +322,7 @@ class SoftmaxPolicyGradient:
             self.xr = np.zeros((n_runs, dim))
             self.v = np.zeros((n_runs, dim))
 
-    def select(self, x: np.ndarray, rng) -> np.ndarray:
+    def select(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         logits = np.einsum("rkd,rd->rk", self.w, x)
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
@@ -352,7 +351,7 @@ class SoftmaxPolicyGradient:
 # ----------------------------------------------------------------------------------------------
 
 
-def simulate(agent, env, horizon: int, n_runs: int, seed: Any) -> Run:
+def simulate(agent, env, horizon: int, n_runs: int, seed: Seed) -> Run:
     """Play ``agent`` on ``env`` for ``horizon`` rounds in ``n_runs`` independent runs at once.
 
     Randomness as in :func:`ce_lib.bandits.simulate`: ``seed`` is split into one generator per

@@ -26,11 +26,11 @@ Runs are batched: every runner advances ``n_runs`` independent runs at once (num
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import (HOLD, as_float_array, as_rng, check_finite_array,
+from .experiments import (Seed, HOLD, as_float_array, as_rng, check_finite_array,
                           check_positive_int, check_real)
 
 
@@ -212,7 +212,7 @@ def _newton_logistic(a, b, reg, warm=None, steps=30):
 
 
 def make_quadratic(dim: int, *, condition: float = 10.0, spread: float = 0.1,
-                   seed: Any = 0) -> StochasticQuadratic:
+                   seed: Seed = 0) -> StochasticQuadratic:
     """A random-target quadratic whose starting suboptimality is 1 in every dimension.
 
     Curvatures are spread log-uniformly over :math:`[1/\\kappa, 1]`; the minimizer's direction is
@@ -243,7 +243,7 @@ def make_quadratic(dim: int, *, condition: float = 10.0, spread: float = 0.1,
 
 
 def make_logistic(dim: int, *, n_data: int | None = None, reg: float = 1e-2, signal: float = 3.0,
-                  seed: Any = 0) -> StochasticLogistic:
+                  seed: Seed = 0) -> StochasticLogistic:
     """Logistic regression on a generated population (no download needed).
 
     Features are standard Gaussian, labels follow :math:`P(b = 1 \\mid a) = \\sigma(a^\\top w_0)`
@@ -490,7 +490,7 @@ def regression_gradient(obj, x, explore, batch: int, rng: np.random.Generator) -
 # ----------------------------------------------------------------------------------------------
 
 
-def reinforce(obj, budget: int, *, step, explore, batch: int, average=False, n_runs: int = 1, seed: Any = 0,
+def reinforce(obj, budget: int, *, step, explore, batch: int, average=False, n_runs: int = 1, seed: Seed = 0,
               stop_below: float | None = None, stop_rule: StopRule | None = None) -> Trace:
     """REINFORCE on a Gaussian search distribution :math:`\\mathcal N(x, \\sigma^2 I)`, batch-mean baseline.
 
@@ -556,7 +556,7 @@ def reinforce(obj, budget: int, *, step, explore, batch: int, average=False, n_r
 
 
 def random_search(obj, budget: int, *, step, explore, n_dirs: int, top: int | None = None, average=False,
-                  n_runs: int = 1, seed: Any = 0, stop_below: float | None = None,
+                  n_runs: int = 1, seed: Seed = 0, stop_below: float | None = None,
                   stop_rule: StopRule | None = None, common_noise: bool = False) -> Trace:
     """Antithetic random search, ARS V1-t of Mania, Guy & Recht (2018), for minimization.
 
@@ -620,7 +620,7 @@ def random_search(obj, budget: int, *, step, explore, n_dirs: int, top: int | No
                  average=average)
 
 
-def local_model(obj, budget: int, *, step, explore, batch: int, average=False, n_runs: int = 1, seed: Any = 0,
+def local_model(obj, budget: int, *, step, explore, batch: int, average=False, n_runs: int = 1, seed: Seed = 0,
                 stop_below: float | None = None, stop_rule: StopRule | None = None) -> Trace:
     """Certainty equivalence from values alone: fit a local linear model, step on it.
 
@@ -675,7 +675,7 @@ def local_model(obj, budget: int, *, step, explore, batch: int, average=False, n
     return _loop(obj, budget, batch, n_runs, direction, step, "local_model", stop_below, stop_rule, average=average)
 
 
-def cma_es(obj, budget: int, *, explore, popsize_factor: int = 1, n_runs: int = 1, seed: Any = 0,
+def cma_es(obj, budget: int, *, explore, popsize_factor: int = 1, n_runs: int = 1, seed: Seed = 0,
            stop_below: float | None = None, stop_rule: StopRule | None = None, n_checkpoints: int = 120) -> Trace:
     """CMA-ES as a value-only search: Hansen's reference implementation (the ``cma`` package), told
     only :math:`F(x; \\xi)` of the points it samples.
@@ -762,7 +762,7 @@ def cma_es(obj, budget: int, *, explore, popsize_factor: int = 1, n_runs: int = 
     return Trace(samples.astype(float), np.stack(record, axis=1))
 
 
-def model_based(obj, budget: int, *, n_runs: int = 1, seed: Any = 0, stop_below: float | None = None,
+def model_based(obj, budget: int, *, n_runs: int = 1, seed: Seed = 0, stop_below: float | None = None,
                 growth: float = 1.15) -> Trace:
     """Certainty equivalence with the model known: see the samples, fit, optimize the fit.
 

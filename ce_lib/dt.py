@@ -14,7 +14,7 @@ goal node; all it has is a log of *random walks*. Three ways to use the log:
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -22,7 +22,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from .experiments import (as_rng, check_positive_int, check_real)
+from .experiments import Seed, as_rng, check_positive_int, check_real, seed_int, torch_generator
 from .mdp import EmpiricalModel
 
 __all__ = [
@@ -44,7 +44,7 @@ class RandomGraph(NamedTuple):
         return self.adjacency.shape[0]
 
 
-def random_graph(n: int = 20, p: float = 0.1, seed: Any = 0, goal: int | None = None) -> RandomGraph:
+def random_graph(n: int = 20, p: float = 0.1, seed: Seed = 0, goal: int | None = None) -> RandomGraph:
     """An Erdos-Renyi directed graph (each edge i -> j, i != j, with probability ``p``).
 
     ``goal=None`` picks the node that the most other nodes can reach (the smallest such index),
@@ -142,7 +142,7 @@ class Walks(NamedTuple):
     returns_to_go: np.ndarray  # (W, T) sum of the rewards from step t to the end of the walk
 
 
-def _step(adj, nodes, actions, slip, rng):
+def _step(adj, nodes, actions, slip, rng: np.random.Generator):
     """Vectorized environment step: slip to a random out-neighbour with probability ``slip``."""
     if slip > 0:
         deg = adj[nodes].sum(axis=1)
@@ -154,14 +154,14 @@ def _step(adj, nodes, actions, slip, rng):
     return np.where(moved, actions, nodes)
 
 
-def _random_neighbour(adj, nodes, rng):
+def _random_neighbour(adj, nodes, rng: np.random.Generator):
     """A uniformly random out-neighbour of each node (the node itself if it has none)."""
     weights = adj[nodes] * rng.random((nodes.size, adj.shape[0]))
     choice = np.argmax(weights, axis=1)
     return np.where(adj[nodes].any(axis=1), choice, nodes)
 
 
-def random_walks(graph: RandomGraph, n_walks: int, seed: Any, *, slip: float = 0.0, max_steps: int = 20) -> Walks:
+def random_walks(graph: RandomGraph, n_walks: int, seed: Seed, *, slip: float = 0.0, max_steps: int = 20) -> Walks:
     """Random-walk data: start at a uniformly random non-goal node, move to a uniformly random
     out-neighbour each step, stop at the goal or after ``max_steps`` steps.
 
@@ -373,7 +373,7 @@ class FitResult(NamedTuple):
     losses: np.ndarray  # (steps,) training loss of every minibatch
 
 
-def train(walks: Walks, n_nodes: int, seed: int = 0, *, steps: int = 800, batch: int = 64, lr: float = 2e-3,
+def train(walks: Walks, n_nodes: int, seed: Seed = 0, *, steps: int = 800, batch: int = 64, lr: float = 2e-3,
           d_model: int = 48) -> FitResult:
     """Train a :class:`DecisionTransformer` on logged walks (seeded, reproducible).
 
@@ -402,7 +402,7 @@ def train(walks: Walks, n_nodes: int, seed: int = 0, *, steps: int = 800, batch:
     n_nodes = check_positive_int(n_nodes, "n_nodes", minimum=2)
     if int(walks.states.max()) >= n_nodes or int(walks.actions.max()) >= n_nodes:
         raise ValueError(f"n_nodes ({n_nodes}) must exceed every node in the walks")
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     steps = check_positive_int(steps, "steps")
     batch = check_positive_int(batch, "batch")
     lr = check_real(lr, "lr", low=0.0, low_open=True)
@@ -423,7 +423,7 @@ def _train(walks, n_nodes, seed, steps, batch, lr, d_model):
     ends = np.argwhere(np.arange(T)[None, :] < walks.lengths[:, None])  # (walk, step) of every real step
     cols = torch.as_tensor(ends[:, 1])[:, None] + torch.arange(K)[None, :]  # padded columns of each window
     rows = torch.as_tensor(ends[:, 0])
-    gen = torch.Generator().manual_seed(int(seed))
+    gen = torch_generator(int(seed))
     losses = []
     for _ in range(steps):
         pick = torch.randint(0, rows.shape[0], (batch,), generator=gen)
@@ -453,7 +453,7 @@ def _best_observed_return(walks: Walks, n: int) -> np.ndarray:
 
 
 def evaluate(policy: str, graph: RandomGraph, walks: Walks, model=None, *, slip: float = 0.0, max_steps: int = 20,
-             repeats: int = 1, seed: Any = 0) -> dict:
+             repeats: int = 1, seed: Seed = 0) -> dict:
     """Run a policy from every start node that can reach the goal; ``policy`` is ``"dt"`` (return-
     conditioned), ``"dt-model"`` (argmax of the return head), ``"planner"`` (explicit CE),
     ``"fqi"`` (:func:`fitted_q_iteration`) or ``"oracle"`` (shortest paths on the true graph). Every

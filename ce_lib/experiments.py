@@ -19,10 +19,13 @@ import pickle
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed, parallel_config
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "HOLD",
@@ -60,6 +63,9 @@ __all__ = [
     "samples_to_target",
     "seed_span",
     "spawn_rngs",
+    "Seed",
+    "seed_int",
+    "torch_generator",
     "tuning_score",
     "tuning_seeds",
     "window_mean",
@@ -151,6 +157,51 @@ def as_rng(seed: Any) -> np.random.Generator:
         return np.random.default_rng(seed)
     except (TypeError, ValueError) as err:
         raise ValueError(f"seed must be a non-negative int or a sequence of them, got {seed!r}") from err
+
+
+Seed = int | np.random.Generator
+"""What every function of one random run takes as ``seed``: a non-negative int or a numpy Generator.
+
+The seed rule of ``ce_lib``, in full:
+
+- **One run** takes ``seed``, an int or a ``numpy.random.Generator`` (drawn from, never reset);
+  :func:`as_rng` turns either into a Generator. Where another library needs a plain integer
+  (gymnasium's ``reset``, stable-baselines3, a stored run keyed by its seed), :func:`seed_int`
+  passes an int through and draws one from a Generator.
+- **A batch of runs** takes either ``seeds``, a sequence of distinct ints (run ``i`` is the run
+  with ``seed=seeds[i]``, whatever else is in the batch), or ``n_runs`` with one ``seed`` (run
+  ``i`` gets child ``i`` of ``seed``'s ``SeedSequence``, :func:`spawn_rngs`).
+- **The steps inside a run** (a learner's ``select`` or ``act``, a problem's ``draw`` or
+  ``sample``, a gradient estimate) receive the run's numpy Generator as ``rng``, or a torch
+  generator as ``generator`` (``generators``: one per stacked model), made by
+  :func:`torch_generator` and nowhere else. ``None`` there means that the step draws nothing
+  (greedy sampling, a search in the rules' order), never a global generator.
+- Where torch's own code draws from its global generator (a layer's default initialization, a
+  distribution's ``sample``), the function seeds it from ``seed`` inside
+  ``torch.random.fork_rng()``, so the caller's generators are as they were afterwards.
+"""
+
+
+def seed_int(seed: Seed, name: str = "seed") -> int:
+    """A plain non-negative int from a seed: an int passes through unchanged (so an int-seeded run is
+    the run with that number), a Generator gives ``integers(2**31)`` drawn from itself."""
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**31))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative int or a numpy Generator, got {type(seed).__name__}")
+    return check_positive_int(seed, name, minimum=0)
+
+
+def torch_generator(seed: Seed) -> "torch.Generator":
+    """The one place ``ce_lib`` makes a ``torch.Generator``: from an int, seeded with it; from a numpy
+    Generator (or a ``SeedSequence``, turned into one), seeded with a 62-bit integer drawn from it."""
+    import torch
+
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        return torch.Generator().manual_seed(check_positive_int(int(seed), "seed", minimum=0))
+    if not isinstance(seed, (np.random.Generator, np.random.SeedSequence)):
+        raise TypeError(f"seed must be an int, a numpy Generator or a SeedSequence, got {type(seed).__name__}")
+    return torch.Generator().manual_seed(int(as_rng(seed).integers(2**62)))
 
 
 def spawn_rngs(seed: Any, n: int) -> list[np.random.Generator]:
@@ -284,7 +335,7 @@ def _check_level(level: float) -> float:
     return check_real(level, "level", low=0.0, high=1.0, low_open=True, high_open=True)
 
 
-def bootstrap_median(x, *, level: float = 0.95, n_boot: int = 2000, seed: Any = 0) -> Interval:
+def bootstrap_median(x, *, level: float = 0.95, n_boot: int = 2000, seed: Seed = 0) -> Interval:
     """Median of ``x`` with a percentile-bootstrap confidence interval.
 
     Parameters
@@ -332,7 +383,7 @@ def _quantiles_with_inf(values: np.ndarray, qs) -> list[float]:
 
 
 def bootstrap_ratio(numerator, denominator, *, paired: bool = True, level: float = 0.95,
-                    n_boot: int = 2000, seed: Any = 0) -> Interval:
+                    n_boot: int = 2000, seed: Seed = 0) -> Interval:
     """Ratio of medians, ``median(numerator) / median(denominator)``, with a bootstrap interval.
 
     This is the scoreboard's headline number: numerator = samples the best RL method needed,
@@ -384,7 +435,7 @@ def bootstrap_ratio(numerator, denominator, *, paired: bool = True, level: float
     return Interval(float(np.median(a) / np.median(b)), float(lo), float(hi))
 
 
-def loglog_slope(dims, hits, *, budget=None, baseline=None, n_boot: int = 2000, seed: Any = 0) -> Interval:
+def loglog_slope(dims, hits, *, budget=None, baseline=None, n_boot: int = 2000, seed: Seed = 0) -> Interval:
     r"""Slope of log(median samples) against log(difficulty), with a bootstrap interval over seeds.
 
     How a method's cost grows with a difficulty parameter (the dimension in :ref:`ch-dfo`, the rarity of
@@ -563,7 +614,7 @@ def grid_tuning(n_configs: int, seeds: Sequence[int] | str, statistic: str = "me
     return f"grid of {n_configs} on {where}, chosen by {statistic} samples-to-target (misses at the budget)"
 
 
-def hit_summary(hits, budget: float, *, level: float = 0.95, seed: Any = 0) -> dict:
+def hit_summary(hits, budget: float, *, level: float = 0.95, seed: Seed = 0) -> dict:
     """Summarize samples-to-target over seeds the way the scoreboard reports it.
 
     A seed that never reached the target (``inf``) counts at ``budget``, and the success rate says
@@ -614,7 +665,7 @@ def ratio_bound(rl_hits, ce_hits) -> str:
 
 
 def make_record(*, chapter: str, task: str, metric: str, target: float, budget: float, information: str,
-                ce_given: str = "", methods: Sequence[MethodResult], seed: Any = 0) -> dict:
+                ce_given: str = "", methods: Sequence[MethodResult], seed: Seed = 0) -> dict:
     """Build one scoreboard record (the format of :mod:`ce_lib.scoreboard`).
 
     Parameters

@@ -12,7 +12,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .experiments import check_positive_int
+from .experiments import Seed, check_positive_int, seed_int
 
 __all__ = ["Target", "TASK_TARGETS", "GYM_HOLD", "TASK_DESCRIPTIONS", "make_vector_env", "run_episodes", "random_transitions", "evaluation_seed",
            "evaluate"]
@@ -38,7 +38,7 @@ def make_vector_env(env_id: str, n: int):
         raise ValueError(f"env_id: unknown or unusable environment {env_id!r} ({err})") from err
 
 
-def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env_id: str, n_episodes: int, seed: int = 0,
+def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env_id: str, n_episodes: int, seed: Seed = 0,
                  *, abort_below: float | None = None) -> np.ndarray:
     """Returns of ``n_episodes`` episodes of a policy, run side by side in a vector environment.
 
@@ -66,7 +66,7 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env_id: str, n_epis
     if not callable(policy):
         raise TypeError("policy must be a callable mapping observations to actions")
     n_episodes = check_positive_int(n_episodes, "n_episodes")
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     if abort_below is not None and (isinstance(abort_below, bool) or not isinstance(abort_below, (int, float))):
         raise TypeError(f"abort_below must be a number or None, got {abort_below!r}")
     envs = make_vector_env(env_id, n_episodes)
@@ -87,7 +87,7 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env_id: str, n_epis
     return returns
 
 
-def random_transitions(env_id: str, n: int, seed: int = 0):
+def random_transitions(env_id: str, n: int, seed: Seed = 0):
     """``n`` transitions of one environment under uniformly random actions (reset when an episode ends).
 
     Returns
@@ -101,7 +101,7 @@ def random_transitions(env_id: str, n: int, seed: int = 0):
 
     _check_env_id(env_id)
     n = check_positive_int(n, "n")
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     try:
         env = gym.make(env_id)
     except gym.error.Error as err:
@@ -155,13 +155,13 @@ TASK_DESCRIPTIONS = {
 """The task and metric as every scoreboard record on these tasks names them."""
 
 
-def evaluation_seed(seed: int) -> int:
+def evaluation_seed(seed: Seed) -> int:
     """Seed of the first evaluation episode of run ``seed`` (every method of that seed faces the
     same starts): ``10_000 + 100 * seed``, never a seed any training run uses."""
-    return 10_000 + 100 * check_positive_int(seed, "seed", minimum=0)
+    return 10_000 + 100 * seed_int(seed)
 
 
-def evaluate(policy: Callable[[np.ndarray], np.ndarray] | None, env_id: str, seed: int) -> float:
+def evaluate(policy: Callable[[np.ndarray], np.ndarray] | None, env_id: str, seed: Seed) -> float:
     """Score of a policy on one of :data:`TASK_TARGETS` for run ``seed``.
 
     ``"min"`` tasks (CartPole): the lowest return of the evaluation episodes. They run side by side

@@ -18,11 +18,11 @@ Both controllers act on observations exactly as a policy network would, so
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .experiments import check_positive_int, check_real, parallel_map
+from .experiments import Seed, check_positive_int, check_real, check_seeds, parallel_map, seed_int
 from .gym_tasks import evaluate, random_transitions
 
 __all__ = [
@@ -182,9 +182,10 @@ def cartpole_controller(fitted: CartPoleModel, Q=CARTPOLE_Q, R=CARTPOLE_R) -> Ca
     return policy
 
 
-def cartpole_trial(n_transitions: int, seed: int, model: str = "generic") -> float:
+def cartpole_trial(n_transitions: int, seed: Seed, model: str = "generic") -> float:
     """Score (:func:`ce_lib.gym_tasks.evaluate`) of the CE controller fitted on ``n_transitions`` random transitions
     drawn with seed ``seed``; 500 means it balanced in every evaluation episode."""
+    seed = seed_int(seed)  # one number for the data and the evaluation episodes
     obs, act, nxt, _ = random_transitions("CartPole-v1", n_transitions, seed)
     return evaluate(cartpole_controller(fit_cartpole(obs, act, nxt, model)), "CartPole-v1", seed)
 
@@ -337,9 +338,10 @@ def plan_pendulum(model: PendulumModel, *, n_grid: int = 81, n_torques: int = 9,
     return PendulumPlanner(model, V, th_grid, v_grid, gamma, np.linspace(-MAX_TORQUE, MAX_TORQUE, 41))
 
 
-def pendulum_trial(n_transitions: int, seed: int) -> float:
+def pendulum_trial(n_transitions: int, seed: Seed) -> float:
     """Score (:func:`ce_lib.gym_tasks.evaluate`: mean return of 10 episodes) of the CE planner fitted on
     ``n_transitions`` random transitions drawn with seed ``seed``."""
+    seed = seed_int(seed)  # one number for the data and the evaluation episodes
     obs, act, nxt, rew = random_transitions("Pendulum-v1", n_transitions, seed)
     try:
         planner = plan_pendulum(fit_pendulum(obs, act, nxt, rew))
@@ -360,8 +362,8 @@ def _sweep_one(job):
     return pendulum_trial(n, seed)
 
 
-def sweep(env_id: str, n_seeds: int, model: str = "generic", sizes=None, n_jobs: int = 2) -> np.ndarray:
-    """Scores of the CE controller for every seed and data size: shape ``(n_seeds, len(sizes))``.
+def sweep(env_id: str, seeds: Sequence[int], model: str = "generic", sizes=None, n_jobs: int = 2) -> np.ndarray:
+    """Scores of the CE controller for every seed and data size: shape ``(len(seeds), len(sizes))``.
 
     ``model`` picks the CartPole model (see :func:`fit_cartpole`; ignored for Pendulum). Seed
     ``s`` draws its data with ``random_transitions(env_id, n, s)``, so the data sets of one seed
@@ -371,10 +373,10 @@ def sweep(env_id: str, n_seeds: int, model: str = "generic", sizes=None, n_jobs:
         raise ValueError(f"env_id must be one of {sorted(SIZES)}, got {env_id!r}")
     if model not in CARTPOLE_MODELS:
         raise ValueError(f"model must be one of {CARTPOLE_MODELS}, got {model!r}")
-    n_seeds = check_positive_int(n_seeds, "n_seeds")
+    seeds = check_seeds(seeds)
     sizes = SIZES[env_id] if sizes is None else tuple(check_positive_int(n, "sizes (each)") for n in sizes)
     if not sizes:
         raise ValueError("sizes must not be empty")
-    jobs = [(env_id, model, n, s) for s in range(n_seeds) for n in sizes]
+    jobs = [(env_id, model, n, s) for s in seeds for n in sizes]
     scores = parallel_map(_sweep_one, jobs, n_jobs=n_jobs)
-    return np.array(scores, dtype=float).reshape(n_seeds, len(sizes))
+    return np.array(scores, dtype=float).reshape(len(seeds), len(sizes))

@@ -34,12 +34,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 import torch
 
-from .experiments import check_positive_int, check_real, check_seeds, child_seed, samples_to_target, torch_threads
+from .experiments import check_positive_int, check_real, check_seeds, child_seed, samples_to_target, torch_generator, torch_threads
 from .gym_tasks import TASK_TARGETS, evaluation_seed, make_vector_env
 
 __all__ = ["ModelConfig", "PlannerConfig", "Ensemble", "TASK_SPECS", "TaskSpec", "cem_plan", "mpc_runs",
@@ -164,7 +164,7 @@ class Ensemble:
         One per group.
     """
 
-    def __init__(self, in_dim: int, out_dim: int, config: ModelConfig, generators: list):
+    def __init__(self, in_dim: int, out_dim: int, config: ModelConfig, generators: Sequence[torch.Generator]):
         self.in_dim = check_positive_int(in_dim, "in_dim")
         self.out_dim = check_positive_int(out_dim, "out_dim")
         if not isinstance(config, ModelConfig):
@@ -343,7 +343,7 @@ def _rollout_returns(net: "_Frozen", E: int, spec: TaskSpec, obs: torch.Tensor, 
 
 
 def cem_plan(model, spec: TaskSpec, obs: torch.Tensor, mean: torch.Tensor, config: PlannerConfig,
-             generators: list, reward_fn: Callable | None = None, groups=None):
+             generators: Sequence[torch.Generator], reward_fn: Callable | None = None, groups=None):
     """One step of the cross-entropy method for every group and episode.
 
     Parameters
@@ -505,7 +505,7 @@ def _arrays(spec, transitions):
     return X, Y
 
 
-def mpc_runs(env_id: str, seeds, *, reward: str = "learned", model: ModelConfig = ModelConfig(),
+def mpc_runs(env_id: str, seeds: Sequence[int], *, reward: str = "learned", model: ModelConfig = ModelConfig(),
               planner: PlannerConfig | None = None, n_episodes: int | None = None,
               stop_at_target: bool = True, n_threads: int | None = 2) -> list[dict]:
     """Learned-model CE on ``env_id`` for every seed of ``seeds`` at once (one batched computation).
@@ -571,9 +571,9 @@ def _mpc_runs(env_id, seeds, *, reward, model, planner, n_episodes, stop_at_targ
     target = TASK_TARGETS[env_id]
     reward_fn = reward if callable(reward) else known_reward(env_id) if reward == "known" else None
     start = time.perf_counter()
-    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    gens = [torch_generator(int(s)) for s in seeds]
     # The planners' streams come from the seed's own child, not from seed + 1 (the next seed's ensemble stream).
-    plan_gens = [torch.Generator().manual_seed(int(np.random.default_rng(child_seed(int(s), 1)).integers(2**62)))
+    plan_gens = [torch_generator(child_seed(int(s), 1))
                  for s in seeds]
     probe = make_vector_env(env_id, 1)
     obs_dim = probe.single_observation_space.shape[0]

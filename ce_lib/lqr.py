@@ -20,11 +20,10 @@ iteration (LSTD-Q). Every returned gain is scored exactly with
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from .experiments import (as_float_array, as_rng, check_positive_int, check_real)
+from .experiments import (Seed, as_float_array, as_rng, check_positive_int, check_real)
 
 __all__ = [
     "LQRProblem", "laplacian_system", "double_integrator", "check_system", "is_stabilizable", "dare",
@@ -254,7 +253,7 @@ def relative_error(problem: LQRProblem, K) -> float:
 # ----------------------------------------------------------------------------------------------
 
 
-def rollouts(A, B, n_rollouts: int, horizon: int, seed: Any, *, K=None, sigma_u: float = 1.0,
+def rollouts(A, B, n_rollouts: int, horizon: int, seed: Seed, *, K=None, sigma_u: float = 1.0,
              sigma_w: float = 1.0, batch: int | None = None):
     r"""Simulate rollouts from :math:`x_0 = 0` with inputs :math:`u_t = -K x_t + \sigma_u \eta_t`.
 
@@ -406,7 +405,7 @@ def _check_problem(problem):
     return problem
 
 
-def _rollout_costs(problem, K, rng, horizon, sigma_u=None, states=False):
+def _rollout_costs(problem, K, rng: np.random.Generator, horizon, sigma_u=None, states=False):
     r"""Average cost per step of rollouts from rest under gains ``K`` of shape (N, m, n), with
     exploration noise of scale ``sigma_u`` (None, or one per rollout) on the inputs.
 
@@ -603,7 +602,7 @@ def fit_cost(X, U, costs):
     return Q_hat, R_hat
 
 
-def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Any, horizon: int | None = None,
+def nominal_ce(problem: LQRProblem, n_rollouts: int, seed: Seed, horizon: int | None = None,
                cost: str = "fitted"):
     """Certainty equivalence: excite with white noise, fit (A, B) by least squares -- and, with
     ``cost="fitted"``, Q and R from the observed per-step costs (:func:`fit_cost`); with ``cost="given"``
@@ -683,7 +682,7 @@ def _search_args(problem, step, explore, horizon, n_runs, K0, explore_name="expl
 
 def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, directions: int = 4,
                   top: int | None = None, normalize: bool = False, K0=None, horizon: int | None = None,
-                  checkpoints=None, n_runs: int = 1, seed: Any = 0):
+                  checkpoints=None, n_runs: int = 1, seed: Seed = 0):
     r"""Basic random search on static gains, ARS V1-t or (``normalize=True``) V2-t of Mania, Guy &
     Recht (2018), from ``K0`` (default :math:`K = 0`).
 
@@ -763,7 +762,7 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
 
 
 def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: float, batch: int = 10, K0=None,
-                    horizon: int | None = None, checkpoints=None, n_runs: int = 1, seed: Any = 0):
+                    horizon: int | None = None, checkpoints=None, n_runs: int = 1, seed: Seed = 0):
     r"""REINFORCE on the linear-Gaussian policy :math:`u = -Kx + \sigma\eta`, from ``K0`` (default 0).
 
     Each iteration runs ``batch`` rollouts, estimates :math:`\nabla_K J` by the likelihood ratio with
@@ -800,7 +799,7 @@ def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: f
     return out
 
 
-def _npg_estimate(problem, K, rng, directions, radius, horizon):
+def _npg_estimate(problem, K, rng: np.random.Generator, directions, radius, horizon):
     r"""Zeroth-order estimates of the rollout cost's gradient and of the state covariance at gains ``K``
     (R, m, n), from ``2 * directions`` rollouts per gain (see :func:`natural_policy_gradient`)."""
     R_, m, n = K.shape
@@ -817,7 +816,7 @@ def _npg_estimate(problem, K, rng, directions, radius, horizon):
 
 def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, radius: float, directions: int = 4,
                             K0=None, horizon: int | None = None, checkpoints=None, n_runs: int = 1,
-                            seed: Any = 0):
+                            seed: Seed = 0):
     r"""Model-free natural policy gradient on static gains (Fazel, Ge, Kakade & Mesbahi 2018), from ``K0``.
 
     Each iteration draws ``directions`` perturbations :math:`U_i` uniform on the Frobenius sphere of

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from .experiments import (argmax_random_ties,
+from .experiments import (Seed, argmax_random_ties,
                           as_rng, check_positive_int, check_real,
                           log_grid)
 
@@ -353,12 +353,12 @@ class Sampler:
         self.mu_cum = np.cumsum(mdp.mu)
         self.mu_cum[-1] = 1.0 + 1e-12
 
-    def step(self, s, a, rng):
+    def step(self, s, a, rng: np.random.Generator):
         u = rng.random(np.shape(s))
         k = (u[..., None] >= self.cum[s, a]).sum(axis=-1)
         return self.next[s, a, k], self.reward[s, a, k]
 
-    def reset(self, shape, rng):
+    def reset(self, shape, rng: np.random.Generator):
         return np.searchsorted(self.mu_cum, rng.random(shape), side="right")
 
 
@@ -436,7 +436,7 @@ def _relative_gap(v_star_mu, values, mu):
     return (v_star_mu - values @ mu) / abs(v_star_mu)
 
 
-def generative_experiment(mdp: TabularMDP, gamma: float, n_max: int, n_seeds: int, seed: Any = 0,
+def generative_experiment(mdp: TabularMDP, gamma: float, n_max: int, n_runs: int, seed: Seed = 0,
                           schedules: Sequence[tuple] = Q_SCHEDULES, vr_settings: Sequence[tuple] = ()) -> dict:
     r"""Plug-in model versus synchronous and variance-reduced Q-learning with a generative model, on
     the same samples.
@@ -465,21 +465,21 @@ def generative_experiment(mdp: TabularMDP, gamma: float, n_max: int, n_seeds: in
     -------
     dict
         ``samples`` (total transitions at each checkpoint), ``rounds``, ``gap_ce`` of shape
-        (n_seeds, T), ``gap_q`` of shape (len(schedules), n_seeds, T), ``gap_vr`` of shape
-        (len(vr_settings), n_seeds, T), ``schedules``, ``vr_settings``; the gap is the relative loss
+        (n_runs, T), ``gap_q`` of shape (len(schedules), n_runs, T), ``gap_vr`` of shape
+        (len(vr_settings), n_runs, T), ``schedules``, ``vr_settings``; the gap is the relative loss
         at the start :math:`(V^\star(\mu) - V^\pi(\mu)) / V^\star(\mu)`.
 
     Examples
     --------
     >>> from ce_lib.mdp import frozen_lake, generative_experiment
-    >>> out = generative_experiment(frozen_lake('4x4'), gamma=0.9, n_max=20, n_seeds=4, seed=0)
+    >>> out = generative_experiment(frozen_lake('4x4'), gamma=0.9, n_max=20, n_runs=4, seed=0)
     >>> out['gap_ce'].shape, round(float(out['gap_ce'][:, -1].mean()), 3)  # plug-in's loss after 20 rounds
     ((4, 9), 0.21)
     """
     mdp = _check_mdp(mdp)
     gamma = check_gamma(gamma)
     n_max = check_positive_int(n_max, "n_max")
-    B = check_positive_int(n_seeds, "n_seeds")
+    B = check_positive_int(n_runs, "n_runs")
     for kind, param in schedules:
         step_sizes(kind, param, np.ones(1), gamma)
     vr_settings = [tuple(v) for v in vr_settings]
@@ -714,7 +714,7 @@ class OptimisticCE(OnlineLearner):
         self.known_before = np.zeros((n_runs, self.S, self.A), bool)
         self.steps = 0
 
-    def act(self, s, rng):
+    def act(self, s, rng: np.random.Generator):
         return self.policy[np.arange(self.n_runs), s]
 
     def update(self, s, a, r, s_next, done, ended):
@@ -766,7 +766,7 @@ class QLearning(OnlineLearner):
             raise ValueError(f"alpha must be > 0 and epsilon in [0, 1], got {self.alpha!r} and {self.epsilon!r}")
         self.Q = np.zeros((n_runs, self.S, self.A))
 
-    def act(self, s, rng):
+    def act(self, s, rng: np.random.Generator):
         greedy = argmax_random_ties(self.Q[np.arange(self.n_runs), s], rng, atol=1e-12)
         explore = rng.random(self.n_runs) < self.epsilons
         return np.where(explore, rng.integers(0, self.A, self.n_runs), greedy)
@@ -816,7 +816,7 @@ class OptimisticQLearning(OnlineLearner):
         self.Q = np.full((n_runs, self.S, self.A), self.v_max)
         self.visits = np.zeros((n_runs, self.S, self.A))
 
-    def act(self, s, rng):
+    def act(self, s, rng: np.random.Generator):
         return argmax_random_ties(self.Q[np.arange(self.n_runs), s], rng, atol=1e-12)
 
     def update(self, s, a, r, s_next, done, ended):
@@ -868,7 +868,7 @@ class PolicyGradient(OnlineLearner):
         self.t = np.zeros(n_runs, int)
         self.discount = gamma ** np.arange(episode_cap)
 
-    def act(self, s, rng):
+    def act(self, s, rng: np.random.Generator):
         p = _softmax(self.theta[np.arange(self.n_runs), s])
         return (rng.random((self.n_runs, 1)) > np.cumsum(p, axis=1)).sum(axis=1).clip(max=self.A - 1)
 
@@ -892,7 +892,7 @@ class PolicyGradient(OnlineLearner):
         return _softmax(self.theta)
 
 
-def _online_loop(mdp, gamma, parts, n_runs, budget, rng, episode_cap):
+def _online_loop(mdp, gamma, parts, n_runs, budget, rng: np.random.Generator, episode_cap):
     """Step every run of every learner together; ``parts`` pairs each learner with its run indices.
 
     The learners act in the order of ``parts`` and draw from one generator, then the environment
@@ -935,7 +935,7 @@ def _online_loop(mdp, gamma, parts, n_runs, budget, rng, episode_cap):
     return checks, gap, float(v_star_mu)
 
 
-def online_runs(mdp: TabularMDP, gamma: float, learner: OnlineLearner, budget: int, n_runs: int, seed: Any = 0,
+def online_runs(mdp: TabularMDP, gamma: float, learner: OnlineLearner, budget: int, n_runs: int, seed: Seed = 0,
                 episode_cap: int = 200) -> dict:
     """``n_runs`` runs of one online learner, each on its own trajectory of ``budget`` steps.
 
@@ -982,15 +982,15 @@ def online_runs(mdp: TabularMDP, gamma: float, learner: OnlineLearner, budget: i
     return {"steps": checks, "gap": gap, "policy": learner.returned_policy(), "v_star": v_star}
 
 
-def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Sequence[OnlineConfig], n_seeds: int,
-                      seed: Any = 0, episode_cap: int = 200, replan_every: int = 50, r_max: float = 1.0) -> dict:
+def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Sequence[OnlineConfig], n_runs: int,
+                      seed: Seed = 0, episode_cap: int = 200, replan_every: int = 50, r_max: float = 1.0) -> dict:
     r"""Several online learners side by side on the same seeds, one trajectory per run, scored
     exactly at checkpoints: the chapter's experiment, on top of :func:`online_runs`' loop.
 
     ``configs`` name the learners: ``ce-optimism`` (:class:`OptimisticCE`, ``param`` = its bonus
     scale :math:`\beta`), ``q-learning`` (:class:`QLearning`, ``param`` = its step size, with
     ``epsilon``), ``policy-gradient`` (:class:`PolicyGradient`, ``param`` = its step size) and
-    ``optimistic-q`` (:class:`OptimisticQLearning`, ``param`` = :math:`\beta`). ``n_seeds`` runs of
+    ``optimistic-q`` (:class:`OptimisticQLearning`, ``param`` = :math:`\beta`). ``n_runs`` runs of
     each config; all runs step together and draw from one generator (the learners act in the order
     CE, Q-learning, optimistic Q-learning, policy gradient). Every run of every learner gets
     ``budget`` environment steps; episodes end at a terminal state or after ``episode_cap`` steps.
@@ -998,14 +998,14 @@ def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Seque
     Returns
     -------
     dict
-        ``steps`` (checkpoints), ``gap`` of shape (len(configs), n_seeds, T) (relative loss at the
+        ``steps`` (checkpoints), ``gap`` of shape (len(configs), n_runs, T) (relative loss at the
         start, as in :func:`generative_experiment`) and ``labels``.
 
     Examples
     --------
     >>> from ce_lib.mdp import OnlineConfig, frozen_lake, online_experiment
     >>> configs = [OnlineConfig('ce-optimism', 1.0), OnlineConfig('q-learning', 0.5, epsilon=0.1)]
-    >>> out = online_experiment(frozen_lake('4x4'), gamma=0.9, budget=2000, configs=configs, n_seeds=4, seed=0)
+    >>> out = online_experiment(frozen_lake('4x4'), gamma=0.9, budget=2000, configs=configs, n_runs=4, seed=0)
     >>> out['labels']
     ['CE + optimism (beta = 1)', 'Q-learning (alpha = 0.5, eps = 0.1)']
     >>> out['gap'][:, :, -1].mean(axis=1).round(3)  # each method's loss after 2,000 steps, mean of 4 seeds
@@ -1014,7 +1014,7 @@ def online_experiment(mdp: TabularMDP, gamma: float, budget: int, configs: Seque
     mdp = _check_mdp(mdp)
     gamma = check_gamma(gamma)
     budget = check_positive_int(budget, "budget")
-    B = check_positive_int(n_seeds, "n_seeds")
+    B = check_positive_int(n_runs, "n_runs")
     episode_cap = check_positive_int(episode_cap, "episode_cap")
     replan_every = check_positive_int(replan_every, "replan_every")
     configs = [OnlineConfig(*c) for c in configs]

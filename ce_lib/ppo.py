@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .experiments import check_positive_int, check_real
+from .experiments import Seed, check_positive_int, check_real, seed_int, torch_generator
 from .gym_tasks import make_vector_env
 
 __all__ = [
@@ -217,7 +217,7 @@ class TrainResult(NamedTuple):
     model: Any  # the trained ActorCritic
 
 
-def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = PPOConfig(),
+def train(env_id: str, total_timesteps: int, seed: Seed = 0, config: PPOConfig = PPOConfig(),
           callback: Callable[[TrainResult, int], bool] | None = None,
           schedule_timesteps: int | None = None) -> TrainResult:
     """Train PPO on a gymnasium environment; returns the learning curve and the policy.
@@ -256,7 +256,7 @@ def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = 
     """
     if schedule_timesteps is not None:
         schedule_timesteps = check_positive_int(schedule_timesteps, "schedule_timesteps")
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
     if not isinstance(config, PPOConfig):
         raise TypeError(f"config must be a PPOConfig, got {type(config).__name__}")
@@ -269,7 +269,7 @@ def train(env_id: str, total_timesteps: int, seed: int = 0, config: PPOConfig = 
 def _train(env_id, total_timesteps, seed, config, callback=None, schedule_timesteps=None):
     envs = make_vector_env(env_id, config.n_envs)
     torch.manual_seed(seed)
-    rng_actions = torch.Generator().manual_seed(seed)
+    rng_actions = torch_generator(seed)
     obs_dim = int(np.prod(envs.single_observation_space.shape))
     model = ActorCritic(obs_dim, envs.single_action_space, config.hidden)
     opt = torch.optim.Adam(model.parameters(), lr=config.learning_rate, eps=1e-5, fused=True)

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from .experiments import torch_threads as _threads
-from .experiments import as_rng, check_positive_int, check_real, check_seeds, child_seed, spawn_rngs
+from .experiments import Seed, as_rng, check_positive_int, check_real, check_seeds, child_seed, spawn_rngs, torch_generator
 
 __all__ = [
     "VOCAB", "PAD", "END", "GUESS", "STEPS", "AdditionTask", "encode", "decode", "show", "make_problems",
@@ -167,7 +167,7 @@ def count_carries(task: AdditionTask, prompts) -> np.ndarray:
     return _carries_of(np.stack([a, b], axis=-1).reshape(len(a), -1), task.n_digits)
 
 
-def make_problems(task: AdditionTask, n: int, seed: Any) -> np.ndarray:
+def make_problems(task: AdditionTask, n: int, seed: Seed) -> np.ndarray:
     """``n`` prompts with uniform ``n_digits``-digit operands (leading zeros allowed).
 
     A prompt lists the operands' digits in pairs, least significant first, then ``=``:
@@ -237,7 +237,7 @@ def _operands(task: AdditionTask, prompts: np.ndarray) -> tuple[np.ndarray, np.n
     return p[:, 0:-1:2], p[:, 1:-1:2]
 
 
-def careful_traces(task: AdditionTask, prompts, seed: Any = 0, p_drop: float | None = None) -> np.ndarray:
+def careful_traces(task: AdditionTask, prompts, seed: Seed = 0, p_drop: float | None = None) -> np.ndarray:
     """Careful completions ``S d0 c0 d1 c1 ... E``: sum digit and carry, least significant first.
 
     Each carry that should be 1 is dropped (written 0, and not added to the next digit) with
@@ -262,7 +262,7 @@ def careful_traces(task: AdditionTask, prompts, seed: Any = 0, p_drop: float | N
     return out
 
 
-def guesses(task: AdditionTask, prompts, seed: Any = 0) -> np.ndarray:
+def guesses(task: AdditionTask, prompts, seed: Seed = 0) -> np.ndarray:
     """Guessed completions ``G s0 s1 ... s_d E``: the sum, least significant digit first, plus an
     error that is 0 with chance ``p_right`` and otherwise uniform on +-1..+-9 (kept in range).
     Returns ``(n, completion_len)`` ids (padded)."""
@@ -336,7 +336,7 @@ def show(task: AdditionTask, prompt, completion=None) -> str:
     return text + (str(value) if value >= 0 else "?")
 
 
-def pretraining_data(task: AdditionTask, n: int, seed: Any) -> np.ndarray:
+def pretraining_data(task: AdditionTask, n: int, seed: Seed) -> np.ndarray:
     """``n`` pretraining sequences (prompt then completion) from the task's mixture (a styled task's
     careful share is that of each prompt's style)."""
     task = _task(task)
@@ -419,14 +419,14 @@ class LMEnsemble(nn.Module):
         return torch.bmm(self._norm(x, 2 * self.n_layers), self.head).reshape(M, B, T, -1)
 
 
-def init_ensemble(n_models: int, seq_len: int, seed: Any, **sizes) -> LMEnsemble:
+def init_ensemble(n_models: int, seq_len: int, seed: Seed, **sizes) -> LMEnsemble:
     """An :class:`LMEnsemble` whose model ``m`` is initialized from child ``m`` of ``seed``
     (normal weights with standard deviation 0.02, residual projections scaled by
     ``1/sqrt(2 n_layers)``, as in GPT-2), so model ``m`` is the same whatever ``n_models`` is."""
     net = LMEnsemble(n_models, seq_len, **sizes)
     L = net.n_layers
     for m, rng in enumerate(spawn_rngs(seed, net.n_models)):
-        g = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        g = torch_generator(rng)
         with torch.no_grad():
             for name, p in net.named_parameters():
                 if name in ("tok", "pos", "head"):
@@ -546,11 +546,6 @@ def sample(model, prompts: torch.Tensor, completion_len: int, *, temperature: fl
             comp[..., t] = tok
             done = done | (tok == END)
     return comp
-
-
-def _torch_gen(seed: Any) -> torch.Generator:
-    """A torch generator seeded from an int, a SeedSequence or a numpy Generator."""
-    return torch.Generator().manual_seed(int(as_rng(seed).integers(2**62)))
 
 
 def _stack_seeds(seeds) -> list[int]:
@@ -782,7 +777,7 @@ class MCMCResult(NamedTuple):
 
 
 def power_mcmc(model, prompts: torch.Tensor, completion_len: int, *, alpha: float = 4.0, steps: int = 10,
-               proposal_temperature: float = 1.0, seed: Any = 0) -> MCMCResult:
+               proposal_temperature: float = 1.0, seed: Seed = 0) -> MCMCResult:
     r"""Metropolis-Hastings over whole completions with target :math:`p^\alpha` (Karan & Du 2025).
 
     A chain starts from a draw of the proposal (the model at ``proposal_temperature``). Each step
@@ -821,7 +816,7 @@ def power_mcmc(model, prompts: torch.Tensor, completion_len: int, *, alpha: floa
     tau = check_real(proposal_temperature, "proposal_temperature", low=0, low_open=True)
     completion_len = check_positive_int(completion_len, "completion_len")
     rng = as_rng(seed)
-    gen = _torch_gen(rng)
+    gen = torch_generator(as_rng(rng))
     M, B, _ = prompts.shape
     x = sample(model, prompts, completion_len, temperature=tau, generator=gen)
     lp = completion_logprobs(model, prompts, x)
@@ -952,7 +947,7 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tens
 
 
 def accuracy(model, task: AdditionTask, prompts: torch.Tensor, *, temperature: float = 1.0,
-             samples: int = 1, seed: Any = 0) -> tuple[np.ndarray, np.ndarray]:
+             samples: int = 1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """Mean accuracy of ``samples`` draws per prompt at ``temperature`` (``(M,)``), and the share
     of draws that open a careful trace (``(M,)``). ``seed`` is one seed for the whole stack, or a
     list of one per model (then each model's answers depend on its own seed only)."""
@@ -962,9 +957,9 @@ def accuracy(model, task: AdditionTask, prompts: torch.Tensor, *, temperature: f
     if isinstance(seed, (list, tuple)):
         if len(seed) != prompts.shape[0]:
             raise ValueError(f"seed must be one seed or one per model ({prompts.shape[0]}), got {len(seed)}")
-        gen = [_torch_gen(s) for s in seed]
+        gen = [torch_generator(as_rng(s)) for s in seed]
     else:
-        gen = _torch_gen(seed)
+        gen = torch_generator(as_rng(seed))
     p = prompts.repeat_interleave(samples, dim=1)
     comp = sample(model, p, task.completion_len, temperature=temperature, generator=gen)
     ok = np.stack([verify(task, p[m].numpy(), comp[m].numpy()) for m in range(p.shape[0])])
@@ -1054,7 +1049,7 @@ def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: to
         ref = stack_models([base]) if (method == "grpo" and kl > 0) else None
         opt = _Adam(net, lrs, betas=(0.9, 0.99))
         rngs = [as_rng(child_seed(s, 2)) for s in seeds]
-        gen = [_torch_gen(child_seed(s, 3)) for s in seeds]
+        gen = [torch_generator(child_seed(s, 3)) for s in seeds]
         eval_seeds = [child_seed(s, 4) for s in seeds]
         cost, acc, greedy, flops, careful = [], [], [], [], []
         spent, used = 0, np.zeros(M)

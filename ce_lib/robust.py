@@ -21,7 +21,7 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .experiments import (as_rng, check_positive_int,
+from .experiments import (Seed, as_rng, check_positive_int,
                           check_real)
 from .lqr import (check_system, lqr_cost, rollouts,
                   spectral_radius)
@@ -68,7 +68,7 @@ def _check_solver(solver):
 # ----------------------------------------------------------------------------------------------
 
 
-def bootstrap_errors(A_hat, B_hat, n_rollouts: int, horizon: int, sigma_w: float, seed, *, n_boot: int = 100,
+def bootstrap_errors(A_hat, B_hat, n_rollouts: int, horizon: int, sigma_w: float, seed: Seed, *, n_boot: int = 100,
                      delta: float = 0.05, sigma_u: float = 1.0) -> tuple[float, float]:
     r"""Parametric bootstrap of the least-squares errors (Dean et al., Algorithm 2).
 
@@ -340,7 +340,7 @@ def robust_static_gain(A_hat, B_hat, Q, R, eps_A: float, eps_B: float, solver: s
     return RobustResult("optimal", None, None, K, float("nan"), float(prob.value), elapsed, used)
 
 
-def sample_uncertainty(A_hat, B_hat, eps_A: float, eps_B: float, n: int, seed):
+def sample_uncertainty(A_hat, B_hat, eps_A: float, eps_B: float, n: int, seed: Seed):
     r"""Draw ``n`` systems :math:`(\hat A + \Delta_A, \hat B + \Delta_B)` with
     :math:`\|\Delta_A\|_2 = \epsilon_A` and :math:`\|\Delta_B\|_2 = \epsilon_B` (the boundary of
     the uncertainty set, where failures happen)."""

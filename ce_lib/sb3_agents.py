@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .experiments import check_positive_int, samples_to_target
+from .experiments import Seed, check_positive_int, samples_to_target, seed_int
 from .gym_tasks import TASK_TARGETS, evaluate
 
 __all__ = ["AgentSpec", "AGENTS", "ZOO_SETTINGS", "EVAL_EVERY", "sb3_kwargs", "make_agent", "run"]
@@ -96,7 +96,7 @@ def _sb3():
     return stable_baselines3
 
 
-def make_agent(name: str, seed: int, total_timesteps: int | None = None):
+def make_agent(name: str, seed: Seed, total_timesteps: int | None = None):
     """A fresh stable-baselines3 agent for ``name`` on its task, seeded with ``seed``, on the CPU.
 
     stable-baselines3 spreads DQN's exploration schedule over the steps passed to ``learn``; when
@@ -106,7 +106,7 @@ def make_agent(name: str, seed: int, total_timesteps: int | None = None):
     import gymnasium as gym
 
     spec = _spec(name)
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     if total_timesteps is not None:
         total_timesteps = check_positive_int(total_timesteps, "total_timesteps")
     sb3 = _sb3()
@@ -123,7 +123,7 @@ def make_agent(name: str, seed: int, total_timesteps: int | None = None):
     return cls(ZOO_SETTINGS[spec.algo]["policy"], env, seed=seed, device="cpu", verbose=0, **kwargs)
 
 
-def run(name: str, seed: int, *, budget: int | None = None, stop_at_target: bool = True,
+def run(name: str, seed: Seed, *, budget: int | None = None, stop_at_target: bool = True,
         stop_after: int | None = None) -> dict:
     """Train agent ``name`` with ``seed`` and evaluate its greedy policy every :data:`EVAL_EVERY` steps.
 
@@ -155,7 +155,7 @@ def run(name: str, seed: int, *, budget: int | None = None, stop_at_target: bool
     from .gym_tasks import GYM_HOLD as HOLD
 
     spec = _spec(name)
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = seed_int(seed)
     budget = spec.budget if budget is None else check_positive_int(budget, "budget")
     stop_after = None if stop_after is None else check_positive_int(stop_after, "stop_after")
     if not isinstance(stop_at_target, bool):

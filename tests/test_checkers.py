@@ -96,7 +96,7 @@ def test_alphabeta_gives_the_exhaustive_searchs_value_and_a_best_action(depth):
         state = _random_state(100 + seed, 10 + 6 * seed)
         if state.is_terminal():
             continue
-        action, value = C.alphabeta(state, depth, seed)
+        action, value = C.alphabeta(state, depth, np.random.default_rng(seed))
         assert value == C.negamax(state, depth)
         child = state.child(action)
         player = state.current_player()
@@ -111,9 +111,9 @@ def test_alphabeta_gives_the_exhaustive_searchs_value_and_a_best_action(depth):
 
 def test_ties_are_broken_at_random_from_the_seed():
     state = C.new_game().new_initial_state()  # every opening move is worth 0 at depth 1
-    chosen = {C.alphabeta(state, 1, seed)[0] for seed in range(30)}
+    chosen = {C.alphabeta(state, 1, np.random.default_rng(seed))[0] for seed in range(30)}
     assert len(chosen) > 3 and chosen <= set(state.legal_actions())
-    assert C.alphabeta(state, 1, 7) == C.alphabeta(state, 1, 7)
+    assert C.alphabeta(state, 1, np.random.default_rng(7)) == C.alphabeta(state, 1, np.random.default_rng(7))
     assert C.alphabeta(state, 1)[0] == state.legal_actions()[0]
 
 

@@ -574,3 +574,157 @@ def test_a_bootstrap_interval_through_misses_is_inf_not_nan_and_warns_nothing():
     iv = bootstrap_median(x, seed=3)
     meds = np.median(x[np.random.default_rng(3).integers(0, 15, size=(2000, 15))], axis=1)
     assert (iv.lo, iv.hi) == (np.quantile(meds, 0.025), np.quantile(meds, 0.975))
+
+
+# ----------------------------------------------------------------------------------------------
+# The seed rule (experiments.Seed's docstring), checked on every public signature of the library
+# ----------------------------------------------------------------------------------------------
+
+_RANDOM_WORDS = ("seed", "rng", "generator", "random_state")
+# The rule's own helpers take every form a seed can come in (SeedSequences, lists of seeds, labels).
+_RULE_HELPERS = {"experiments." + n for n in ("as_rng", "spawn_rngs", "child_seed", "check_seeds", "seed_span",
+                                              "grid_tuning", "seed_int", "torch_generator")}
+# Not a source of randomness: how many of each chapter's reported seeds the scoreboard reruns.
+_NOT_RANDOMNESS = {("scoreboard.records", "n_seeds")}
+
+
+def _library_signatures():
+    """(name, callable, signature) of every public function, constructor and method of the library
+    (``ce_lib``'s modules, not the chapters' studies); gymnasium's ``reset(seed=None)`` is its own API."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import gymnasium as gym
+
+    import ce_lib
+
+    out = []
+    for info in pkgutil.iter_modules(ce_lib.__path__):
+        if info.ispkg or info.name.startswith("_"):
+            continue
+        mod = importlib.import_module("ce_lib." + info.name)
+        for name in getattr(mod, "__all__", [n for n in vars(mod) if not n.startswith("_")]):
+            obj = getattr(mod, name, None)
+            if getattr(obj, "__module__", None) != mod.__name__:
+                continue
+            found = []
+            if inspect.isfunction(obj):
+                found.append((name, obj))
+            elif inspect.isclass(obj) and not (issubclass(obj, tuple) and hasattr(obj, "_fields")):
+                found.append((name, obj))  # the constructor
+                for k, v in vars(obj).items():
+                    if inspect.isfunction(v) and not k.startswith("_"):
+                        if not (k == "reset" and issubclass(obj, gym.Env)):
+                            found.append((f"{name}.{k}", v))
+            for qual, fn in found:
+                try:
+                    out.append((f"{info.name}.{qual}", fn, inspect.signature(fn)))
+                except (TypeError, ValueError):
+                    continue
+    return out
+
+
+def test_every_public_signature_follows_the_seed_rule():
+    import inspect
+
+    problems, counts = [], {"seed": 0, "seeds": 0, "rng": 0, "generator": 0}
+    signatures = _library_signatures()
+    assert len(signatures) > 200  # the walk found the library
+    for qual, fn, sig in signatures:
+        if qual in _RULE_HELPERS:
+            continue
+        for p in sig.parameters.values():
+            if not any(w in p.name.lower() for w in _RANDOM_WORDS) or (qual, p.name) in _NOT_RANDOMNESS:
+                continue
+            ann = p.annotation if isinstance(p.annotation, str) else inspect.formatannotation(p.annotation)
+            if p.kind is p.POSITIONAL_ONLY:
+                problems.append(f"{qual}: {p.name} cannot be passed by keyword")
+            if p.name == "seed":  # one run: an int or a Generator, default 0 where there is one
+                counts["seed"] += 1
+                if ann not in ("Seed", "int | numpy.random._generator.Generator"):
+                    problems.append(f"{qual}: seed is annotated {ann!r}, not experiments.Seed")
+                if p.default is not p.empty and p.default != 0:
+                    problems.append(f"{qual}: seed defaults to {p.default!r}, not 0")
+                if "check_positive_int(seed" in inspect.getsource(fn):
+                    problems.append(f"{qual}: seed is checked as an int only (a Generator is refused)")
+            elif p.name == "seeds":  # a batch: a sequence of ints, no default
+                counts["seeds"] += 1
+                if "Sequence[int]" not in ann or p.default is not p.empty:
+                    problems.append(f"{qual}: seeds is {ann!r} with default {p.default!r}, not a required Sequence[int]")
+            elif p.name == "rng":  # a step inside a run: the run's numpy Generator
+                counts["rng"] += 1
+                if ann not in ("np.random.Generator", "np.random.Generator | None") or p.default not in (p.empty, None):
+                    problems.append(f"{qual}: rng is {ann!r} with default {p.default!r}")
+            elif p.name in ("generator", "generators"):  # a step inside a run: torch generator(s)
+                counts["generator"] += 1
+                if "torch.Generator" not in ann or p.default not in (p.empty, None):
+                    problems.append(f"{qual}: {p.name} is {ann!r} with default {p.default!r}")
+            else:
+                problems.append(f"{qual}: {p.name} is none of seed, seeds, rng, generator(s)")
+    assert not problems, "\n".join(problems)
+    assert min(counts.values()) >= 2, counts  # every form is in use, so the walk sees each
+
+
+def test_the_rule_would_catch_a_stray_seed_argument(monkeypatch):
+    import ce_lib.dfo as dfo
+
+    def stray(problem, n_seeds: int, random_state=None):
+        """A learner that breaks the rule twice."""
+
+    monkeypatch.setattr(dfo, "stray", stray, raising=False)
+    monkeypatch.setattr(dfo, "__all__", [*dfo.__all__, "stray"])
+    stray.__module__ = dfo.__name__
+    with pytest.raises(AssertionError, match="n_seeds is none of.*\n.*random_state is none of"):
+        test_every_public_signature_follows_the_seed_rule()
+
+
+def test_seed_int_and_torch_generator_keep_int_seeded_runs():
+    import torch
+
+    assert ex.seed_int(7) == 7 and ex.seed_int(np.int64(7)) == 7
+    a, b = ex.seed_int(np.random.default_rng(3)), ex.seed_int(np.random.default_rng(3))
+    assert a == b and 0 <= a < 2**31
+    for bad, err in (("7", TypeError), (True, TypeError), (None, TypeError), (-1, ValueError), (1.0, TypeError)):
+        with pytest.raises(err, match="seed"):
+            ex.seed_int(bad)
+    assert ex.torch_generator(5).initial_seed() == 5  # an int seeds torch directly
+    g = ex.torch_generator(np.random.default_rng(5))  # a Generator gives a 62-bit draw
+    assert g.initial_seed() == int(np.random.default_rng(5).integers(2**62))
+    ss = np.random.SeedSequence(5)
+    assert ex.torch_generator(ss).initial_seed() == int(np.random.default_rng(ss).integers(2**62))
+    assert torch.equal(torch.rand(3, generator=ex.torch_generator(9)), torch.rand(3, generator=ex.torch_generator(9)))
+    with pytest.raises(TypeError, match="seed"):
+        ex.torch_generator("5")
+
+
+def test_functions_that_needed_an_int_take_a_generator():
+    from ce_lib import dt, gym_tasks, known_form
+
+    def twice(f):
+        return f(np.random.default_rng(11)), f(np.random.default_rng(11))
+
+    a, b = twice(lambda g: gym_tasks.random_transitions("CartPole-v1", 30, seed=g)[0])
+    assert np.array_equal(a, b)
+    assert gym_tasks.random_transitions("CartPole-v1", 30, seed=ex.seed_int(np.random.default_rng(11)))[0].tolist() == a.tolist()
+    a, b = twice(lambda g: known_form.cartpole_trial(30, seed=g))
+    assert a == b
+    graph = dt.random_graph(8, seed=0)
+    walks = dt.random_walks(graph, 10, seed=0)
+    a, b = twice(lambda g: dt.train(walks, 8, seed=g, steps=3, d_model=8).losses)
+    assert np.array_equal(a, b)
+
+
+def test_training_leaves_the_global_generators_as_they_were():
+    import torch
+
+    from ce_lib import dt, ppo
+
+    torch_before, numpy_before = torch.random.get_rng_state(), np.random.get_state()[1].copy()
+    graph = dt.random_graph(8, seed=0)
+    dt.train(dt.random_walks(graph, 10, seed=0), 8, seed=1, steps=3, d_model=8)
+    config = ppo.PPOConfig(n_envs=2, n_steps=32, n_epochs=1, minibatch_size=32)
+    runs = [ppo.train("CartPole-v1", 256, seed=s, config=config) for s in (np.random.default_rng(4), 4, 4)]
+    assert torch.equal(torch.random.get_rng_state(), torch_before)
+    assert np.array_equal(np.random.get_state()[1], numpy_before)
+    assert np.array_equal(runs[1].returns, runs[2].returns) and len(runs[0].returns) > 0

@@ -112,7 +112,7 @@ def test_pendulum_planner_swings_up():
 
 
 def test_sweep_shapes_and_nesting():
-    scores = cc.sweep("CartPole-v1", 2, "structured", sizes=(2, 50), n_jobs=1)
+    scores = cc.sweep("CartPole-v1", [0, 1], "structured", sizes=(2, 50), n_jobs=1)
     assert scores.shape == (2, 2)
     assert np.all(scores == 500.0)
 
@@ -128,5 +128,7 @@ def test_bad_input():
         cc.fit_pendulum(np.zeros((3, 4)), np.zeros(3), np.zeros((3, 4)), np.zeros(3))
     with pytest.raises(ValueError, match="gamma"):
         cc.plan_pendulum(cc.PendulumModel(1.0, 1.0, 0.05, np.ones(3)), gamma=1.0)
-    with pytest.raises(ValueError, match="n_seeds"):
-        cc.sweep("CartPole-v1", 0)
+    with pytest.raises(ValueError, match="seeds"):
+        cc.sweep("CartPole-v1", [])
+    with pytest.raises(TypeError, match="seeds"):
+        cc.sweep("CartPole-v1", 2)  # a count, not the seeds

@@ -155,7 +155,7 @@ def test_bad_input_names_the_argument(lake4):
             M.value_iteration(lake4, gamma)
     with pytest.raises(ValueError, match="n_max"):
         M.generative_experiment(lake4, 0.9, -5, 2)
-    with pytest.raises(ValueError, match="n_seeds"):
+    with pytest.raises(ValueError, match="n_runs"):
         M.generative_experiment(lake4, 0.9, 5, 0)
     with pytest.raises(ValueError, match="budget"):
         M.online_experiment(lake4, 0.9, 0, [("q-learning", 0.1, 0.1)], 2)
@@ -253,7 +253,7 @@ def test_a_learner_alone_is_the_experiments_learner(learner, config):
     """online_runs with one learner and online_experiment with its one config are the same runs."""
     lake = M.frozen_lake("4x4")
     alone = M.online_runs(lake, 0.9, learner(), budget=1500, n_runs=3, seed=11)
-    exp = M.online_experiment(lake, 0.9, 1500, [config], n_seeds=3, seed=11)
+    exp = M.online_experiment(lake, 0.9, 1500, [config], n_runs=3, seed=11)
     assert np.array_equal(alone["gap"], exp["gap"][0]) and np.array_equal(alone["steps"], exp["steps"])
     assert alone["policy"].shape == (3, lake.n_states, lake.n_actions)
 
@@ -263,7 +263,7 @@ def test_per_run_settings_are_the_runs_of_separate_settings():
     same numbers whatever its step size, so its runs line up with single-setting runs)."""
     lake = M.frozen_lake("4x4")
     both = M.online_runs(lake, 0.9, M.QLearning(alpha=[0.1, 0.5], epsilon=0.0), budget=800, n_runs=2, seed=3)
-    exp = M.online_experiment(lake, 0.9, 800, [("q-learning", 0.1, 0.0), ("q-learning", 0.5, 0.0)], n_seeds=1, seed=3)
+    exp = M.online_experiment(lake, 0.9, 800, [("q-learning", 0.1, 0.0), ("q-learning", 0.5, 0.0)], n_runs=1, seed=3)
     assert np.array_equal(both["gap"], exp["gap"][:, 0])
 
 

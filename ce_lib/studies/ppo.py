@@ -487,7 +487,7 @@ def ce_scores(env_id: str, n_seeds: int | None = None, model: str = "generic") -
     if env_id not in SETTINGS.tasks:
         raise ValueError(f"env_id must be one of {sorted(SETTINGS.tasks)}, got {env_id!r}")
     n_seeds = SETTINGS.n_seeds[env_id] if n_seeds is None else check_positive_int(n_seeds, "n_seeds")
-    return cached(known_form.sweep, env_id=env_id, n_seeds=n_seeds, model=model)
+    return cached(known_form.sweep, env_id=env_id, seeds=list(range(n_seeds)), model=model)
 
 
 def ce_hits(env_id: str, scores) -> np.ndarray:

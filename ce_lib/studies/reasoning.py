@@ -39,6 +39,7 @@ from ..experiments import (
     reported_seeds,
     tuning_seeds,
 )
+from ..experiments import torch_generator
 from ..experiments import torch_threads as _threads
 from ..reasoning import (
     FINETUNE_METHODS,
@@ -47,7 +48,6 @@ from ..reasoning import (
     AdditionTask,
     LMEnsemble,
     _live,
-    _torch_gen,
     accuracy,
     completion_logprobs,
     finetune,
@@ -144,7 +144,7 @@ def _test_prompts(seeds) -> torch.Tensor:
 
 def _gens(seeds, k: int) -> list:
     """One torch generator per seed, from its child ``k``."""
-    return [_torch_gen(child_seed(s, k)) for s in seeds]
+    return [torch_generator(child_seed(s, k)) for s in seeds]
 
 
 def _verify(prompts: torch.Tensor, completions: torch.Tensor) -> np.ndarray:
@@ -243,7 +243,7 @@ def _pass_study(models: dict, seeds) -> dict:
     rep = test.repeat_interleave(n, dim=1)
     comp = sample(base, rep, SETTINGS.task.completion_len, generator=_gens(seeds, 49))
     lp = completion_logprobs(base, rep, comp).sum(-1).reshape(M, SETTINGS.pass_test, SETTINGS.pass_k, SETTINGS.power_pass_draws)
-    pick = power_resample(lp, SETTINGS.alpha, _torch_gen(child_seed(seeds[0], 48)))  # (M, pass_test, pass_k)
+    pick = power_resample(lp, SETTINGS.alpha, torch_generator(child_seed(seeds[0], 48)))  # (M, pass_test, pass_k)
     ok = _verify(rep, comp).reshape(lp.shape)
     out["power"] = _pass_curve(np.take_along_axis(ok, pick.numpy()[..., None], -1)[..., 0])
     return out
