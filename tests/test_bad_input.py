@@ -8,6 +8,7 @@ import signal
 
 import numpy as np
 import pytest
+import torch
 
 import dataclasses
 
@@ -646,6 +647,8 @@ CASES = {
         ("make_player kind", lambda: checkers.make_player("minimax:3"), "spec"),
         ("make_player depth", lambda: checkers.make_player("alphabeta:0"), "spec"),
         ("make_player type", lambda: checkers.make_player(3), "spec"),
+    ],
+    "checkers_ppo": [
         ("ppo config envs", lambda: _checkers_ppo().CheckersPPOConfig(n_envs=0), "n_envs"),
         ("ppo config channels", lambda: _checkers_ppo().CheckersPPOConfig(channels=[16]), "channels"),
         ("ppo config target", lambda: _checkers_ppo().CheckersPPOConfig(target_score=-0.1), "target_score"),
@@ -655,6 +658,24 @@ CASES = {
         ("ppo train ladder spec", lambda: _checkers_ppo().train(10, ladder=("random", "alphabeta:x")), "spec"),
         ("ppo network generator", lambda: _checkers_ppo().BoardActorCritic(), "generator"),
         ("ppo player model", lambda: _checkers_ppo().PolicyPlayer(None), "model"),
+        ("ppo train record_moves", lambda: _checkers_ppo().train(10, record_moves=-1), "record_moves"),
+        ("ppo config steps", lambda: _checkers_ppo().CheckersPPOConfig(n_steps=0), "n_steps"),
+        ("ppo config gamma", lambda: _checkers_ppo().CheckersPPOConfig(gamma=1.5), "gamma"),
+        ("ppo config lambda", lambda: _checkers_ppo().CheckersPPOConfig(gae_lambda=-0.1), "gae_lambda"),
+        ("ppo config lr zero", lambda: _checkers_ppo().CheckersPPOConfig(learning_rate=0.0), "learning_rate"),
+        ("ppo config lr str", lambda: _checkers_ppo().CheckersPPOConfig(learning_rate="3e-4"), "learning_rate"),
+        ("ppo config clip", lambda: _checkers_ppo().CheckersPPOConfig(clip=0.0), "clip"),
+        ("ppo config entropy", lambda: _checkers_ppo().CheckersPPOConfig(ent_coef=float("nan")), "ent_coef"),
+        ("ppo config channel 0", lambda: _checkers_ppo().CheckersPPOConfig(channels=(16, 0)), "channels"),
+        ("ppo config opening", lambda: _checkers_ppo().CheckersPPOConfig(opening_plies=-1), "opening_plies"),
+        ("ppo config eval games", lambda: _checkers_ppo().CheckersPPOConfig(eval_games=0), "eval_games"),
+        ("ppo train config", lambda: _checkers_ppo().train(10, config={"n_envs": 2}), "config"),
+        ("ppo train seed str", lambda: _checkers_ppo().train(10, seed="0"), "seed"),
+        ("ppo network generator int", lambda: _checkers_ppo().BoardActorCritic(generator=0), "generator"),
+        ("ppo masked_logits shape", lambda: _checkers_ppo().masked_logits(torch.zeros(2, 512), torch.ones(2, 5, dtype=torch.bool)), "mask"),
+        ("ppo masked_logits empty row", lambda: _checkers_ppo().masked_logits(torch.zeros(2, 512), torch.zeros(2, 512, dtype=torch.bool)), "mask"),
+    ],
+    "studies.checkers": [
         ("study rerun seed", lambda: _checkers_study().rerun_stored(-1), "seed"),
         ("study rerun unreported seed", lambda: _checkers_study().rerun_stored(1000), "seed"),
         ("study rerun evaluations", lambda: _checkers_study().rerun_stored(0, 0), "n_evaluations"),
@@ -668,7 +689,13 @@ CASES = {
         ("study generate_learned jobs", lambda: _checkers_study().generate_learned(n_jobs=0), "n_jobs"),
         ("study generate_learned path", lambda: _checkers_study().generate_learned("no/such/folder/x.json"), "path"),
         ("study load_learned path", lambda: _checkers_study().load_learned("no/such/file.json"), "path"),
-        ("ppo train record_moves", lambda: _checkers_ppo().train(10, record_moves=-1), "record_moves"),
+        ("study live games str", lambda: _checkers_study().live_ladder("40"), "n_games"),
+        ("study headline seeds str", lambda: _checkers_study().headline(n_seeds="5"), "n_seeds"),
+        ("study generate jobs str", lambda: _checkers_study().generate(n_jobs="2"), "n_jobs"),
+        ("study fit_from_ppo moves str", lambda: _checkers_study().fit_from_ppo(0, "1024"), "n_moves"),
+        ("study rerun seed str", lambda: _checkers_study().rerun_stored("0"), "seed"),
+        ("study generate_learned jobs negative", lambda: _checkers_study().generate_learned(n_jobs=-3), "n_jobs"),
+        ("study load_learned type", lambda: _checkers_study().load_learned(3), "path"),
     ],
     "checkers_model": [
         ("collect_moves count", lambda: _cm().collect_moves(0), "n_moves"),
@@ -937,6 +964,26 @@ def _timeout(signum, frame):
 @pytest.mark.parametrize("module", sorted(CASES))
 def test_every_module_has_a_table_of_at_least_20_cases(module):
     assert len(CASES[module]) >= 20
+
+
+def test_every_library_module_that_takes_arguments_has_a_table():
+    import inspect
+    import pkgutil
+
+    import ce_lib
+
+    missing = []
+    for info in pkgutil.iter_modules(ce_lib.__path__):
+        if info.ispkg or info.name.startswith("_") or info.name in CASES:
+            continue
+        if info.name.startswith("checkers") and not importlib.util.find_spec("pyspiel"):
+            continue
+        mod = importlib.import_module("ce_lib." + info.name)
+        takes = [n for n in getattr(mod, "__all__", []) if callable(getattr(mod, n, None))
+                 and not isinstance(getattr(mod, n), type) and inspect.signature(getattr(mod, n)).parameters]
+        if takes:
+            missing.append(f"{info.name} ({', '.join(takes)})")
+    assert not missing, "modules with public functions of arguments but no table: " + "; ".join(missing)
 
 
 @pytest.mark.parametrize("module, label, call, match",
