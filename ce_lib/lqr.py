@@ -20,6 +20,7 @@ iteration (LSTD-Q). Every returned gain is scored exactly with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,7 +30,7 @@ __all__ = [
     "LQRProblem", "laplacian_system", "double_integrator", "check_system", "is_stabilizable", "dare",
     "lqr_gain", "lqr_cost", "spectral_radius", "relative_error", "fit_dynamics", "rollouts", "LQREnv",
     "rollout_cost", "rollout_state_covariance", "lqr_gradient", "best_rollout_gain", "stage_costs",
-    "fit_cost", "HORIZON_GRID", "rollout_horizon", "COST_CAP", "nominal_ce", "random_search", "policy_gradient",
+    "fit_cost", "HORIZON_GRID", "rollout_horizon", "COST_CAP", "nominal_ce", "GainTrace", "random_search", "policy_gradient",
     "natural_policy_gradient", "lspi",
 ]
 
@@ -680,6 +681,14 @@ def _search_args(problem, step, explore, horizon, n_runs, K0, explore_name="expl
             horizon, n_runs, np.repeat(K0[None], n_runs, axis=0))
 
 
+class GainTrace(NamedTuple):
+    """A model-free search's learning curve: the gains it would act with at each checkpoint (the
+    counterpart of :class:`ce_lib.dfo.Trace`, samples first)."""
+
+    samples: np.ndarray  # rollouts used by each checkpoint, shape (T,)
+    gains: np.ndarray  # the gains then, shape (T, n_runs, m, n): gains[t, r] is run r's gain
+
+
 def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, directions: int = 4,
                   top: int | None = None, normalize: bool = False, K0=None, horizon: int | None = None,
                   checkpoints=None, n_runs: int = 1, seed: Seed = 0):
@@ -702,16 +711,16 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
 
     Returns
     -------
-    list of arrays (n_runs, m, n)
-        The gain acting on raw states, :math:`M\,\mathrm{diag}(\sigma)^{-1}`, at each checkpoint
-        (rollouts used so far).
+    GainTrace
+        The checkpoints (rollouts used so far) and, at each, every run's gain acting on raw states,
+        :math:`M\,\mathrm{diag}(\sigma)^{-1}`.
 
     Examples
     --------
     >>> from ce_lib.lqr import double_integrator, random_search, relative_error
     >>> p = double_integrator()
-    >>> gains = random_search(p, 2000, step=0.02, explore=0.05, checkpoints=[2000], K0=[[0.3, 1.0]], seed=0)
-    >>> round(relative_error(p, gains[-1][0]), 4)
+    >>> trace = random_search(p, 2000, step=0.02, explore=0.05, checkpoints=[2000], K0=[[0.3, 1.0]], seed=0)
+    >>> round(relative_error(p, trace.gains[-1, 0]), 4)  # run 0's gain after 2,000 rollouts
     0.017
     """
     step, explore, horizon, n_runs, M = _search_args(problem, step, explore, horizon, n_runs, K0)
@@ -758,7 +767,7 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
                 scale[seen, 0] = np.sqrt(np.maximum(var, 1e-8))
             used += per_iter
         out.append(M / scale)
-    return out
+    return GainTrace(np.array(checks), np.array(out))
 
 
 def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: float, batch: int = 10, K0=None,
@@ -768,14 +777,14 @@ def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: f
     Each iteration runs ``batch`` rollouts, estimates :math:`\nabla_K J` by the likelihood ratio with
     the batch's mean cost as baseline, and takes a normalized step of length ``step`` (the cost of
     an unstable gain explodes, so raw gradient steps are unusable without it). Returns the
-    deterministic gain at each checkpoint, as :func:`random_search` does.
+    deterministic gains at each checkpoint, a :class:`GainTrace` as :func:`random_search` returns.
 
     Examples
     --------
     >>> from ce_lib.lqr import double_integrator, policy_gradient, relative_error
     >>> p = double_integrator()
-    >>> gains = policy_gradient(p, 2000, step=0.0005, explore=0.1, checkpoints=[2000], K0=[[0.3, 1.0]], seed=0)
-    >>> round(relative_error(p, gains[-1][0]), 4)
+    >>> trace = policy_gradient(p, 2000, step=0.0005, explore=0.1, checkpoints=[2000], K0=[[0.3, 1.0]], seed=0)
+    >>> round(relative_error(p, trace.gains[-1, 0]), 4)
     0.0693
     """
     step, explore, horizon, n_runs, K = _search_args(problem, step, explore, horizon, n_runs, K0)
@@ -796,7 +805,7 @@ def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: f
             K = K - step[:, None, None] * g / norm
             used += batch
         out.append(K.copy())
-    return out
+    return GainTrace(np.array(checks), np.array(out))
 
 
 def _npg_estimate(problem, K, rng: np.random.Generator, directions, radius, horizon):
@@ -830,15 +839,15 @@ def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, ra
 
     :math:`\nabla J\,\Sigma^{-1} = 2E_K` (:func:`lqr_gradient`), so the step is the natural gradient,
     invariant to how large the states are. A run whose rollouts blew up (non-finite statistics) keeps
-    its gain for that iteration. Returns the gain at each checkpoint, as :func:`random_search` does.
+    its gain for that iteration. Returns a :class:`GainTrace`, as :func:`random_search` does.
 
     Examples
     --------
     >>> from ce_lib.lqr import double_integrator, natural_policy_gradient, relative_error
     >>> p = double_integrator()
-    >>> gains = natural_policy_gradient(p, 2000, step=0.01, radius=0.1, directions=16, checkpoints=[2000],
+    >>> trace = natural_policy_gradient(p, 2000, step=0.01, radius=0.1, directions=16, checkpoints=[2000],
     ...                                 K0=[[0.3, 1.0]], seed=0)
-    >>> round(relative_error(p, gains[-1][0]), 4)
+    >>> round(relative_error(p, trace.gains[-1, 0]), 4)
     0.0004
     """
     step, radius, horizon, n_runs, K = _search_args(problem, step, radius, horizon, n_runs, K0, "radius")
@@ -860,7 +869,7 @@ def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, ra
                 K[idx] = K[idx] - step[idx, None, None] * np.swapaxes(nat[good], 1, 2)
             used += per_iter
         out.append(K.copy())
-    return out
+    return GainTrace(np.array(checks), np.array(out))
 
 
 def _svec_features(Z):

@@ -104,11 +104,12 @@ def test_model_free_searches_improve_on_the_double_integrator():
     checks = [2, 1000]
     rs = L.random_search(prob, 1000, step=0.02, explore=0.05, directions=4,
                          horizon=50, checkpoints=checks, n_runs=4, seed=0)
-    errs = [[L.relative_error(prob, K[r]) for r in range(4)] for K in rs]
+    assert np.array_equal(rs.samples, checks) and rs.gains.shape == (2, 4, 1, 2)
+    errs = [[L.relative_error(prob, K[r]) for r in range(4)] for K in rs.gains]
     assert np.median(errs[-1]) < 0.1 and np.all(np.isinf(errs[0]))  # K = 0 is not stabilizing
     pg = L.policy_gradient(prob, 1000, step=0.02, explore=0.5, batch=10,
                            horizon=50, checkpoints=checks, n_runs=16, seed=np.random.default_rng(0))
-    errs = [L.relative_error(prob, pg[-1][r]) for r in range(16)]
+    errs = [L.relative_error(prob, pg.gains[-1][r]) for r in range(16)]
     assert np.median(errs) < 3.0 and np.mean(np.isfinite(errs)) >= 0.5  # from K = 0, which is not stabilizing
 
 
@@ -259,7 +260,7 @@ def test_every_search_starts_from_the_given_gain_and_improves_the_double_integra
            L.policy_gradient: dict(step=1e-12, explore=0.5, batch=8),
            L.natural_policy_gradient: dict(step=1e-12, radius=0.05, directions=4)}
     for fn, kw in kws.items():
-        K = fn(prob, 8, K0=K0, horizon=50, n_runs=2, seed=0, **kw)[-1]
+        K = fn(prob, 8, K0=K0, horizon=50, n_runs=2, seed=0, **kw).gains[-1]
         np.testing.assert_allclose(K, np.repeat(K0[None], 2, axis=0), atol=1e-9, err_msg=fn.__name__)
     checks = [8, 1000]
     runs = {"V2-t": L.random_search(prob, 1000, step=0.03, explore=0.2, directions=4, normalize=True, K0=K0,
@@ -267,7 +268,7 @@ def test_every_search_starts_from_the_given_gain_and_improves_the_double_integra
             "NPG": L.natural_policy_gradient(prob, 1000, step=0.03, radius=0.2, directions=4, K0=K0, horizon=50,
                                              checkpoints=checks, n_runs=4, seed=1)}
     for name, Ks in runs.items():
-        errs = [L.relative_error(prob, Ks[-1][r]) for r in range(4)]
+        errs = [L.relative_error(prob, Ks.gains[-1][r]) for r in range(4)]
         assert np.median(errs) < 0.05, (name, errs)
     with pytest.raises(TypeError, match="normalize"):
         L.random_search(prob, 100, step=0.1, explore=0.1, normalize="yes")
@@ -298,9 +299,9 @@ def test_per_run_settings_run_a_grid_as_one_batch():
     kw = dict(directions=4, horizon=50, n_runs=3, seed=5)
     one = L.random_search(prob, 80, step=0.02, explore=0.05, **kw)
     same = L.random_search(prob, 80, step=np.full(3, 0.02), explore=[0.05] * 3, **kw)
-    np.testing.assert_array_equal(one[-1], same[-1])  # equal settings per run: the same draws, the same gains
+    np.testing.assert_array_equal(one.gains, same.gains)  # equal settings per run: the same draws, the same gains
     mixed = L.natural_policy_gradient(prob, 80, step=[0.01, 0.03, 0.1], radius=0.2, K0=lqr_study.SETTINGS.stabilizing_start[prob.name],
-                                      **kw)[-1]
+                                      **kw).gains[-1]
     assert len({tuple(np.round(K.ravel(), 12)) for K in mixed}) == 3
     with pytest.raises(ValueError, match="step must be a positive number or an array of 3"):
         L.random_search(prob, 80, step=[0.01, 0.02], explore=0.05, **kw)
@@ -333,7 +334,7 @@ def test_the_default_rollout_length_is_the_shortest_whose_best_gain_is_near_opti
     # the learners use it when no horizon is given
     a = L.random_search(lap, 80, step=0.01, explore=0.05, checkpoints=[80], seed=0)
     b = L.random_search(lap, 80, step=0.01, explore=0.05, checkpoints=[80], seed=0, horizon=200)
-    assert np.array_equal(a[-1], b[-1])
+    assert np.array_equal(a.gains, b.gains)
     with pytest.raises(ValueError, match="tolerance"):
         L.rollout_horizon(di, 0.0)
 

@@ -185,7 +185,7 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
     for name, kw in searches.items():
         fn, fixed = SEARCH_METHODS[name]
         Ks = fn(problem, budget, horizon=T, checkpoints=checks, n_runs=B, seed=child_seed(seed, B),
-                K0=K0 if start == "stabilizing" else None, **fixed, **kw)
+                K0=K0 if start == "stabilizing" else None, **fixed, **kw).gains
         out[name] = np.array([[_err(problem, K[b], j_star) for K in Ks] for b in range(B)])
     return out
 
