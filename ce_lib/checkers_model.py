@@ -303,13 +303,29 @@ _MINE = np.array([False, True, True, False, False])  # code -> one of the mover'
 _THEIRS = np.array([False, False, False, True, True])  # code -> one of the opponent's pieces
 
 
-def _held(model, codes, actions, landing):
-    """(len(actions), 4): whether each of CONDITIONS holds for action ``actions[i]`` on board ``codes[i]`` with
-    ``landing[i]`` (-1 where no multiple jump is in progress)."""
-    rows = np.arange(len(actions))
+def _tests(model, codes, actions, landing):
+    """One function per condition of CONDITIONS, each giving whether it holds for action ``actions[k]`` (the
+    same K actions on every board) or ``actions[b, k]`` (per board) on board ``codes[b]`` with ``landing[b]``
+    (-1 where no multiple jump is in progress), broadcastable to (B, K): the one place they are written."""
+    actions = np.asarray(actions)
     src, dst, cap = model.source[actions], model.target[actions], model.captured[actions]
-    return np.stack([_MINE[codes[rows, np.maximum(src, 0)]], codes[rows, np.maximum(dst, 0)] == EMPTY,
-                     (cap < 0) | _THEIRS[codes[rows, np.maximum(cap, 0)]], (landing < 0) | (src == landing)], -1)
+    rows = slice(None) if actions.ndim == 1 else np.arange(len(codes))[:, None]  # whole columns when shared
+
+    def at(squares):
+        return codes[rows, np.maximum(squares, 0)]
+
+    land = np.asarray(landing)[:, None]
+    return (lambda: _MINE[at(src)],  # the source holds one of the mover's pieces
+            lambda: at(dst) == EMPTY,  # the target is empty
+            lambda: (cap < 0) | _THEIRS[at(cap)],  # a captured square holds an opponent's piece
+            lambda: (land < 0) | (src == land))  # a multiple jump goes on from its landing square
+
+
+def _held(model, codes, actions, landing):
+    """(len(actions), 4): whether each condition holds for one action per board (``actions[i]`` on ``codes[i]``)."""
+    shape = (len(actions), 1)
+    return np.stack([np.broadcast_to(t(), shape)[:, 0] for t in _tests(model, codes, np.asarray(actions)[:, None],
+                                                                       landing)], -1)
 
 
 def _candidates(model, codes, landing):
@@ -318,14 +334,10 @@ def _candidates(model, codes, landing):
     acts = np.flatnonzero(model.known())
     if len(codes) == 0 or len(acts) == 0:
         return out
-    src, dst, cap = model.source[acts], model.target[acts], model.captured[acts]
     ok = np.ones((len(codes), len(acts)), dtype=bool)
-    land = np.asarray(landing)[:, None]
-    for on, held in zip(model.conditions, (lambda: _MINE[codes[:, src]], lambda: codes[:, dst] == EMPTY,
-                                           lambda: (cap < 0) | _THEIRS[codes[:, np.maximum(cap, 0)]],
-                                           lambda: (land < 0) | (src == land))):
+    for on, test in zip(model.conditions, _tests(model, codes, acts, landing)):
         if on:
-            ok &= held()
+            ok &= test()
     out[:, acts] = ok
     return out
 
