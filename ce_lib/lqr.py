@@ -29,7 +29,7 @@ from .experiments import (Seed, as_float_array, as_rng, check_positive_int, chec
 __all__ = [
     "LQRProblem", "laplacian_system", "double_integrator", "check_system", "is_stabilizable", "dare",
     "lqr_gain", "lqr_cost", "spectral_radius", "relative_error", "fit_dynamics", "rollouts", "LQREnv",
-    "rollout_cost", "rollout_state_covariance", "lqr_gradient", "best_rollout_gain", "stage_costs",
+    "relative_errors", "rollout_cost", "rollout_state_covariance", "lqr_gradient", "best_rollout_gain", "stage_costs",
     "fit_cost", "HORIZON_GRID", "rollout_horizon", "COST_CAP", "nominal_ce", "GainTrace", "random_search", "policy_gradient",
     "natural_policy_gradient", "lspi",
 ]
@@ -223,8 +223,6 @@ def lqr_cost(A, B, Q, R, K, W=None) -> float:
 
     the stationary state covariance solving a discrete Lyapunov equation.
     """
-    from scipy.linalg import solve_discrete_lyapunov
-
     A, B, Q, R = check_system(A, B, Q, R, stabilizable=False)
     K = _matrix(K, "K")
     if K.shape != (B.shape[1], A.shape[0]):
@@ -234,6 +232,13 @@ def lqr_cost(A, B, Q, R, K, W=None) -> float:
         raise ValueError(f"W must have shape {A.shape}, got {W.shape}")
     if not np.allclose(W, W.T, atol=1e-10) or np.linalg.eigvalsh((W + W.T) / 2).min() < -1e-10:
         raise ValueError("W must be a symmetric positive semidefinite noise covariance")
+    return _stationary_cost(A, B, Q, R, K, W)
+
+
+def _stationary_cost(A, B, Q, R, K, W):
+    """:func:`lqr_cost` on arguments already checked."""
+    from scipy.linalg import solve_discrete_lyapunov
+
     L = A - B @ K
     if spectral_radius(L) >= 1.0:
         return float("inf")
@@ -247,6 +252,36 @@ def relative_error(problem: LQRProblem, K) -> float:
         return float("inf")
     _, j_star = problem.optimal()
     return (lqr_cost(problem.A, problem.B, problem.Q, problem.R, K) - j_star) / j_star
+
+
+def relative_errors(problem: LQRProblem, gains) -> np.ndarray:
+    r""":func:`relative_error` of every gain in an array of shape ``(..., m, n)`` -- a
+    :class:`GainTrace`'s ``gains``, say -- with the problem checked and :math:`J^\star` solved once:
+    an array of shape ``(...)``, ``inf`` where a gain is not stabilizing or not finite.
+
+    Examples
+    --------
+    >>> from ce_lib.lqr import double_integrator, random_search, relative_errors
+    >>> p = double_integrator()
+    >>> trace = random_search(p, 400, step=0.02, explore=0.05, checkpoints=[8, 400], K0=[[0.3, 1.0]], n_runs=3)
+    >>> relative_errors(p, trace.gains).shape  # (checkpoints, runs)
+    (2, 3)
+    """
+    _check_problem(problem)
+    try:
+        G = None if isinstance(gains, str) else np.asarray(gains, dtype=float)
+    except (TypeError, ValueError):
+        G = None
+    if G is None or G.ndim < 2 or G.shape[-2:] != (problem.m, problem.n):
+        raise ValueError(f"gains must be an array of shape (..., {problem.m}, {problem.n}), got "
+                         f"{getattr(G, 'shape', gains)!r}")
+    _, j_star = problem.optimal()
+    W = np.eye(problem.n)
+    out = np.full(G.shape[:-2], np.inf)
+    for idx in np.ndindex(out.shape):
+        if np.all(np.isfinite(G[idx])):
+            out[idx] = (_stationary_cost(problem.A, problem.B, problem.Q, problem.R, G[idx], W) - j_star) / j_star
+    return out
 
 
 # ----------------------------------------------------------------------------------------------

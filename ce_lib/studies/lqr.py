@@ -36,11 +36,11 @@ from ..lqr import (
     _check_problem,
     double_integrator,
     laplacian_system,
-    lqr_cost,
     lspi,
     natural_policy_gradient,
     policy_gradient,
     random_search,
+    relative_errors,
     rollouts,
 )
 
@@ -120,12 +120,13 @@ SEARCHES = tuple(SEARCH_METHODS)
 METHOD_NAMES = ("nominal CE", "LSPI", *SEARCHES)
 
 
-def _err(problem, K, j_star):
-    if K is None or not np.all(np.isfinite(K)):
+def _errs(problem, gains):
+    """Relative errors of gains (..., m, n); ``None`` (a fit that could not be solved) scores ``inf``."""
+    if gains is None:
         return np.inf
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ill-conditioned Lyapunov solves of gains far from stabilizing
-        return (lqr_cost(problem.A, problem.B, problem.Q, problem.R, K) - j_star) / j_star
+        return relative_errors(problem, gains)
 
 
 def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 0, *, searches: dict | None = None,
@@ -162,7 +163,6 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
         raise ValueError(f"searches: unknown method(s) {sorted(unknown)}; known: {list(SEARCH_METHODS)}")
     T = SETTINGS.rollout_length[problem.name] if problem.name in SETTINGS.rollout_length else rollout_horizon(problem)
     checks = log_grid(budget)
-    _, j_star = problem.optimal()
     out = {"rollouts": checks, "horizon": T}
     run_seeds = [child_seed(seed, b) for b in range(B)]
     K0 = SETTINGS.stabilizing_start.get(problem.name)
@@ -173,20 +173,20 @@ def learning_curves(problem: LQRProblem, budget: int, n_seeds: int, seed: Any = 
         for b in range(B):
             X, U, Xn = rollouts(problem.A, problem.B, min(ce_budget, budget), T, run_seeds[b])
             for j, N in enumerate(checks[checks <= ce_budget]):
-                ce[b, j] = _err(problem, _ce_gain(problem, X[: N * T], U[: N * T], Xn[: N * T]), j_star)
+                ce[b, j] = _errs(problem, _ce_gain(problem, X[: N * T], U[: N * T], Xn[: N * T]))
         out["nominal CE"] = ce
     if lspi_budget > 1 and K0 is not None:
         ls = np.full((B, checks.size), np.nan)
         for b in range(B):
             X, U, Xn = rollouts(problem.A, problem.B, min(lspi_budget, budget), T, run_seeds[b], K=K0, sigma_u=1.0)
             for j, N in enumerate(checks[checks <= lspi_budget]):
-                ls[b, j] = _err(problem, lspi(problem, X[: N * T], U[: N * T], Xn[: N * T], K0), j_star)
+                ls[b, j] = _errs(problem, lspi(problem, X[: N * T], U[: N * T], Xn[: N * T], K0))
         out["LSPI"] = ls
     for name, kw in searches.items():
         fn, fixed = SEARCH_METHODS[name]
         Ks = fn(problem, budget, horizon=T, checkpoints=checks, n_runs=B, seed=child_seed(seed, B),
                 K0=K0 if start == "stabilizing" else None, **fixed, **kw).gains
-        out[name] = np.array([[_err(problem, K[b], j_star) for K in Ks] for b in range(B)])
+        out[name] = _errs(problem, np.swapaxes(Ks, 0, 1))  # (runs, checkpoints)
     return out
 
 
