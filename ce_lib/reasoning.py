@@ -947,17 +947,20 @@ def grpo_loss(logp: torch.Tensor, old_logp: torch.Tensor, advantages: torch.Tens
 
 
 def accuracy(model, task: AdditionTask, prompts: torch.Tensor, *, temperature: float = 1.0,
-             samples: int = 1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
+             samples: int = 1, seed: Seed = 0, seeds: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean accuracy of ``samples`` draws per prompt at ``temperature`` (``(M,)``), and the share
-    of draws that open a careful trace (``(M,)``). ``seed`` is one seed for the whole stack, or a
-    list of one per model (then each model's answers depend on its own seed only)."""
+    of draws that open a careful trace (``(M,)``). ``seed`` is one seed for the whole stack; ``seeds``
+    (ints or ``SeedSequence`` children, one per model) replaces it, and then each model's answers
+    depend on its own seed only."""
     task = _task(task)
     samples = check_positive_int(samples, "samples")
     temperature = check_real(temperature, "temperature", low=0)
     if isinstance(seed, (list, tuple)):
-        if len(seed) != prompts.shape[0]:
-            raise ValueError(f"seed must be one seed or one per model ({prompts.shape[0]}), got {len(seed)}")
-        gen = [torch_generator(as_rng(s)) for s in seed]
+        raise TypeError("seed must be one int or Generator for the whole stack; pass one per model as seeds")
+    if seeds is not None:
+        if isinstance(seeds, (str, bytes, int)) or len(seeds) != prompts.shape[0]:
+            raise ValueError(f"seeds must be one seed per model ({prompts.shape[0]}), got {seeds!r}")
+        gen = [torch_generator(as_rng(s)) for s in seeds]
     else:
         gen = torch_generator(as_rng(seed))
     p = prompts.repeat_interleave(samples, dim=1)
@@ -1057,7 +1060,7 @@ def finetune(base: LMEnsemble, task: AdditionTask, method: str, test_prompts: to
 
         def record(step):
             a, c = accuracy(net, task, test_prompts, samples=eval_samples,
-                            seed=[child_seed(e, step) for e in eval_seeds])
+                            seeds=[child_seed(e, step) for e in eval_seeds])
             g, _ = accuracy(net, task, test_prompts, temperature=0.0)
             cost.append(spent), acc.append(a), greedy.append(g), flops.append(used.copy()), careful.append(c)
 

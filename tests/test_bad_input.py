@@ -890,7 +890,10 @@ CASES = {
             None, __import__("torch").zeros((1, 1, 5), dtype=__import__("torch").int64), 3, generator=[0]), "generator"),
         ("accuracy seeds per model", lambda: reasoning.accuracy(
             reasoning.LMEnsemble(2, 12), reasoning_study.SETTINGS.task,
-            __import__("torch").zeros((2, 1, 5), dtype=__import__("torch").int64), seed=[0]), "seed"),
+            __import__("torch").zeros((2, 1, 5), dtype=__import__("torch").int64), seeds=[0]), "seeds"),
+        ("accuracy seed list", lambda: reasoning.accuracy(
+            reasoning.LMEnsemble(2, 12), reasoning_study.SETTINGS.task,
+            __import__("torch").zeros((2, 1, 5), dtype=__import__("torch").int64), seed=[0, 1]), "seeds"),
         ("tuning_score statistic", lambda: experiments.tuning_score([1.0], 2.0, "q90"), "statistic"),
         ("check_seeds int", lambda: experiments.check_seeds(3), "seeds"),
         ("group advantages eps 0", lambda: reasoning.group_advantages(np.zeros((3, 2)), eps=0.0), "eps"),

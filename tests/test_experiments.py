@@ -648,9 +648,10 @@ def test_every_public_signature_follows_the_seed_rule():
                     problems.append(f"{qual}: seed defaults to {p.default!r}, not 0")
                 if "check_positive_int(seed" in inspect.getsource(fn):
                     problems.append(f"{qual}: seed is checked as an int only (a Generator is refused)")
-            elif p.name == "seeds":  # a batch: a sequence of ints, no default
+            elif p.name == "seeds":  # a batch: a sequence of ints, required unless it replaces a seed
                 counts["seeds"] += 1
-                if "Sequence[int]" not in ann or p.default is not p.empty:
+                optional = p.default is None and "seed" in sig.parameters
+                if "Sequence[int]" not in ann or (p.default is not p.empty and not optional):
                     problems.append(f"{qual}: seeds is {ann!r} with default {p.default!r}, not a required Sequence[int]")
             elif p.name == "rng":  # a step inside a run: the run's numpy Generator
                 counts["rng"] += 1

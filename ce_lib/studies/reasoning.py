@@ -162,7 +162,7 @@ def _sampler_study(model: LMEnsemble, seeds) -> dict:
     M, n = len(seeds), max(SETTINGS.draws)
     out = {"temperature": [], "careful": []}
     for k, T in enumerate(SETTINGS.temperatures):
-        a, c = accuracy(model, SETTINGS.task, test, temperature=T, samples=4, seed=[child_seed(s, 10 + k) for s in seeds])
+        a, c = accuracy(model, SETTINGS.task, test, temperature=T, samples=4, seeds=[child_seed(s, 10 + k) for s in seeds])
         out["temperature"].append(a), out["careful"].append(c)
     rep = test.repeat_interleave(n, dim=1)
     comp = sample(model, rep, SETTINGS.task.completion_len, generator=_gens(seeds, 20))
