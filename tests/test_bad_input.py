@@ -1,6 +1,6 @@
 """Bad input, tried as a student would, across the public API: every case must raise a
 ``ValueError`` or ``TypeError`` whose message names the argument -- never pass silently, never
-hang, never fail deep inside numpy, torch or gymnasium. One table per module, at least 15 cases
+hang, never fail deep inside numpy, torch or gymnasium. One table per module, at least 20 cases
 each (the README's promise, checked rather than asserted)."""
 
 import importlib.util
