@@ -39,7 +39,7 @@ class ARSConfig:
     """Step size :math:`\\alpha`."""
     explore: float = 0.03
     """Scale :math:`\\nu` of the perturbations (in the units of the standardized states under V2-t)."""
-    directions: int = 8
+    n_dirs: int = 8
     """Directions :math:`N` per iteration; each costs two episodes."""
     top: int | None = None
     """Directions :math:`b \\le N` used in the step (None: all of them)."""
@@ -49,11 +49,11 @@ class ARSConfig:
     def __post_init__(self):
         check_real(self.step, "step", low=0.0, low_open=True)
         check_real(self.explore, "explore", low=0.0, low_open=True)
-        check_positive_int(self.directions, "directions")
+        check_positive_int(self.n_dirs, "n_dirs")
         if self.top is not None:
             check_positive_int(self.top, "top")
-            if self.top > self.directions:
-                raise ValueError(f"top must lie in [1, directions={self.directions}], got {self.top}")
+            if self.top > self.n_dirs:
+                raise ValueError(f"top must lie in [1, n_dirs={self.n_dirs}], got {self.top}")
         if not isinstance(self.normalize, bool):
             raise TypeError(f"normalize must be True or False, got {self.normalize!r}")
 
@@ -176,7 +176,7 @@ def train(env_id: str, total_timesteps: int, seed: Seed = 0, config: ARSConfig =
           callback: Callable[[ARSResult, int], bool] | None = None) -> ARSResult:
     """ARS on a gymnasium task until ``total_timesteps`` environment steps are used.
 
-    Starts from :math:`M = 0`. Each iteration runs ``2 * config.directions`` episodes (their steps
+    Starts from :math:`M = 0`. Each iteration runs ``2 * config.n_dirs`` episodes (their steps
     count as samples, the last iteration may pass the budget by less than one iteration's
     episodes), then steps :math:`M` (see the module's docstring) and, under V2-t, folds the visited
     states into the running statistics.
@@ -214,7 +214,7 @@ def train(env_id: str, total_timesteps: int, seed: Seed = 0, config: ARSConfig =
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     from gymnasium import spaces
 
-    N = config.directions
+    N = config.n_dirs
     b = N if config.top is None else config.top
     env = _batch_env(env_id, 2 * N)
     try:

@@ -724,13 +724,13 @@ class GainTrace(NamedTuple):
     gains: np.ndarray  # the gains then, shape (T, n_runs, m, n): gains[t, r] is run r's gain
 
 
-def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, directions: int = 4,
+def random_search(problem: LQRProblem, budget: int, *, step: float, explore: float, n_dirs: int = 4,
                   top: int | None = None, normalize: bool = False, K0=None, horizon: int | None = None,
                   checkpoints=None, n_runs: int = 1, seed: Seed = 0):
     r"""Basic random search on static gains, ARS V1-t or (``normalize=True``) V2-t of Mania, Guy &
     Recht (2018), from ``K0`` (default :math:`K = 0`).
 
-    Each iteration draws ``directions`` Gaussian perturbations :math:`\delta_i`, runs one rollout
+    Each iteration draws ``n_dirs`` Gaussian perturbations :math:`\delta_i`, runs one rollout
     at :math:`M \pm \nu\delta_i` (two rollouts per direction), keeps the ``top`` directions with the
     lowest :math:`\min(J^+, J^-)` and steps
 
@@ -759,13 +759,13 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
     0.017
     """
     step, explore, horizon, n_runs, M = _search_args(problem, step, explore, horizon, n_runs, K0)
-    directions = check_positive_int(directions, "directions")
-    top = directions if top is None else check_positive_int(top, "top")
-    if top > directions:
-        raise ValueError(f"top must lie in [1, directions={directions}], got {top}")
+    n_dirs = check_positive_int(n_dirs, "n_dirs")
+    top = n_dirs if top is None else check_positive_int(top, "top")
+    if top > n_dirs:
+        raise ValueError(f"top must lie in [1, n_dirs={n_dirs}], got {top}")
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"normalize must be True or False, got {normalize!r}")
-    per_iter = 2 * directions
+    per_iter = 2 * n_dirs
     checks = _check_checkpoints(checkpoints, budget, per_iter)
     rng = as_rng(seed)
     horizon = _horizon(problem, horizon)
@@ -776,12 +776,12 @@ def random_search(problem: LQRProblem, budget: int, *, step: float, explore: flo
     used, out = 0, []
     for c in checks:
         while used + per_iter <= c:  # the gain read at checkpoint c has used at most c rollouts
-            delta = rng.standard_normal((n_runs, directions, m, n))
+            delta = rng.standard_normal((n_runs, n_dirs, m, n))
             nu_delta = explore[:, None, None, None] * delta
             Mpm = np.concatenate([M[:, None] + nu_delta, M[:, None] - nu_delta], axis=1)
             J, _, st = _rollout_costs(problem, (Mpm / scale[:, None]).reshape(-1, m, n), rng, horizon,
                                       states=normalize)
-            J = J.reshape(n_runs, 2, directions)
+            J = J.reshape(n_runs, 2, n_dirs)
             order = np.argsort(J.min(axis=1), axis=1)[:, :top]
             Jp = np.take_along_axis(J[:, 0], order, axis=1)
             Jm = np.take_along_axis(J[:, 1], order, axis=1)
@@ -843,27 +843,27 @@ def policy_gradient(problem: LQRProblem, budget: int, *, step: float, explore: f
     return GainTrace(np.array(checks), np.array(out))
 
 
-def _npg_estimate(problem, K, rng: np.random.Generator, directions, radius, horizon):
+def _npg_estimate(problem, K, rng: np.random.Generator, n_dirs, radius, horizon):
     r"""Zeroth-order estimates of the rollout cost's gradient and of the state covariance at gains ``K``
-    (R, m, n), from ``2 * directions`` rollouts per gain (see :func:`natural_policy_gradient`)."""
+    (R, m, n), from ``2 * n_dirs`` rollouts per gain (see :func:`natural_policy_gradient`)."""
     R_, m, n = K.shape
-    U = rng.standard_normal((R_, directions, m, n))
+    U = rng.standard_normal((R_, n_dirs, m, n))
     radius = np.broadcast_to(radius, (R_,))
-    U *= radius[:, None, None, None] / np.linalg.norm(U.reshape(R_, directions, -1), axis=2)[:, :, None, None]
+    U *= radius[:, None, None, None] / np.linalg.norm(U.reshape(R_, n_dirs, -1), axis=2)[:, :, None, None]
     Kpm = np.concatenate([K[:, None] + U, K[:, None] - U], axis=1)
     J, _, (_, outer) = _rollout_costs(problem, Kpm.reshape(-1, m, n), rng, horizon, states=True)
-    J = J.reshape(R_, 2, directions)
-    grad = ((m * n) / (2 * radius ** 2))[:, None, None] * np.einsum("rb,rbmn->rmn", J[:, 0] - J[:, 1], U) / directions
+    J = J.reshape(R_, 2, n_dirs)
+    grad = ((m * n) / (2 * radius ** 2))[:, None, None] * np.einsum("rb,rbmn->rmn", J[:, 0] - J[:, 1], U) / n_dirs
     with np.errstate(invalid="ignore", over="ignore"):  # rollouts that blew up give non-finite statistics
-        return grad, outer.reshape(R_, 2 * directions, n, n).mean(axis=1)
+        return grad, outer.reshape(R_, 2 * n_dirs, n, n).mean(axis=1)
 
 
-def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, radius: float, directions: int = 4,
+def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, radius: float, n_dirs: int = 4,
                             K0=None, horizon: int | None = None, checkpoints=None, n_runs: int = 1,
                             seed: Seed = 0):
     r"""Model-free natural policy gradient on static gains (Fazel, Ge, Kakade & Mesbahi 2018), from ``K0``.
 
-    Each iteration draws ``directions`` perturbations :math:`U_i` uniform on the Frobenius sphere of
+    Each iteration draws ``n_dirs`` perturbations :math:`U_i` uniform on the Frobenius sphere of
     radius :math:`r`, runs one rollout at :math:`K + U_i` and one at :math:`K - U_i` (the two-point
     estimator of Malik et al. 2019), and estimates the gradient of the rollout cost and the state
     covariance from those rollouts alone:
@@ -880,21 +880,21 @@ def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, ra
     --------
     >>> from ce_lib.lqr import double_integrator, natural_policy_gradient, relative_error
     >>> p = double_integrator()
-    >>> trace = natural_policy_gradient(p, 2000, step=0.01, radius=0.1, directions=16, checkpoints=[2000],
+    >>> trace = natural_policy_gradient(p, 2000, step=0.01, radius=0.1, n_dirs=16, checkpoints=[2000],
     ...                                 K0=[[0.3, 1.0]], seed=0)
     >>> round(relative_error(p, trace.gains[-1, 0]), 4)
     0.0004
     """
     step, radius, horizon, n_runs, K = _search_args(problem, step, radius, horizon, n_runs, K0, "radius")
-    directions = check_positive_int(directions, "directions")
-    per_iter = 2 * directions
+    n_dirs = check_positive_int(n_dirs, "n_dirs")
+    per_iter = 2 * n_dirs
     checks = _check_checkpoints(checkpoints, budget, per_iter)
     rng = as_rng(seed)
     horizon = _horizon(problem, horizon)
     used, out = 0, []
     for c in checks:
         while used + per_iter <= c:
-            grad, Sigma = _npg_estimate(problem, K, rng, directions, radius, horizon)
+            grad, Sigma = _npg_estimate(problem, K, rng, n_dirs, radius, horizon)
             ok = np.all(np.isfinite(Sigma), axis=(1, 2)) & np.all(np.isfinite(grad), axis=(1, 2))
             if np.any(ok):
                 with np.errstate(all="ignore"):

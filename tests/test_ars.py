@@ -39,7 +39,7 @@ def test_episode_returns_count_every_step_of_every_episode_once():
 def test_one_iteration_is_the_papers_update():
     """Reproduce the first iteration by hand: directions from the seed's generator, episodes at
     M +- nu*delta, the top b by max(R+, R-), the step scaled by the returns' standard deviation."""
-    cfg = ars.ARSConfig(step=0.05, explore=0.1, directions=4, top=2, normalize=False)
+    cfg = ars.ARSConfig(step=0.05, explore=0.1, n_dirs=4, top=2, normalize=False)
     out = ars.train("CartPole-v1", 1, seed=3, config=cfg)  # stops after one iteration
     rng = np.random.default_rng(3)
     delta = rng.standard_normal((4, 2, 4))
@@ -54,7 +54,7 @@ def test_one_iteration_is_the_papers_update():
 
 
 def test_a_run_depends_on_its_seed_only_and_a_generator_is_a_seed():
-    cfg = ars.ARSConfig(directions=2)
+    cfg = ars.ARSConfig(n_dirs=2)
     a = ars.train("CartPole-v1", 3000, seed=7, config=cfg)
     b = ars.train("CartPole-v1", 3000, seed=np.random.default_rng(7), config=cfg)
     c = ars.train("CartPole-v1", 3000, seed=8, config=cfg)
@@ -84,7 +84,7 @@ def test_the_callback_sees_the_policy_and_can_stop():
 
 
 def test_a_continuous_task_runs_with_clipped_actions():
-    out = ars.train("Pendulum-v1", 2000, seed=0, config=ars.ARSConfig(directions=2, step=0.5, explore=1.0))
+    out = ars.train("Pendulum-v1", 2000, seed=0, config=ars.ARSConfig(n_dirs=2, step=0.5, explore=1.0))
     assert out.steps[-1] >= 2000 and np.all(np.isfinite(out.returns))
     act = out.policy(np.array([[1.0, 0.0, 50.0]]))
     assert act.shape == (1, 1) and -2.0 <= act[0, 0] <= 2.0

@@ -102,7 +102,7 @@ def test_nominal_ce_and_lspi_are_near_optimal_with_enough_data():
 def test_model_free_searches_improve_on_the_double_integrator():
     prob = L.double_integrator()
     checks = [2, 1000]
-    rs = L.random_search(prob, 1000, step=0.02, explore=0.05, directions=4,
+    rs = L.random_search(prob, 1000, step=0.02, explore=0.05, n_dirs=4,
                          horizon=50, checkpoints=checks, n_runs=4, seed=0)
     assert np.array_equal(rs.samples, checks) and rs.gains.shape == (2, 4, 1, 2)
     errs = [[L.relative_error(prob, K[r]) for r in range(4)] for K in rs.gains]
@@ -115,7 +115,7 @@ def test_model_free_searches_improve_on_the_double_integrator():
 
 def test_learning_curves_shapes_and_reproducibility():
     prob = L.double_integrator()
-    kw = dict(searches={"random search (ARS)": dict(step=0.02, explore=0.05, directions=4),
+    kw = dict(searches={"random search (ARS)": dict(step=0.02, explore=0.05, n_dirs=4),
                         "natural policy gradient": dict(step=0.05, radius=0.05)}, ce_budget=20, lspi_budget=20)
     a = lqr_study.learning_curves(prob, 40, 3, seed=0, **kw)
     b = lqr_study.learning_curves(prob, 40, 3, seed=0, **kw)
@@ -182,7 +182,7 @@ def test_searches_refuse_settings_that_would_hang_or_do_nothing():
     with pytest.raises(ValueError, match="batch"):
         L.policy_gradient(prob, 100, step=0.01, explore=0.5, batch=0)  # once an endless loop
     with pytest.raises(ValueError, match="budget"):
-        L.random_search(prob, 3, step=0.01, explore=0.1, directions=4)  # below one iteration: K = 0
+        L.random_search(prob, 3, step=0.01, explore=0.1, n_dirs=4)  # below one iteration: K = 0
     for bad in (-1.0, np.nan, "0.1"):
         with pytest.raises((ValueError, TypeError), match="step"):
             L.random_search(prob, 100, step=bad, explore=0.1)
@@ -256,16 +256,16 @@ def test_natural_gradient_estimate_is_unbiased_for_the_rollout_cost():
 def test_every_search_starts_from_the_given_gain_and_improves_the_double_integrator():
     prob = L.double_integrator()
     K0 = lqr_study.SETTINGS.stabilizing_start[prob.name]
-    kws = {L.random_search: dict(step=1e-12, explore=0.05, directions=4),
+    kws = {L.random_search: dict(step=1e-12, explore=0.05, n_dirs=4),
            L.policy_gradient: dict(step=1e-12, explore=0.5, batch=8),
-           L.natural_policy_gradient: dict(step=1e-12, radius=0.05, directions=4)}
+           L.natural_policy_gradient: dict(step=1e-12, radius=0.05, n_dirs=4)}
     for fn, kw in kws.items():
         K = fn(prob, 8, K0=K0, horizon=50, n_runs=2, seed=0, **kw).gains[-1]
         np.testing.assert_allclose(K, np.repeat(K0[None], 2, axis=0), atol=1e-9, err_msg=fn.__name__)
     checks = [8, 1000]
-    runs = {"V2-t": L.random_search(prob, 1000, step=0.03, explore=0.2, directions=4, normalize=True, K0=K0,
+    runs = {"V2-t": L.random_search(prob, 1000, step=0.03, explore=0.2, n_dirs=4, normalize=True, K0=K0,
                                     horizon=50, checkpoints=checks, n_runs=4, seed=1),
-            "NPG": L.natural_policy_gradient(prob, 1000, step=0.03, radius=0.2, directions=4, K0=K0, horizon=50,
+            "NPG": L.natural_policy_gradient(prob, 1000, step=0.03, radius=0.2, n_dirs=4, K0=K0, horizon=50,
                                              checkpoints=checks, n_runs=4, seed=1)}
     for name, Ks in runs.items():
         errs = [L.relative_error(prob, Ks.gains[-1][r]) for r in range(4)]
@@ -296,7 +296,7 @@ def test_the_cost_fit_recovers_q_and_r_and_ce_with_a_fitted_cost_matches_ce_told
 
 def test_per_run_settings_run_a_grid_as_one_batch():
     prob = L.double_integrator()
-    kw = dict(directions=4, horizon=50, n_runs=3, seed=5)
+    kw = dict(n_dirs=4, horizon=50, n_runs=3, seed=5)
     one = L.random_search(prob, 80, step=0.02, explore=0.05, **kw)
     same = L.random_search(prob, 80, step=np.full(3, 0.02), explore=[0.05] * 3, **kw)
     np.testing.assert_array_equal(one.gains, same.gains)  # equal settings per run: the same draws, the same gains

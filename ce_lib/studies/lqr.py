@@ -75,12 +75,12 @@ class Settings:
     # smoothing radius (the two problems' gains differ twentyfold in size, so the radii span that); 16
     # directions (4 were worse in a pilot on the tuning runs).
     search_grids: dict = field(default_factory=lambda: {
-        "random search (ARS)": [dict(step=s, explore=e, directions=d) for d in (4, 16)
+        "random search (ARS)": [dict(step=s, explore=e, n_dirs=d) for d in (4, 16)
                                 for s in (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.01, 0.05)],
-        "random search (ARS V2-t)": [dict(step=s, explore=e, directions=4) for s in (0.003, 0.01, 0.03, 0.1)
+        "random search (ARS V2-t)": [dict(step=s, explore=e, n_dirs=4) for s in (0.003, 0.01, 0.03, 0.1)
                                      for e in (0.01, 0.05, 0.2, 0.5)],
         "policy gradient": [dict(step=s, explore=e) for s in (0.001, 0.003, 0.01, 0.03, 0.1, 0.3) for e in (0.3, 1.0)],
-        "natural policy gradient": [dict(step=s, radius=r, directions=16) for s in (0.003, 0.01, 0.03, 0.1)
+        "natural policy gradient": [dict(step=s, radius=r, n_dirs=16) for s in (0.003, 0.01, 0.03, 0.1)
                                     for r in (0.02, 0.05, 0.1, 0.2, 0.5)],
     })
     # The relative cost errors the records ask for; each search is tuned for each of them.

@@ -85,7 +85,7 @@ class Settings:
     # The second RL opponent on CartPole: ARS V2-t over linear policies (ce_lib.ars), tuned over this grid on the
     # tuning seeds (steps and exploration scales around the paper's, N directions of which the best b are used),
     # with PPO's budget and evaluations. The tuning seeds also choose between PPO and ARS for the records.
-    ars_grid: tuple = tuple(dict(step=s, explore=e, directions=n, top=b) for s in (0.01, 0.02, 0.05)
+    ars_grid: tuple = tuple(dict(step=s, explore=e, n_dirs=n, top=b) for s in (0.01, 0.02, 0.05)
                             for e in (0.01, 0.03, 0.1) for n, b in ((4, 4), (8, 4), (8, 8)))
     n_tuning_seeds: int = 5  # tuning seeds of ARS's grid and of the choice between PPO and ARS
 
