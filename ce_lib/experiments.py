@@ -168,9 +168,10 @@ The seed rule of ``ce_lib``, in full:
   :func:`as_rng` turns either into a Generator. Where another library needs a plain integer
   (gymnasium's ``reset``, stable-baselines3, a stored run keyed by its seed), :func:`seed_int`
   passes an int through and draws one from a Generator.
-- **A batch of runs** takes either ``seeds``, a sequence of distinct ints (run ``i`` is the run
-  with ``seed=seeds[i]``, whatever else is in the batch), or ``n_runs`` with one ``seed`` (run
-  ``i`` gets child ``i`` of ``seed``'s ``SeedSequence``, :func:`spawn_rngs`).
+- **A batch of runs** takes either ``seeds``, a sequence of ints (run ``i`` is the run with
+  ``seed=seeds[i]``, whatever else is in the batch), or ``n_runs`` with one ``seed`` that all its
+  runs draw from (one stream, or ``seed``'s ``SeedSequence`` children through :func:`spawn_rngs`;
+  each function's docstring says which).
 - **The steps inside a run** (a learner's ``select`` or ``act``, a problem's ``draw`` or
   ``sample``, a gradient estimate) receive the run's numpy Generator as ``rng``, or a torch
   generator as ``generator`` (``generators``: one per stacked model), made by
