@@ -816,7 +816,7 @@ def power_mcmc(model, prompts: torch.Tensor, completion_len: int, *, alpha: floa
     tau = check_real(proposal_temperature, "proposal_temperature", low=0, low_open=True)
     completion_len = check_positive_int(completion_len, "completion_len")
     rng = as_rng(seed)
-    gen = torch_generator(as_rng(rng))
+    gen = torch_generator(rng)
     M, B, _ = prompts.shape
     x = sample(model, prompts, completion_len, temperature=tau, generator=gen)
     lp = completion_logprobs(model, prompts, x)
