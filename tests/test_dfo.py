@@ -297,6 +297,101 @@ def test_cma_es_is_reproducible_leaves_numpy_global_state_alone_and_solves_a_noi
         dfo.cma_es(obj, 500, explore=1.0, popsize_factor=0)
 
 
+def _package_strategies(obj, explores, popsize, streams):
+    """One cma.CMAEvolutionStrategy per run, drawing its normal variates from its own generator."""
+    import cma
+
+    opts = {"popsize": popsize, "seed": float("nan"), "verbose": -9, "verb_log": 0, "verb_disp": 0,
+            "tolfun": 0, "tolfunhist": 0, "tolfunrel": 0, "tolx": 0, "tolstagnation": int(1e12),
+            "tolflatfitness": int(1e12), "tolconditioncov": np.inf, "maxiter": np.inf, "maxfevals": np.inf}
+    return [cma.CMAEvolutionStrategy(np.asarray(obj.start, dtype=float), float(s),
+                                     {**opts, "randn": (lambda g: lambda n, d: g.standard_normal((n, d)))(g)})
+            for s, g in zip(explores, streams)]
+
+
+def _assert_same_state(package, ours, r):
+    es = package
+    assert np.array_equal(es.mean, ours.mean[r]) and es.sigma == ours.sigma[r]
+    assert np.array_equal(es.sm.C, ours.C[r]) and np.array_equal(es.sm.D, ours.D[r])
+    assert np.array_equal(es.adapt_sigma.ps, ours.ps[r]) and np.array_equal(es.pc, ours.pc[r])
+    assert np.array_equal(es.gp.pheno(es.mean), ours.estimate()[r])
+
+
+@pytest.mark.parametrize("dim, factor, n_iter", [(3, 1, 300), (8, 4, 150), (16, 1, 200), (40, 2, 60)])
+def test_batched_cma_strategies_are_the_package_bit_for_bit(dim, factor, n_iter):
+    """Same variates, same values: every state of every run equals the cma package's, every iteration."""
+    obj = dfo.make_quadratic(dim, seed=5)
+    lam = factor * (4 + int(3 * np.log(dim)))
+    explores = [0.3, 1.0, 3.0]
+    rng = np.random.default_rng(21)
+    package = _package_strategies(obj, explores, lam, [np.random.default_rng(s) for s in (1, 2, 3)])
+    ours = dfo._CMAStrategies(np.asarray(obj.start), np.array(explores), lam)
+    mine = [np.random.default_rng(s) for s in (1, 2, 3)]
+    for _ in range(n_iter):
+        xi = obj.sample(rng, (3, lam))
+        points = ours.ask(np.stack([g.standard_normal((lam, dim)) for g in mine]))
+        ours.tell(obj.loss(points, xi))
+        for r, es in enumerate(package):
+            X = np.asarray(es.ask())
+            assert np.array_equal(X, points[r])
+            es.tell(X, obj.loss(X, xi[r]))
+            _assert_same_state(es, ours, r)
+
+
+def test_batched_cma_strategies_follow_the_package_through_its_remedies():
+    """A noisy run in d = 2 that the package carries through all four of its remedies: the covariance
+    moved into a change of coordinates, two candidates rounding to the same point, a runaway step size
+    moved into the covariance, a covariance that lost positive definiteness. Still bit for bit."""
+    import warnings
+
+    obj = dfo.make_quadratic(2, seed=3)
+    rng = np.random.default_rng(11)
+    streams, mine = rng.spawn(6)[4], np.random.default_rng(11).spawn(6)[4]
+    (es,) = _package_strategies(obj, [2.46], 6, [streams])
+    ours = dfo._CMAStrategies(np.zeros(2), np.array([2.46]), 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the package prints and warns as it applies its remedies
+        for _ in range(2141):
+            xi = obj.sample(rng, (6, 6))[4:5]
+            points = ours.ask(mine.standard_normal((1, 6, 2)))
+            ours.tell(obj.loss(points, xi))
+            X = np.asarray(es.ask())
+            assert np.array_equal(X, points[0])
+            es.tell(X, obj.loss(X, xi[0]))
+            _assert_same_state(es, ours, 0)
+    assert all(count > 0 for count in ours.remedies.values()), ours.remedies
+
+
+def test_cma_es_is_the_package_run_by_run():
+    """cma_es against the loop it replaced (one package strategy per run, settled runs frozen), with the
+    package's estimate read as a point of the problem."""
+    obj = dfo.make_quadratic(8, seed=1)
+    tol = 0.02
+    n_runs, lam, budget = 4, 4 * (4 + int(3 * np.log(8))), 20000
+    explores = np.array([0.3, 1.0, 3.0, 0.5])
+    trace = dfo.cma_es(obj, budget, explore=explores, popsize_factor=4, n_runs=n_runs, seed=9, stop_below=tol)
+    rng = np.random.default_rng(9)
+    package = _package_strategies(obj, explores, lam, rng.spawn(n_runs))
+    n_iter = budget // lam
+    checks = np.unique(np.round(np.geomspace(1, n_iter, 120)).astype(int))
+    x = np.zeros((n_runs, 8))
+    settling = dfo._Settling(obj.gap(x), tol)
+    done, record = np.zeros(n_runs, dtype=bool), [obj.gap(x)]
+    for t in range(1, n_iter + 1):
+        xi = obj.sample(rng, (n_runs, lam))
+        for r in np.flatnonzero(~done):
+            X = np.asarray(package[r].ask())
+            package[r].tell(X, obj.loss(X, xi[r]))
+            x[r] = package[r].gp.pheno(package[r].mean)
+        if t in checks:
+            record.append(obj.gap(x))
+            done = settling.update(float(t * lam), record[-1]).copy()
+            if done.all():
+                break
+    assert 0 < done.sum() <= n_runs
+    np.testing.assert_array_equal(trace.gap, np.stack(record, axis=1))
+
+
 def test_averaging_removes_the_wandering_of_a_constant_step():
     # same steps either way (the readout differs), so the averaged iterate ends far closer to the optimum
     obj = dfo.make_quadratic(8, seed=1)
