@@ -92,10 +92,11 @@ def hyper_grid(method: str, dim: int) -> list[dict]:
         return [{}]
     if method == "CMA-ES":
         # The package's documentation: sigma0 about a quarter to a half of the range where the optimum is
-        # expected (here the start is about 2.5 from it), larger populations against noise. The default
-        # population comes last: tuning stops a batch once it cannot beat the best so far, and the default
-        # population, which stalls above the target in the noise, is then stopped early.
-        return [dict(explore=s0, popsize_factor=f) for f in (4, 16, 1) for s0 in (0.3, 1.0, 3.0)]
+        # expected (here the start is about 2.5 from it, 2.5 / sqrt(d) per coordinate: 0.1 was added when
+        # the sweep reached d = 32, where 0.3, then the smallest, won), larger populations against noise. The
+        # default population comes last: tuning stops a batch once it cannot beat the best so far, and the
+        # default population, which stalls above the target in the noise, is then stopped early.
+        return [dict(explore=s0, popsize_factor=f) for f in (4, 16, 1) for s0 in (0.1, 0.3, 1.0, 3.0)]
     explores = (0.1, 0.3, 1.0)
     if method == "local model (CE)":
         # Each fit costs O(R n d^2) per iteration, so this grid is the leanest: in our trials
