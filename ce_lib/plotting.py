@@ -147,8 +147,8 @@ MIN_SCALE = 0.8
 #: Smallest allowed height of any text in a figure as the reader sees it, in CSS pixels (the book's
 #: body text is 16 px; below 10 px a legend is hard to read).
 MIN_TEXT_PX = 10.0
-#: MIME type of the legibility record that :func:`book_style` adds to a notebook beside each
-#: figure; the book's renderer ignores it and ``tests/test_book.py`` reads it.
+#: MIME type of the legibility record that :func:`book_style` adds to each figure's output in a
+#: notebook, beside the image; the book's renderer ignores it and ``tests/test_book.py`` reads it.
 FIGURE_MIME = "application/vnd.ce-lib.figure+json"
 
 
@@ -213,37 +213,53 @@ def figure_legibility(fig, *, column_px: float = COLUMN_PX, dpi: float | None = 
     return Legibility(float(width_px), float(scale), min_pt, float(min_pt * dpi / 72.0 * scale))
 
 
-def _report_legibility(event) -> None:
-    """Draw-event callback: put the figure's :class:`Legibility` into the notebook, once."""
-    fig = event.canvas.figure
-    if getattr(fig, "_ce_lib_reported", False):
-        return
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover - IPython is a dependency of the book, not of ce_lib
-        return
-    if get_ipython() is None or not hasattr(get_ipython(), "kernel"):
-        return
-    fig._ce_lib_reported = True
-    report = figure_legibility(fig)
-    # an HTML comment beside the data, so that Jupyter, Colab and the book show nothing for it
-    display({FIGURE_MIME: report._asdict(), "text/html": f"<!-- {FIGURE_MIME}: {report._asdict()} -->"}, raw=True)
+def _legibility_record(fig):
+    """IPython formatter for :data:`FIGURE_MIME`: the :class:`Legibility` of a figure made in
+    :func:`book_style`, as a dict (``None`` for any other figure, which then gets no record)."""
+    if not getattr(fig, "_ce_lib_book_style", False):
+        return None
+    return figure_legibility(fig)._asdict()
 
 
 def track_figure(fig) -> None:
-    """``figure.hooks`` entry of :func:`book_style`: report the figure's legibility when a
-    notebook kernel draws it."""
-    fig.canvas.mpl_connect("draw_event", _report_legibility)
+    """``figure.hooks`` entry of :func:`book_style`: mark the figure, and in a notebook kernel make sure
+    that displaying a figure adds its legibility record to the same output as its image.
+
+    The record is one more MIME type of the image's own output (Jupyter, Colab and the book show only
+    the image): a separate output beside it would become a second figure in the book, with the
+    caption repeated and the figures misnumbered.
+    """
+    fig._ce_lib_book_style = True
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency of the book, not of ce_lib
+        return
+    ip = get_ipython()
+    if ip is None or not hasattr(ip, "kernel"):
+        return
+    formatters = ip.display_formatter.formatters
+    if FIGURE_MIME not in formatters:
+        from IPython.core.formatters import BaseFormatter
+        from traitlets import ObjectName, Unicode
+
+        class _LegibilityFormatter(BaseFormatter):
+            format_type = Unicode(FIGURE_MIME)
+            _return_type = dict
+            print_method = ObjectName("_repr_ce_lib_legibility_")
+
+        formatters[FIGURE_MIME] = _LegibilityFormatter(parent=ip.display_formatter)
+    from matplotlib.figure import Figure
+
+    formatters[FIGURE_MIME].for_type(Figure, _legibility_record)
 
 
 @contextmanager
 def book_style() -> Iterator[None]:
     """Context manager with the book's matplotlib settings (sizes, grid, no top/right spines).
 
-    Figures created inside it are drawn at 110 dpi; in a notebook kernel each one also leaves a
-    :class:`Legibility` record beside its image (MIME type :data:`FIGURE_MIME`), which the book's
-    tests hold to :data:`MIN_SCALE` and :data:`MIN_TEXT_PX`.
+    Figures created inside it are drawn at 110 dpi; in a notebook kernel each one's output also
+    carries a :class:`Legibility` record beside its image (MIME type :data:`FIGURE_MIME`), which the
+    book's tests hold to :data:`MIN_SCALE` and :data:`MIN_TEXT_PX`.
     """
     rc = {
         "figure.hooks": ["ce_lib.plotting:track_figure"],

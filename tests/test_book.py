@@ -330,12 +330,25 @@ def test_every_figure_is_legible_in_the_text_column(built_book, root):
         images = sum("image/png" in o.get("data", {}) for o in outputs)
         reports = [o["data"][FIGURE_MIME] for o in outputs if FIGURE_MIME in o.get("data", {})]
         assert len(reports) == images, f"{stem}: {images} figures but {len(reports)} drawn in book_style()"
+        alone = sum(FIGURE_MIME in o.get("data", {}) and "image/png" not in o["data"] for o in outputs)
+        assert not alone, f"{stem}: {alone} legibility records in outputs of their own (each becomes a figure)"
         for k, r in enumerate(reports, 1):
             assert r["scale"] >= MIN_SCALE, f"{stem}, figure {k}: {r['width_px']:.0f} px wide, shown at {r['scale']:.0%}"
             assert r["min_text_px"] >= MIN_TEXT_PX, (
                 f"{stem}, figure {k}: smallest text {r['min_font_pt']:g} pt renders {r['min_text_px']:.1f} px high")
         n_figures += images
     assert n_figures >= 30
+
+
+def test_every_figure_on_a_page_shows_an_image(built_book, root):
+    """A cell's outputs each become a figure when the cell has a caption: an output without an image
+    would show the caption once more, over nothing, and push the numbering of every later figure."""
+    _, _, html = built_book
+    for page in _toc_pages(root):
+        text = (html / f"{page}.html").read_text()
+        figures = re.findall(r"<figure\b.*?</figure>", text, flags=re.S)
+        empty = [f for f in figures if "<img" not in f and "<svg" not in f]
+        assert not empty, f"{page}: {len(empty)} figures without an image, e.g. {empty[0][:300]}"
 
 
 def _console(browser: str, page: Path, profile: Path) -> list[str]:

@@ -78,15 +78,47 @@ def test_legibility_measures_the_shown_size_of_the_smallest_text():
         plotting.figure_legibility(fig, column_px="wide")
 
 
-def test_book_style_figures_report_only_inside_a_notebook_kernel():
+def test_book_style_marks_its_figures_and_only_those():
     with plotting.book_style():
         assert plotting.mpl.rcParams["figure.hooks"] == ["ce_lib.plotting:track_figure"]
         fig, _ = plt.subplots()
+        other = plt.figure()
+    plain = plt.figure()
     assert plotting.mpl.rcParams["figure.hooks"] == []  # only figures made in the style are tracked
-    assert fig.canvas.callbacks.callbacks.get("draw_event")  # the hook connected the reporter
-    fig.canvas.draw()  # no kernel here: drawing reports nothing and marks nothing
-    assert not getattr(fig, "_ce_lib_reported", False)
-    plt.close(fig)
+    assert plotting._legibility_record(fig) == plotting.figure_legibility(fig)._asdict()
+    assert plotting._legibility_record(other) is not None and plotting._legibility_record(plain) is None
+    for f in (fig, other, plain):
+        plt.close(f)
+
+
+def test_a_kernel_shows_a_book_style_figure_as_one_output_with_its_record():
+    """The record rides in the image's own output: a second output would be a second figure in the book."""
+    pytest.importorskip("ipykernel")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from IPython.core.pylabtools import select_figure_formats
+
+    shell = InteractiveShell.instance()
+    shell.kernel = object()  # track_figure acts only in a kernel
+    select_figure_formats(shell, {"png"})  # as the inline backend does
+    try:
+        import matplotlib.pyplot as plt
+
+        with plotting.book_style():
+            fig, ax = plt.subplots()
+            ax.plot([0, 1], [1, 0], label="a line")
+            ax.set_title("a title")
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/png" in data and plotting.FIGURE_MIME in data
+        assert data[plotting.FIGURE_MIME] == plotting.figure_legibility(fig)._asdict()
+        plain = plt.figure()
+        data, _ = shell.display_formatter.format(plain)
+        assert plotting.FIGURE_MIME not in data  # a figure drawn outside book_style gets no record
+        plt.close(fig)
+        plt.close(plain)
+    finally:
+        del shell.kernel
+        InteractiveShell.clear_instance()
 
 
 def test_a_figure_without_text_has_no_legible_size_to_pass_a_threshold():
