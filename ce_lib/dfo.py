@@ -912,7 +912,8 @@ def cma_es(obj, budget: int, *, explore, popsize_factor: int = 1, n_runs: int = 
     explore : float or array of shape (n_runs,)
         Initial step size :math:`\\sigma_0`.
     popsize_factor : int
-        Population size as a multiple of the default.
+        Population size as a multiple of the default (at least 2 when ``d = 1``, where the default
+        population of 4 would be sampled in mirrored pairs).
     n_runs, seed, stop_below, stop_rule
         As in :func:`reinforce`; a settled run is frozen (its strategy is dropped).
 
@@ -935,6 +936,10 @@ def cma_es(obj, budget: int, *, explore, popsize_factor: int = 1, n_runs: int = 
     budget, n_runs, _, sigma0 = _setup(obj, budget, n_runs, 1.0, explore)
     factor = check_positive_int(popsize_factor, "popsize_factor")
     lam = factor * (4 + int(3 * np.log(obj.dim)))
+    if lam < 6:
+        raise ValueError(f"popsize_factor ({factor}) gives a population of {lam} at d = {obj.dim}: the cma package "
+                         "samples populations below 6 in mirrored pairs, which cma_es does not reproduce; use "
+                         "popsize_factor >= 2")
     if lam > budget:
         raise ValueError(f"budget ({budget}) is below the {lam} samples one iteration of cma_es needs")
     rng = as_rng(seed)

@@ -272,6 +272,7 @@ CASES = {
         ("cma_es explore", lambda: dfo.cma_es(dfo.make_quadratic(3), 100, explore=-1.0), "explore"),
         ("cma_es popsize_factor", lambda: dfo.cma_es(dfo.make_quadratic(3), 100, explore=1.0, popsize_factor=1.5),
          "popsize_factor"),
+        ("cma_es mirrored population", lambda: dfo.cma_es(dfo.make_quadratic(1), 100, explore=1.0), "popsize_factor"),
         ("dimension_sweep methods", lambda: dfo_study.dimension_sweep(methods=("CMA",)), "methods"),
         ("cma_record mismatch", lambda: dfo_study.cma_record({"dims": [2], "problem": "quadratic", "target": 0.01},
                                                        {"dims": [4], "problem": "quadratic", "target": 0.01}), "cma"),
