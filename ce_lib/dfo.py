@@ -1046,7 +1046,7 @@ METHODS = {
     "CMA-ES": (cma_es, "rl"),
 }
 #: The methods of the dimension sweeps. CMA-ES runs in its own sweep over :data:`CMA_DIMS`: its strategy
-#: decomposes a d x d covariance every iteration from about d = 16 on, and at d = 64 the tuned sweep alone
+#: decomposes a d x d covariance every iteration up to d = 64 at least, and at d = 64 the tuned sweep alone
 #: (nine settings on eight tuning seeds, then twenty seeds) costs about a minute and a half of one core.
 SWEEP_METHODS = ("model known (CE)", "local model (CE)", "REINFORCE", "random search (ARS)")
 #: The dimensions of the CMA-ES sweep (a subset of the quadratic sweep's).
