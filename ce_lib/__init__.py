@@ -20,5 +20,5 @@ __version__ = "0.1.0"
 
 _mode = _numerics.pin()
 if _mode.mode == "reproducible" and not _mode.reproducible:
-    _warnings.warn(f"ce_lib: results may differ from other processors' in the last bits ({_mode.describe()}); "
+    _warnings.warn(f"ce_lib: results may differ from other machines' in the last bits ({_mode.describe()}); "
                    "import ce_lib before numpy and torch compute anything", RuntimeWarning, stacklevel=2)

@@ -17,9 +17,15 @@ processor with AVX2 and FMA runs the same way (Intel since 2013, AMD since 2015)
 - oneDNN (GELU, for one): ``ONEDNN_MAX_CPU_ISA=AVX2``;
 - numpy's own loops: ``NPY_DISABLE_CPU_FEATURES`` names its AVX-512 targets (on machines that have
   them), so that the AVX2 loops run;
-- OpenBLAS, numpy's and scipy's linear algebra: ``OPENBLAS_CORETYPE=Haswell``, its AVX2 kernels.
+- OpenBLAS, numpy's and scipy's linear algebra: ``OPENBLAS_CORETYPE=Haswell``, its AVX2 kernels;
+  and ``OPENBLAS_NUM_THREADS=1``. An OpenBLAS started with one thread adds a long matrix product (a
+  least-squares fit's normal equations over a few thousand rows, for one) in another order than one
+  started with several -- even when the latter is later limited to one thread -- so without this pin
+  the last bits followed the machine's number of cores: the process's own OpenBLAS starts with one
+  thread per core, and joblib's workers with the cores divided by the workers.
 
-Results then depend on the seeds and the library versions, not on the processor -- checked across
+Results then depend on the seeds and the library versions, not on the processor or its number of
+cores -- the instruction-set paths checked across
 Intel processors with and without AVX-512. One exception is known: an AMD EPYC processor (Zen, AVX2)
 gives the same bits for the PPO and stable-baselines3 runs and numpy's functions, but not for the
 reasoning chapter's transformer, with every path above in force (the kernel responsible is not yet
@@ -58,6 +64,7 @@ SETTINGS = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "OPENBLAS_CORETYPE": "Haswell",
+    "OPENBLAS_NUM_THREADS": "1",
 }
 
 # MKL's branch codes (mkl_cbwr.h): what mkl_cbwr_get(MKL_CBWR_BRANCH) returns.
@@ -115,8 +122,9 @@ def wanted() -> dict:
         return {}
     flags = _cpu_flags()
     if flags is not None and not {"avx2", "fma"} <= flags:
-        # No AVX2: forcing AVX2 code would crash or be ignored. MKL's COMPATIBLE branch still holds.
-        return {"MKL_CBWR": SETTINGS["MKL_CBWR"]}
+        # No AVX2: forcing AVX2 code would crash or be ignored. MKL's COMPATIBLE branch and OpenBLAS's one
+        # thread still hold.
+        return {k: SETTINGS[k] for k in ("MKL_CBWR", "OPENBLAS_NUM_THREADS")}
     out = dict(SETTINGS)
     if flags is not None and "avx512f" in flags and _numpy_avx512_features():
         out["NPY_DISABLE_CPU_FEATURES"] = _numpy_avx512_features()
@@ -140,16 +148,27 @@ def _mkl_library():
     return None
 
 
-def _openblas_kernel() -> str:
-    """The kernel family numpy's OpenBLAS runs (threadpoolctl's reading), or 'unknown'."""
+def _openblas_info() -> list[dict]:
+    """threadpoolctl's reading of every OpenBLAS loaded in this process (numpy's, scipy's), or []."""
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        return "unknown"
-    for info in threadpool_info():
-        if info.get("internal_api") == "openblas" and "numpy" in info.get("filepath", ""):
+        return []
+    return [info for info in threadpool_info() if info.get("internal_api") == "openblas"]
+
+
+def _openblas_kernel() -> str:
+    """The kernel family numpy's OpenBLAS runs (threadpoolctl's reading), or 'unknown'."""
+    for info in _openblas_info():
+        if "numpy" in info.get("filepath", ""):
             return str(info.get("architecture", "unknown"))
     return "unknown"
+
+
+def _openblas_threads() -> str:
+    """The threads the loaded OpenBLAS libraries start their products with (the largest), or 'unknown'."""
+    counts = [int(info["num_threads"]) for info in _openblas_info() if "num_threads" in info]
+    return str(max(counts)) if counts else "unknown"
 
 
 def pin() -> NumericalMode:
@@ -202,8 +221,10 @@ def status() -> NumericalMode:
         paths["numpy"] = "not loaded" if np_mod is None else "processor's best"
     if np_mod is not None:
         check("OpenBLAS", _openblas_kernel(), env.get("OPENBLAS_CORETYPE"), late)
+        check("OpenBLAS threads", _openblas_threads(), env.get("OPENBLAS_NUM_THREADS"),
+              "it was started before ce_lib was imported, or its threads were set since")
     else:
-        paths["OpenBLAS"] = "not loaded"
+        paths["OpenBLAS"] = paths["OpenBLAS threads"] = "not loaded"
     if mode == "reproducible" and "ATEN_CPU_CAPABILITY" not in env:
         problems.append("this processor has no AVX2: only MKL is pinned")
     return NumericalMode(mode, mode == "reproducible" and not problems, paths, tuple(problems))

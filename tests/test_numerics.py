@@ -101,3 +101,43 @@ def test_a_late_import_is_reported(monkeypatch):
     if "OPENBLAS_CORETYPE" in numerics.wanted():
         assert not mode.reproducible
         assert any("OpenBLAS uses SkylakeX" in p and "before ce_lib" in p for p in mode.problems)
+
+
+# A least-squares fit's normal equations over 6,000 rows: the kind of long product whose last bits followed
+# the number of threads OpenBLAS started with (ce_lib.lqr.lspi's, for one).
+LONG_PRODUCT = ("import ce_lib, hashlib, numpy as np; A, B = np.random.default_rng(0).normal(size=(2, 6000, 29)); "
+                "print(hashlib.sha256((A.T @ B).tobytes()).hexdigest()[:16], ce_lib.numerics.status().paths['OpenBLAS threads'])")
+
+
+def long_product(**env) -> tuple[str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in PATH_VARIABLES + ("OPENBLAS_NUM_THREADS",)}
+    proc = subprocess.run([sys.executable, "-c", LONG_PRODUCT], env={**base, **env}, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    digest, threads = proc.stdout.split()
+    return digest, threads
+
+
+def test_the_number_of_cores_does_not_change_the_numbers():
+    """OpenBLAS starts with one thread per core (joblib's workers: cores / workers) unless told otherwise, and
+    one started with one thread adds a long product in another order than one started with several. The
+    reproducible mode starts it with one thread whatever the environment asks for; the native mode follows
+    the environment, and there the two counts give different bits (so this test can see the difference)."""
+    one = long_product(OPENBLAS_NUM_THREADS="1")
+    assert one[1] == "1"
+    assert long_product(OPENBLAS_NUM_THREADS="2") == one
+    assert long_product() == one
+    native_one = long_product(OPENBLAS_NUM_THREADS="1", **{numerics.MODE_VARIABLE: "native"})
+    native_two = long_product(OPENBLAS_NUM_THREADS="2", **{numerics.MODE_VARIABLE: "native"})
+    assert native_two[1] == "2"
+    assert native_one[0] != native_two[0], "one and two OpenBLAS threads gave the same bits: the pin is not needed"
+
+
+def test_openblas_threads_other_than_one_are_reported(monkeypatch):
+    import numpy  # noqa: F401  (OpenBLAS is reported once numpy has loaded it)
+
+    assert numerics.status().paths["OpenBLAS threads"] == "1"  # conftest imported ce_lib first
+    monkeypatch.setattr(numerics, "_openblas_threads", lambda: "2")  # as when numpy was imported first
+    mode = numerics.status()
+    assert not mode.reproducible
+    assert any("OpenBLAS threads uses 2, not 1" in p and "before ce_lib" in p for p in mode.problems)
