@@ -441,6 +441,18 @@ def _check_problem(problem):
     return problem
 
 
+def _row_sums(a):
+    """``a.sum(axis=1)`` of an (N, k) array, the same numbers, without numpy's reduction machinery
+    (which costs more than the sum itself at the sizes of a rollout step). Below eight terms numpy
+    adds a row left to right, and so does this; longer rows go to numpy."""
+    if a.shape[1] >= 8:
+        return a.sum(axis=1)
+    total = a[:, 0]
+    for j in range(1, a.shape[1]):
+        total = total + a[:, j]
+    return total
+
+
 def _rollout_costs(problem, K, rng: np.random.Generator, horizon, sigma_u=None, states=False):
     r"""Average cost per step of rollouts from rest under gains ``K`` of shape (N, m, n), with
     exploration noise of scale ``sigma_u`` (None, or one per rollout) on the inputs.
@@ -465,7 +477,7 @@ def _rollout_costs(problem, K, rng: np.random.Generator, horizon, sigma_u=None, 
         for t in range(horizon):
             u = -(K @ x) if sig is None else sig * eta[t] - K @ x
             xr, ur = x[:, :, 0], u[:, :, 0]
-            cost += ((xr @ Q) * xr).sum(axis=1) + ((ur @ R) * ur).sum(axis=1)
+            cost += _row_sums((xr @ Q) * xr) + _row_sums((ur @ R) * ur)
             if sig is not None:  # d/dK log N(u; -Kx, s^2 I) = -(u + Kx) x^T / s^2 = -eta x^T / s
                 score -= (eta[t] @ np.swapaxes(x, 1, 2)) / sig
             if states:
@@ -908,12 +920,10 @@ def natural_policy_gradient(problem: LQRProblem, budget: int, *, step: float, ra
 
 
 def _svec_features(Z):
-    """Quadratic features of z = [x; u]: the upper triangle of z z^T (off-diagonals doubled)."""
-    d = Z.shape[-1]
-    iu = np.triu_indices(d)
-    outer = Z[..., :, None] * Z[..., None, :]
-    scale = np.where(iu[0] == iu[1], 1.0, 2.0)
-    return outer[..., iu[0], iu[1]] * scale
+    """Quadratic features of z = [x; u]: the upper triangle of z z^T (off-diagonals doubled), the
+    products z_i z_j taken for i <= j only (not the whole outer product, then a selection of it)."""
+    i, j = np.triu_indices(Z.shape[-1])
+    return Z[..., i] * Z[..., j] * np.where(i == j, 1.0, 2.0)
 
 
 def _unsvec(theta, d):

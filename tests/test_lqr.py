@@ -352,3 +352,22 @@ def test_bad_arguments_fail_before_the_default_rollout_length_is_computed(monkey
                        (lambda: L.nominal_ce(p, 5, seed="zero"), "seed")):
         with pytest.raises((ValueError, TypeError), match=word):
             call()
+
+
+def test_row_sums_are_numpys_sums_bit_for_bit():
+    """The rollout loop adds each step's cost terms with L._row_sums instead of ``sum(axis=1)`` (the reduction
+    machinery costs more than the sum at these sizes); the numbers must be numpy's, last bit included."""
+    rng = np.random.default_rng(0)
+    for rows in (1, 2, 7, 1000):
+        for width in range(1, 11):
+            a = rng.normal(size=(rows, width)) * rng.lognormal(0, 8, size=(rows, width))  # wide range: order shows
+            assert np.array_equal(L._row_sums(a), a.sum(axis=1)), (rows, width)
+            view = np.repeat(a[:, :, None], 2, axis=2)[:, :, 0]  # a strided view, as the loop passes
+            assert np.array_equal(L._row_sums(view), view.sum(axis=1)), (rows, width)
+
+
+def test_quadratic_features_are_the_upper_triangle_of_the_outer_product():
+    Z = np.random.default_rng(1).normal(size=(50, 5))
+    outer = Z[:, :, None] * Z[:, None, :]
+    i, j = np.triu_indices(5)
+    assert np.array_equal(L._svec_features(Z), outer[:, i, j] * np.where(i == j, 1.0, 2.0))

@@ -243,12 +243,29 @@ def grid_edges(tuned: dict, tuning_hits: dict | None = None, grids: dict | None 
     return edges
 
 
+def _job(job):
+    """One unit of :func:`comparison`'s work: a batch of one search's runs (a job of :func:`_search_batch`)
+    or ``("batch methods", name, n, seed)``, nominal CE and LSPI on ``n`` runs from ``seed``."""
+    if job[0] == "batch methods":
+        _, name, n, seed = job
+        prob = problem(name)
+        return learning_curves(prob, SETTINGS.budget[prob.name], n, seed=seed, ce_budget=SETTINGS.ce_budget,
+                               lspi_budget=SETTINGS.lspi_budget)
+    return _search_batch(job)
+
+
 def _tuned(name, n_seeds):
     prob = problem(name)
     budget = SETTINGS.budget[prob.name]
     jobs = [job for s in SETTINGS.starts for m in SEARCHES
             for job in _batches(name, m, s, SETTINGS.search_grids[m], SETTINGS.tuning_runs, TUNING_SEED_START)]
-    results = parallel_map(_search_batch, jobs, n_jobs=2)
+    # Every job depends only on its own arguments, so their order changes no number; the largest batches go
+    # first and nominal CE and LSPI (on the tuning runs, then the reported ones) last, which keeps both
+    # workers busy to the end.
+    jobs.sort(key=lambda job: -len(job[3]))
+    batch_jobs = [("batch methods", name, SETTINGS.tuning_runs, TUNING_SEED_START),
+                  ("batch methods", name, n_seeds, REPORTED_SEED_START)]
+    *results, batch, base = parallel_map(_job, jobs + batch_jobs, n_jobs=2)
     tuned_hits = {(job[1], job[2], items): hits for job, res in zip(jobs, results) for items, (hits, _) in
                   zip(job[3], res)}
     out = {"budget": budget, "tuning_runs": len(tuned_hits) * SETTINGS.tuning_runs, "tuned": {}, "curves": {},
@@ -264,10 +281,6 @@ def _tuned(name, n_seeds):
                 chosen[m, s, t] = items
                 out["tuned"][m, s, t] = dict(items)
                 out["tuning_hits"][s][t][m] = tuned_hits[m, s, items][t]
-    batch = learning_curves(prob, budget, SETTINGS.tuning_runs, seed=TUNING_SEED_START, ce_budget=SETTINGS.ce_budget,
-                            lspi_budget=SETTINGS.lspi_budget)
-    base = learning_curves(prob, budget, n_seeds, seed=REPORTED_SEED_START, ce_budget=SETTINGS.ce_budget,
-                           lspi_budget=SETTINGS.lspi_budget)
     out["rollouts"], out["horizon"] = base["rollouts"], base["horizon"]
     for m in ("nominal CE", "LSPI"):
         out["curves"][m] = base[m]
