@@ -85,6 +85,18 @@ def test_runs_reproduce_and_a_seed_does_not_depend_on_its_neighbours():
         assert r["unconfirmed"] == (np.isfinite(r["first_hit"]) and not np.isfinite(r["hit"]))
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("env_id, reward", [("Pendulum-v1", "learned"), ("CartPole-v1", "known")])
+def test_runs_are_the_same_on_one_thread_as_on_two(env_id, reward):
+    """The deep-RL chapter computes its batches on one thread each, two at a time (ce_runs_all), and says its
+    numbers are the ones two threads give: the chapter's model and planner, two seeds, first episodes."""
+    one, two = (lm.mpc_runs(env_id, [0, 1], reward=reward, n_episodes=2, stop_at_target=False, n_threads=n)
+                for n in (1, 2))
+    for a, b in zip(one, two):
+        a.pop("seconds"), b.pop("seconds")
+    assert one == two
+
+
 def test_known_rewards_match_gymnasium():
     import gymnasium as gym
 
