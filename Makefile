@@ -67,6 +67,8 @@ scoreboard: venv
 bench: venv
 	$(BIN)/python benchmarks/bench_experiments.py
 	$(BIN)/python benchmarks/bench_dfo.py
+	$(BIN)/python benchmarks/bench_cma.py
+	$(BIN)/python benchmarks/bench_lqr.py
 	$(BIN)/python benchmarks/bench_bandits.py
 	$(BIN)/python benchmarks/bench_robust.py
 	$(BIN)/python benchmarks/bench_reasoning.py
