@@ -226,5 +226,5 @@ def status() -> NumericalMode:
     else:
         paths["OpenBLAS"] = paths["OpenBLAS threads"] = "not loaded"
     if mode == "reproducible" and "ATEN_CPU_CAPABILITY" not in env:
-        problems.append("this processor has no AVX2: only MKL is pinned")
+        problems.append("this processor has no AVX2: only MKL's branch and OpenBLAS's threads are pinned")
     return NumericalMode(mode, mode == "reproducible" and not problems, paths, tuple(problems))

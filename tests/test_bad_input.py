@@ -555,6 +555,7 @@ CASES = {
         ("rl_hits name", lambda: deep_rl_study.rl_hits("A2C", "Pendulum-v1"), "name"),
         ("rl_hits seeds str", lambda: deep_rl_study.rl_hits("SAC", "Pendulum-v1", "01"), "seeds"),
         ("ce_runs seeds str", lambda: deep_rl_study.ce_runs("Pendulum-v1", seeds="01"), "seeds"),
+        ("ce_runs_all seeds str", lambda: deep_rl_study.ce_runs_all(seeds="01"), "seeds"),
         ("ce_hits runs str", lambda: deep_rl_study.ce_hits("runs"), "runs"),
         ("ce_hits runs empty", lambda: deep_rl_study.ce_hits([]), "runs"),
         ("ce_hits runs keys", lambda: deep_rl_study.ce_hits([{"hit": 3}]), "runs"),
